@@ -1,0 +1,76 @@
+/**
+ * A key's face as data: what to show, never how. `KeyRenderer` turns it into pixels at a
+ * control's size. Faces are plain, JSON-serialisable values so that renders can be cached
+ * by (face, size) and a face can be recomputed from state after a reconnect or a replug.
+ *
+ * @since 0.1.0
+ */
+
+/** Every icon of deckcord's own set, drawn in one style (see `KeyRenderer`). */
+export const ICON_NAMES = [
+  "mic",
+  "mic-off",
+  "headphones",
+  "headphones-off",
+  "push-to-talk",
+  "voice-activity",
+  "voice-channel",
+  "text-channel",
+  "volume",
+  "volume-off",
+  "camera",
+  "camera-off",
+  "screen-share",
+  "screen-share-off",
+  "soundboard",
+  "user",
+  "user-off",
+  "leave-call",
+  "signal",
+  "voice-processing",
+  "disconnected",
+  "unauthorized",
+  "setup",
+  "error",
+  "warning"
+] as const
+export type IconName = (typeof ICON_NAMES)[number]
+
+/**
+ * The colour scheme of a face. A tone, not raw colours, so every action looks alike:
+ * - `neutral`: idle / informational
+ * - `active`: the thing is on (in a channel, camera on, talking)
+ * - `muted`: a muted / deafened state (Discord's red)
+ * - `warning`: attention, e.g. voice activity where push-to-talk was expected
+ * - `offline`: disconnected / not set up (dimmed)
+ */
+export type Tone = "neutral" | "active" | "muted" | "warning" | "offline"
+
+export interface Face {
+  readonly icon?: IconName
+  readonly tone?: Tone
+  /** First label line (shrunk, then ellipsized to fit). */
+  readonly label?: string
+  /** Second, smaller label line. */
+  readonly sublabel?: string
+  /** Short text in the top-right corner, e.g. a member count. */
+  readonly badge?: string
+  /** A value bar along the bottom, 0..1 (volumes). */
+  readonly value?: number
+  /** A ring around the face, e.g. someone in the channel is speaking. */
+  readonly highlight?: boolean
+  /** A command is waiting (pending) or just failed (error). */
+  readonly overlay?: "pending" | "error"
+  /** Colour overrides from the user's layout ("#rrggbb"). */
+  readonly background?: string
+  readonly foreground?: string
+}
+
+/** A blank (black) face. */
+export const BLANK_FACE: Face = {}
+
+/** A control's pixel size. Non-square on some models (Studio keys are 144×112). */
+export interface PixelSize {
+  readonly width: number
+  readonly height: number
+}
