@@ -1,0 +1,73 @@
+/**
+ * The seam between the connection and authorization: after READY, `DiscordRpc` hands the
+ * fresh connection to the `Authenticator`, and voice commands flow only once it succeeds.
+ * deckcord's OAuth flow (token store, refresh, AUTHORIZE) is one implementation; a static
+ * token and "no authentication" are the simple ones here.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { AuthenticateResult } from "../protocol/Message.ts"
+import { ReplyDecodeError, type RpcRequestError } from "./RpcErrors.ts"
+
+/** What an authenticator may do on the connection being set up (before it is Ready). */
+export interface AuthSession {
+  /** The application id the connection handshook with. */
+  readonly clientId: string
+  /** Send a command on this connection now, bypassing the command queue. */
+  readonly request: (
+    cmd: string,
+    args: Readonly<Record<string, unknown>>,
+    options?: { readonly timeoutMillis?: number }
+  ) => Effect.Effect<unknown, RpcRequestError>
+}
+
+/** Who is authenticated, with which scopes (from AUTHENTICATE's reply). */
+export type Authenticated = AuthenticateResult
+
+/**
+ * Authentication failed in a way retrying the same connection cannot fix. `retry` says
+ * whether the supervisor should reconnect and try again by itself (a revoked token: no,
+ * the user must run `deckcord auth`; a network blip on the token endpoint: yes).
+ */
+export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", {
+  message: Schema.String,
+  retry: Schema.Boolean
+}) {}
+
+export class Authenticator extends Context.Service<Authenticator, {
+  readonly authenticate: (session: AuthSession) => Effect.Effect<Authenticated | undefined, AuthenticationError>
+}>()("deckcord/Authenticator") {
+  /** Skip AUTHENTICATE: only LOCAL-scope commands work (spec §4.5), e.g. GET_SOUNDBOARD_SOUNDS. */
+  static readonly none: Layer.Layer<Authenticator> = Layer.succeed(Authenticator, {
+    authenticate: () => Effect.succeed(undefined)
+  })
+
+  /** AUTHENTICATE with a fixed access token. */
+  static readonly accessToken = (token: Redacted.Redacted<string>): Layer.Layer<Authenticator> =>
+    Layer.succeed(Authenticator, {
+      authenticate: (session) =>
+        authenticateWith(session, token).pipe(
+          Effect.mapError((e) =>
+            new AuthenticationError({
+              message: `AUTHENTICATE with the configured token failed: ${e.message}`,
+              // a rejected token stays rejected; anything else (timeout, drop) may pass next time
+              retry: e._tag !== "RpcCommandError"
+            })
+          )
+        )
+    })
+}
+
+/** Send AUTHENTICATE with a token and decode the reply. Shared by every implementation. */
+export const authenticateWith = (
+  session: AuthSession,
+  token: Redacted.Redacted<string>
+): Effect.Effect<Authenticated, RpcRequestError> =>
+  session.request("AUTHENTICATE", { access_token: Redacted.value(token) }).pipe(
+    Effect.flatMap((data) =>
+      Schema.decodeUnknownEffect(AuthenticateResult)(data).pipe(
+        Effect.mapError((e) => new ReplyDecodeError({ cmd: "AUTHENTICATE", detail: e.message }))
+      )
+    )
+  )
