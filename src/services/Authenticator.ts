@@ -37,10 +37,16 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
 
 export class Authenticator extends Context.Service<Authenticator, {
   readonly authenticate: (session: AuthSession) => Effect.Effect<Authenticated | undefined, AuthenticationError>
+  /**
+   * Discord closed the connection with 4003: the user revoked deckcord's authorization
+   * (spec §2.5, §7.2). Stored tokens must be dropped; the next `authenticate` authorizes anew.
+   */
+  readonly tokenRevoked: Effect.Effect<void>
 }>()("deckcord/Authenticator") {
   /** Skip AUTHENTICATE: only LOCAL-scope commands work (spec §4.5), e.g. GET_SOUNDBOARD_SOUNDS. */
   static readonly none: Layer.Layer<Authenticator> = Layer.succeed(Authenticator, {
-    authenticate: () => Effect.succeed(undefined)
+    authenticate: () => Effect.succeed(undefined),
+    tokenRevoked: Effect.void
   })
 
   /** AUTHENTICATE with a fixed access token. */
@@ -55,7 +61,8 @@ export class Authenticator extends Context.Service<Authenticator, {
               retry: e._tag !== "RpcCommandError"
             })
           )
-        )
+        ),
+      tokenRevoked: Effect.void
     })
 }
 
