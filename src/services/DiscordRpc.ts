@@ -4,19 +4,55 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect, type Scope, type Stream } from "effect"
-import type {
-  AuthenticateResult,
+import {
+  Cause,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  FiberSet,
+  Layer,
+  Queue,
+  Schedule,
+  Schema,
+  type Scope,
+  Stream,
+  SubscriptionRef
+} from "effect"
+import { randomUUID } from "node:crypto"
+import {
+  type AuthenticateResult,
   Channel,
-  EventName,
-  EventPayload,
-  GuildSummary,
-  SoundboardSound,
-  User,
+  Channels,
+  commandEnvelope,
+  type EventName,
+  type EventPayload,
+  EventPayloads,
+  Guild,
+  Guilds,
+  type GuildSummary,
+  type Inbound,
+  type SoundboardSound,
+  SoundboardSounds,
+  type User,
+  UserVoiceSettings,
   VoiceSettings,
-  VoiceSettingsPatch
+  type VoiceSettingsPatch
 } from "../protocol/Message.ts"
-import type { RpcRequestError } from "./RpcErrors.ts"
+import { closeHint, CloseCode } from "../protocol/RpcError.ts"
+import { type AuthenticationError, Authenticator } from "./Authenticator.ts"
+import { DiscordIpc, type IpcConnectError, type IpcConnection } from "./DiscordIpc.ts"
+import {
+  CommandExpiredError,
+  ConnectionLostError,
+  QueueFullError,
+  redactTokens,
+  ReplyDecodeError,
+  RpcCommandError,
+  type RpcRequestError,
+  RpcTimeoutError
+} from "./RpcErrors.ts"
 
 // ---------------------------------------------------------------------------------------------
 // connection state
@@ -142,4 +178,560 @@ export class DiscordRpc extends Context.Service<DiscordRpc, {
     sound: { readonly soundId: string; readonly guildId: string },
     options?: RequestOptions
   ) => Effect.Effect<void, RpcRequestError>
-}>()("deckcord/DiscordRpc") {}
+}>()("deckcord/DiscordRpc") {
+  /**
+   * The live client. Needs a transport (`DiscordIpc.layer`) and an `Authenticator`
+   * (`Authenticator.none`, `Authenticator.accessToken(token)`, or deckcord's OAuth flow).
+   */
+  static layer(options: DiscordRpcOptions): Layer.Layer<DiscordRpc, never, DiscordIpc | Authenticator> {
+    return Layer.effect(DiscordRpc, makeDiscordRpc(options))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// options
+// ---------------------------------------------------------------------------------------------
+
+/** @category options */
+export interface ReconnectOptions {
+  /** First retry delay while no socket exists (Discord not running): cheap, so retried fast. */
+  readonly absentBaseMillis?: number
+  readonly absentCapMillis?: number
+  /**
+   * First retry delay after a failure past the socket (handshake, arRPC, auth). Discord
+   * throttles handshakes per client id to two a minute (spec §7.1), so these back off slowly.
+   */
+  readonly failureBaseMillis?: number
+  readonly failureCapMillis?: number
+}
+
+/** @category options */
+export interface DiscordRpcOptions {
+  /** The Discord application (client) id, a snowflake string. */
+  readonly clientId: string
+  /** Commands that may wait for a connection at once (a full queue rejects new ones). */
+  readonly queueCapacity?: number
+  /** How long a command may wait for a connection before it expires. */
+  readonly commandDeadlineMillis?: number
+  /** Reply timeout for ordinary commands once sent. */
+  readonly requestTimeoutMillis?: number
+  readonly reconnect?: ReconnectOptions
+}
+
+/** A key press may wait this long for Discord; later it would surprise the user. */
+export const DEFAULT_COMMAND_DEADLINE_MILLIS = 5_000
+/** Enough for a burst of presses during a restart; more means something is stuck. */
+export const DEFAULT_QUEUE_CAPACITY = 64
+/** Ordinary replies come in milliseconds; 15 s is what working clients use (spec §9). */
+export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 15_000
+/** AUTHORIZE waits for a person to click in Discord (spec §4.2). */
+export const AUTHORIZE_TIMEOUT_MILLIS = 5 * 60_000
+/** SELECT_*_CHANNEL and GET_GUILD may wait their own `timeout` argument first (spec §3.2). */
+const SERVER_WAIT_MARGIN_MILLIS = 10_000
+
+export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
+  absentBaseMillis: 250,
+  absentCapMillis: 5_000,
+  failureBaseMillis: 2_000,
+  failureCapMillis: 60_000
+}
+
+/** Exponential, jittered, capped: the two reconnect schedules. */
+export const reconnectSchedules = (options: ReconnectOptions = {}) => {
+  const o = { ...DEFAULT_RECONNECT, ...options }
+  const capped = (base: number, cap: number) =>
+    Schedule.exponential(Duration.millis(base)).pipe(
+      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(cap)))),
+      Schedule.jittered
+    )
+  return {
+    whileAbsent: capped(o.absentBaseMillis, o.absentCapMillis),
+    afterFailure: capped(o.failureBaseMillis, o.failureCapMillis)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// implementation
+// ---------------------------------------------------------------------------------------------
+
+/** One live socket and what belongs to it. */
+interface Connection {
+  readonly ipc: IpcConnection
+  readonly pending: Map<string, { readonly cmd: string; readonly reply: Deferred.Deferred<unknown, RpcRequestError> }>
+  authenticated: boolean
+}
+
+/** A command waiting in the queue for a Ready connection. */
+interface Queued {
+  readonly cmd: string
+  readonly args: Readonly<Record<string, unknown>>
+  readonly timeoutMillis: number
+  status: "waiting" | "sent" | "expired"
+  readonly sent: Deferred.Deferred<Connection>
+  nonce: string
+  readonly reply: Deferred.Deferred<unknown, RpcRequestError>
+}
+
+interface RemoteSubscription {
+  readonly key: string
+  readonly evt: EventName
+  readonly args: Readonly<Record<string, unknown>>
+  readonly subscribers: Set<Queue.Queue<unknown>>
+}
+
+/** A stable key for (evt, args): Discord keys subscriptions by deep-equal args (spec §6.1). */
+export const subscriptionKey = (evt: string, args: Readonly<Record<string, unknown>>): string =>
+  `${evt}:${stableStringify(args)}`
+
+const stableStringify = (value: unknown): string => {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`
+}
+
+const replyTimeoutMillis = (
+  cmd: string,
+  args: Readonly<Record<string, unknown>>,
+  fallback: number,
+  explicit: number | undefined
+): number => {
+  if (explicit !== undefined) return explicit
+  if (cmd === "AUTHORIZE") return AUTHORIZE_TIMEOUT_MILLIS
+  if (cmd === "SELECT_VOICE_CHANNEL" || cmd === "SELECT_TEXT_CHANNEL" || cmd === "GET_GUILD") {
+    const serverWait = typeof args.timeout === "number" ? args.timeout * 1000 : 0
+    return serverWait + SERVER_WAIT_MARGIN_MILLIS
+  }
+  return fallback
+}
+
+type SessionError = IpcConnectError | AuthenticationError | SetupInterruptedError
+
+/** The connection ended while it was still being set up. */
+class SetupInterruptedError extends Schema.TaggedError<SetupInterruptedError>()("SetupInterruptedError", {
+  reason: Schema.Unknown
+}) {}
+
+const reasonOf = (error: SessionError): DisconnectReason => {
+  switch (error._tag) {
+    case "DiscordNotFoundError":
+      return {
+        kind: "NoDiscord",
+        message: error.message,
+        hint: "start Discord; for Flatpak/Snap Discord see Troubleshooting in the README"
+      }
+    case "ArRpcOnlyError":
+      return { kind: "ArRpcOnly", message: error.message }
+    case "HandshakeClosedError": {
+      const hint = closeHint(error.code, error.detail)
+      return { kind: "HandshakeFailed", message: error.message, closeCode: error.code, ...(hint ? { hint } : {}) }
+    }
+    case "HandshakeTimeoutError":
+      return { kind: "HandshakeFailed", message: error.message }
+    case "AuthenticationError":
+      return { kind: "AuthenticationFailed", message: error.message, hint: "run `deckcord auth`" }
+    case "SetupInterruptedError":
+      return error.reason as DisconnectReason
+  }
+}
+
+const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(cmd: string, schema: S) =>
+(data: unknown): Effect.Effect<S["Type"], ReplyDecodeError> =>
+  Schema.decodeUnknownEffect(schema)(data).pipe(
+    Effect.mapError((e) => new ReplyDecodeError({ cmd, detail: e.message }))
+  ) as Effect.Effect<S["Type"], ReplyDecodeError>
+
+/** Build the service; its supervisor fiber lives as long as the calling scope. */
+export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: DiscordRpcOptions) {
+  const ipc = yield* DiscordIpc
+  const authenticator = yield* Authenticator
+  const run = yield* FiberSet.makeRuntime<never>()
+  const capacity = options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY
+  const deadlineMillis = options.commandDeadlineMillis ?? DEFAULT_COMMAND_DEADLINE_MILLIS
+  const requestTimeout = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS
+
+  const notStarted: ConnectionState = {
+    _tag: "Disconnected",
+    reason: { kind: "NotStarted", message: "not connected yet" }
+  }
+  const state = yield* SubscriptionRef.make<ConnectionState>(notStarted)
+  const setState = (next: ConnectionState) => SubscriptionRef.set(state, next)
+
+  const waiting = yield* Queue.dropping<Queued>(capacity)
+  let liveWaiting = 0
+  const reconnectRequests = yield* Queue.sliding<void>(1)
+  let current: Connection | undefined
+  const subscriptions = new Map<string, RemoteSubscription>()
+  const subscriptionsByEvent = new Map<string, Set<RemoteSubscription>>()
+
+  // --- sending ----------------------------------------------------------------------------------
+
+  /** Write a command now and register its reply slot. */
+  const write = (
+    connection: Connection,
+    cmd: string,
+    args: Readonly<Record<string, unknown>>,
+    reply: Deferred.Deferred<unknown, RpcRequestError>,
+    evt?: string
+  ): string => {
+    const nonce = randomUUID()
+    connection.pending.set(nonce, { cmd, reply })
+    if (!connection.ipc.send(commandEnvelope(cmd, nonce, args, evt))) {
+      connection.pending.delete(nonce)
+      Deferred.doneUnsafe(reply, Exit.fail(new ConnectionLostError({ cmd, reason: "socket closed" })))
+    }
+    return nonce
+  }
+
+  const awaitReply = (
+    connection: Connection,
+    cmd: string,
+    nonce: string,
+    reply: Deferred.Deferred<unknown, RpcRequestError>,
+    timeoutMillis: number
+  ) =>
+    Deferred.await(reply).pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.millis(timeoutMillis),
+        orElse: () => Effect.fail(new RpcTimeoutError({ cmd, timeoutMillis }))
+      }),
+      Effect.ensuring(Effect.sync(() => connection.pending.delete(nonce)))
+    )
+
+  /** Send on a specific connection, bypassing the queue (auth, subscriptions). */
+  const sendNow = (
+    connection: Connection,
+    cmd: string,
+    args: Readonly<Record<string, unknown>>,
+    timeoutMillis?: number,
+    evt?: string
+  ): Effect.Effect<unknown, RpcRequestError> =>
+    Effect.suspend(() => {
+      const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
+      const nonce = write(connection, cmd, args, reply, evt)
+      return awaitReply(connection, cmd, nonce, reply, replyTimeoutMillis(cmd, args, requestTimeout, timeoutMillis))
+    })
+
+  /** Drop expired commands from the queue so they do not hold capacity (synchronous, so atomic). */
+  const compactQueue = () => {
+    const live: Array<Queued> = []
+    for (let taken = Queue.takeUnsafe(waiting); taken !== undefined; taken = Queue.takeUnsafe(waiting)) {
+      if (Exit.isSuccess(taken) && taken.value.status === "waiting") live.push(taken.value)
+    }
+    Queue.offerAllUnsafe(waiting, live)
+  }
+
+  const enqueue = (
+    cmd: string,
+    args: Readonly<Record<string, unknown>>,
+    options: RequestOptions
+  ): Effect.Effect<unknown, RpcRequestError> =>
+    Effect.suspend(() => {
+      const item: Queued = {
+        cmd,
+        args,
+        timeoutMillis: replyTimeoutMillis(cmd, args, requestTimeout, options.timeoutMillis),
+        status: "waiting",
+        sent: Deferred.makeUnsafe<Connection>(),
+        nonce: "",
+        reply: Deferred.makeUnsafe<unknown, RpcRequestError>()
+      }
+      if (!Queue.offerUnsafe(waiting, item)) {
+        compactQueue()
+        if (!Queue.offerUnsafe(waiting, item)) return Effect.fail(new QueueFullError({ cmd, capacity }))
+      }
+      liveWaiting++
+      const deadline = options.deadlineMillis ?? deadlineMillis
+      return Deferred.await(item.sent).pipe(
+        Effect.timeoutOrElse({
+          duration: Duration.millis(deadline),
+          orElse: () =>
+            Effect.suspend(() => {
+              if (item.status !== "waiting") return Deferred.await(item.sent) // sent at the last moment
+              item.status = "expired"
+              liveWaiting--
+              return Effect.fail(new CommandExpiredError({ cmd, waitedMillis: deadline }))
+            })
+        }),
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            if (item.status === "waiting") {
+              item.status = "expired"
+              liveWaiting--
+            }
+          })
+        ),
+        Effect.flatMap((connection) => awaitReply(connection, cmd, item.nonce, item.reply, item.timeoutMillis))
+      )
+    })
+
+  const request = (
+    cmd: string,
+    args: Readonly<Record<string, unknown>> = {},
+    options: RequestOptions = {}
+  ): Effect.Effect<unknown, RpcRequestError> =>
+    Effect.suspend(() => {
+      const connection = current
+      // the fast path keeps order: only when nothing queued could be overtaken
+      if (connection?.authenticated && liveWaiting === 0) {
+        return sendNow(connection, cmd, args, options.timeoutMillis)
+      }
+      return enqueue(cmd, args, options)
+    })
+
+  /** Send queued commands in order, for as long as this connection is Ready. */
+  const drain = (connection: Connection) =>
+    Effect.forever(
+      Queue.take(waiting).pipe(
+        Effect.map((item) => {
+          if (item.status !== "waiting") return
+          item.status = "sent"
+          liveWaiting--
+          item.nonce = write(connection, item.cmd, item.args, item.reply)
+          Deferred.doneUnsafe(item.sent, Exit.succeed(connection))
+        })
+      )
+    )
+
+  // --- subscriptions ------------------------------------------------------------------------------
+
+  const logFailure = (what: string) => (effect: Effect.Effect<unknown, RpcRequestError>) =>
+    effect.pipe(Effect.catch((e) => Effect.logWarning(`${what}: ${e.message}`)), Effect.asVoid)
+
+  const sendSubscribe = (connection: Connection, sub: RemoteSubscription) =>
+    run(logFailure(`SUBSCRIBE ${sub.evt}`)(sendNow(connection, "SUBSCRIBE", sub.args, undefined, sub.evt)))
+
+  const sendUnsubscribe = (connection: Connection, sub: RemoteSubscription) =>
+    run(logFailure(`UNSUBSCRIBE ${sub.evt}`)(sendNow(connection, "UNSUBSCRIBE", sub.args, undefined, sub.evt)))
+
+  const subscribe = <E extends EventName>(
+    evt: E,
+    args: Readonly<Record<string, unknown>> = {}
+  ): Effect.Effect<Stream.Stream<EventPayload<E>>, never, Scope.Scope> =>
+    Effect.gen(function*() {
+      const queue = yield* Queue.unbounded<EventPayload<E>>()
+      const key = subscriptionKey(evt, args)
+      let sub = subscriptions.get(key)
+      if (sub === undefined) {
+        sub = { key, evt, args, subscribers: new Set() }
+        subscriptions.set(key, sub)
+        let byEvent = subscriptionsByEvent.get(evt)
+        if (byEvent === undefined) subscriptionsByEvent.set(evt, byEvent = new Set())
+        byEvent.add(sub)
+        if (current?.authenticated) sendSubscribe(current, sub)
+      }
+      const owned = sub
+      owned.subscribers.add(queue as Queue.Queue<unknown>)
+      yield* Effect.addFinalizer(() =>
+        Effect.suspend(() => {
+          owned.subscribers.delete(queue as Queue.Queue<unknown>)
+          if (owned.subscribers.size === 0 && subscriptions.get(key) === owned) {
+            subscriptions.delete(key)
+            subscriptionsByEvent.get(evt)?.delete(owned)
+            if (current?.authenticated) sendUnsubscribe(current, owned)
+          }
+          return Queue.shutdown(queue)
+        })
+      )
+      return Stream.fromQueue(queue)
+    })
+
+  const dispatchEvent = (evt: string, data: unknown) => {
+    const subs = subscriptionsByEvent.get(evt)
+    if (subs === undefined || subs.size === 0) return
+    const schema = EventPayloads[evt as EventName]
+    if (schema === undefined) return
+    const decoded = Schema.decodeUnknownExit(schema as Schema.Codec<unknown>)(data)
+    if (Exit.isFailure(decoded)) {
+      run(Effect.logWarning(`ignored a malformed ${evt} event from Discord: ${Cause.pretty(decoded.cause)}`))
+      return
+    }
+    const payload = decoded.value as { readonly channel_id?: unknown }
+    for (const sub of subs) {
+      // events carry no subscription args; where the payload names its channel, honour it (spec §6.5)
+      if (
+        typeof payload.channel_id === "string" && typeof sub.args.channel_id === "string" &&
+        payload.channel_id !== sub.args.channel_id
+      ) continue
+      for (const subscriber of sub.subscribers) Queue.offerUnsafe(subscriber, payload)
+    }
+  }
+
+  const onMessage = (connection: Connection) => (message: Inbound) => {
+    switch (message._tag) {
+      case "Reply":
+      case "ErrorReply": {
+        const pending = connection.pending.get(message.nonce)
+        if (pending === undefined) return // a reply after its request timed out
+        connection.pending.delete(message.nonce)
+        Deferred.doneUnsafe(
+          pending.reply,
+          message._tag === "Reply"
+            ? Exit.succeed(message.data)
+            : Exit.fail(
+              new RpcCommandError({ cmd: message.cmd, code: message.code, detail: redactTokens(message.message) })
+            )
+        )
+        return
+      }
+      case "Event":
+        return dispatchEvent(message.evt, message.data)
+      case "ServerError":
+        run(Effect.logWarning(`Discord reported ${message.code}: ${redactTokens(message.message)}`))
+        return
+      case "Ready":
+        return
+    }
+  }
+
+  // --- the supervisor ---------------------------------------------------------------------------
+
+  const failPending = (connection: Connection, reason: string) => {
+    for (const [nonce, pending] of connection.pending) {
+      connection.pending.delete(nonce)
+      Deferred.doneUnsafe(pending.reply, Exit.fail(new ConnectionLostError({ cmd: pending.cmd, reason })))
+    }
+  }
+
+  /** One connection from dial to drop. Succeeds when a Ready connection ends. */
+  const session: Effect.Effect<void, SessionError> = Effect.gen(function*() {
+    yield* Queue.clear(reconnectRequests)
+    yield* setState({ _tag: "Connecting" })
+    let connection: Connection | undefined
+    const ipcConnection = yield* ipc.connect(options.clientId, (message) => {
+      if (connection) onMessage(connection)(message)
+    })
+    const live: Connection = { ipc: ipcConnection, pending: new Map(), authenticated: false }
+    connection = live
+    current = live
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        if (current === live) current = undefined
+        failPending(live, "Discord disconnected")
+      })
+    )
+    yield* setState({ _tag: "Authenticating", user: ipcConnection.ready.user })
+    const authenticated = yield* authenticator.authenticate({
+      clientId: options.clientId,
+      request: (cmd, args, requestOptions) => sendNow(live, cmd, args, requestOptions?.timeoutMillis)
+    }).pipe(
+      Effect.raceFirst(
+        ipcConnection.closed.pipe(Effect.flatMap((reason) => Effect.fail(new SetupInterruptedError({ reason }))))
+      )
+    )
+    live.authenticated = true
+    yield* setState({
+      _tag: "Ready",
+      user: authenticated?.user ?? ipcConnection.ready.user,
+      authenticated,
+      socketPath: ipcConnection.socketPath
+    })
+    yield* Effect.logInfo(`connected to Discord at ${ipcConnection.socketPath}`)
+    for (const sub of subscriptions.values()) sendSubscribe(live, sub)
+    yield* Effect.forkScoped(drain(live))
+    const reason = yield* Effect.raceFirst(
+      ipcConnection.closed,
+      Queue.take(reconnectRequests).pipe(
+        Effect.as<DisconnectReason>({ kind: "Closed", message: "reconnect requested" })
+      )
+    )
+    live.authenticated = false
+    failPending(live, reason.message)
+    if (reason.closeCode === CloseCode.TOKEN_REVOKED) yield* authenticator.tokenRevoked
+    yield* Effect.logWarning(`Discord connection lost: ${reason.message}`)
+    yield* setState({ _tag: "Disconnected", reason })
+  }).pipe(Effect.scoped)
+
+  const schedules = reconnectSchedules(options.reconnect)
+  const isAbsent = (e: SessionError) => e._tag === "DiscordNotFoundError"
+  const recordFailure = (e: SessionError) => setState({ _tag: "Disconnected", reason: reasonOf(e) })
+
+  /** A failure no retry can fix waits until someone asks for a reconnect. */
+  const awaitReconnectRequest = (e: AuthenticationError) =>
+    Effect.logError(`Discord authentication failed: ${e.message}`).pipe(
+      Effect.andThen(Queue.take(reconnectRequests))
+    )
+
+  const supervisor = session.pipe(
+    Effect.tapError(recordFailure),
+    Effect.catchIf(
+      (e): e is AuthenticationError => e._tag === "AuthenticationError" && !e.retry,
+      awaitReconnectRequest
+    ),
+    Effect.retry({ schedule: schedules.whileAbsent, while: isAbsent }),
+    Effect.tapError((e) => Effect.logWarning(`Discord connection failed: ${reasonOf(e).message}`)),
+    Effect.retry({ schedule: schedules.afterFailure }),
+    Effect.forever
+  )
+  yield* Effect.forkScoped(supervisor)
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      // nothing waits forever for a connection that will not come
+      for (let taken = Queue.takeUnsafe(waiting); taken !== undefined; taken = Queue.takeUnsafe(waiting)) {
+        if (Exit.isSuccess(taken) && taken.value.status === "waiting") {
+          taken.value.status = "expired"
+          Deferred.doneUnsafe(
+            taken.value.reply,
+            Exit.fail(new ConnectionLostError({ cmd: taken.value.cmd, reason: "deckcord is shutting down" }))
+          )
+        }
+      }
+    })
+  )
+
+  const reconnect = Effect.suspend(() => Queue.offer(reconnectRequests, undefined)).pipe(Effect.asVoid)
+
+  // --- typed helpers (spec §5) ------------------------------------------------------------------
+
+  const typed = <S extends Schema.Top & { readonly DecodingServices: never }>(
+    cmd: string,
+    schema: S,
+    args: Readonly<Record<string, unknown>> = {},
+    options?: RequestOptions
+  ) => request(cmd, args, options).pipe(Effect.flatMap(decodeReply(cmd, schema)))
+
+  const NullableChannel = Schema.NullOr(Channel)
+
+  return DiscordRpc.of({
+    state: SubscriptionRef.get(state),
+    stateChanges: SubscriptionRef.changes(state),
+    request,
+    subscribe,
+    reconnect,
+    getVoiceSettings: typed("GET_VOICE_SETTINGS", VoiceSettings),
+    setVoiceSettings: (patch, options) =>
+      typed("SET_VOICE_SETTINGS", VoiceSettings, patch as Readonly<Record<string, unknown>>, options),
+    pushToTalk: (active, options) => request("PUSH_TO_TALK", { active }, options).pipe(Effect.asVoid),
+    selectVoiceChannel: (channelId, options = {}) =>
+      typed("SELECT_VOICE_CHANNEL", NullableChannel, {
+        channel_id: channelId,
+        ...(channelId === null ? {} : {
+          force: options.force ?? true,
+          timeout: options.timeoutSeconds ?? 10,
+          ...(options.navigate === undefined ? {} : { navigate: options.navigate })
+        })
+      }, options),
+    getSelectedVoiceChannel: typed("GET_SELECTED_VOICE_CHANNEL", NullableChannel),
+    selectTextChannel: (channelId, options = {}) =>
+      typed("SELECT_TEXT_CHANNEL", NullableChannel, {
+        channel_id: channelId,
+        ...(channelId === null ? {} : { timeout: options.timeoutSeconds ?? 10 })
+      }, options),
+    getChannel: (channelId) => typed("GET_CHANNEL", Channel, { channel_id: channelId }),
+    getChannels: (guildId) =>
+      typed("GET_CHANNELS", Channels, guildId === undefined ? {} : { guild_id: guildId }).pipe(
+        Effect.map((r) => r.channels)
+      ),
+    getGuild: (guildId) => typed("GET_GUILD", Guild, { guild_id: guildId, timeout: 10 }),
+    getGuilds: typed("GET_GUILDS", Guilds).pipe(Effect.map((r) => r.guilds)),
+    setUserVoiceSettings: (userId, patch, options) =>
+      typed("SET_USER_VOICE_SETTINGS", UserVoiceSettings, { user_id: userId, ...patch }, options),
+    toggleVideo: (options) => request("TOGGLE_VIDEO", {}, options).pipe(Effect.asVoid),
+    toggleScreenshare: (options) => request("TOGGLE_SCREENSHARE", {}, options).pipe(Effect.asVoid),
+    getSoundboardSounds: typed("GET_SOUNDBOARD_SOUNDS", SoundboardSounds),
+    playSoundboardSound: ({ guildId, soundId }, options) =>
+      request("PLAY_SOUNDBOARD_SOUND", { guild_id: guildId, sound_id: soundId }, options).pipe(Effect.asVoid)
+  })
+})
