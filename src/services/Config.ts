@@ -1,0 +1,212 @@
+/**
+ * The config file: where it lives, its schema, and a pure decoder whose errors name the
+ * file, the JSON path and what was expected. `Settings` loads it; nothing else reads it.
+ *
+ * @since 0.1.0
+ */
+import * as NodePath from "node:path"
+import { Effect, Result, Schema, SchemaIssue } from "effect"
+
+// ---------------------------------------------------------------------------------------------
+// paths
+// ---------------------------------------------------------------------------------------------
+
+/** Environment variables that locate deckcord's files. @category paths */
+export interface PathEnv {
+  readonly DECKCORD_CONFIG?: string | undefined
+  readonly XDG_CONFIG_HOME?: string | undefined
+  readonly XDG_STATE_HOME?: string | undefined
+  readonly HOME?: string | undefined
+}
+
+// The XDG spec says relative values are invalid and must be ignored.
+const xdgDir = (value: string | undefined, fallback: string): string =>
+  value !== undefined && NodePath.isAbsolute(value) ? value : fallback
+
+/**
+ * The config file: an explicit path (the CLI's `--config`) wins, then `$DECKCORD_CONFIG`,
+ * then `$XDG_CONFIG_HOME/deckcord/config.json` (default `~/.config/deckcord/config.json`).
+ *
+ * @category paths
+ */
+export const configFilePath = (env: PathEnv, homedir: string, override?: string): string => {
+  if (override !== undefined && override !== "") return NodePath.resolve(override)
+  if (env.DECKCORD_CONFIG !== undefined && env.DECKCORD_CONFIG !== "") return NodePath.resolve(env.DECKCORD_CONFIG)
+  return NodePath.join(xdgDir(env.XDG_CONFIG_HOME, NodePath.join(homedir, ".config")), "deckcord", "config.json")
+}
+
+/** The token store: `$XDG_STATE_HOME/deckcord/tokens.json` (default `~/.local/state/deckcord`). @category paths */
+export const tokenFilePath = (env: PathEnv, homedir: string): string =>
+  NodePath.join(xdgDir(env.XDG_STATE_HOME, NodePath.join(homedir, ".local", "state")), "deckcord", "tokens.json")
+
+// ---------------------------------------------------------------------------------------------
+// schema
+// ---------------------------------------------------------------------------------------------
+
+/** What a client id looks like, phrased for the error message. */
+const CLIENT_ID_EXPECTED = "expected a Discord id (17–20 digits): the Application ID from the Discord Developer Portal"
+
+/** A Discord application id: the Application ID from the Developer Portal. @category schema */
+export const ClientId = Schema.String.check(Schema.isPattern(/^\d{17,20}$/, { message: CLIENT_ID_EXPECTED }))
+
+/** Whether a string is a well-formed client id (for prompts). @category schema */
+export const isClientId = (s: string): boolean => /^\d{17,20}$/.test(s)
+
+/** Brightness when the config says nothing: readable without glare. */
+export const DEFAULT_BRIGHTNESS = 60
+
+/** Optional features that need extra OAuth scopes (spec §4.5). @category schema */
+export const ScopeExtra = Schema.Literals(["video", "screenshare"])
+/** @category schema */
+export type ScopeExtra = typeof ScopeExtra.Type
+
+/** The config file's schema. Unknown keys are dropped (and warned about by `decodeConfig`). @category schema */
+export const ConfigFile = Schema.Struct({
+  clientId: Schema.optionalKey(ClientId),
+  clientSecret: Schema.optionalKey(Schema.RedactedFromValue(Schema.String.check(Schema.isNonEmpty()))),
+  socketPath: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
+  brightness: Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 100 })).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(DEFAULT_BRIGHTNESS))
+  ),
+  scopes: Schema.Array(ScopeExtra).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
+  /** The deck layout; decoded by the layout schema, opaque here. */
+  decks: Schema.optionalKey(Schema.Unknown)
+})
+
+/** The decoded config. @category models */
+export type DeckcordConfig = typeof ConfigFile.Type
+
+/** The config when there is no file. @category models */
+export const defaultConfig: DeckcordConfig = { brightness: DEFAULT_BRIGHTNESS, scopes: [] }
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(ConfigFile.fields))
+
+/** Keys whose values are secret: never echoed in an error message. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(["clientSecret"])
+
+// ---------------------------------------------------------------------------------------------
+// scopes
+// ---------------------------------------------------------------------------------------------
+
+/** Always requested, in this order (spec §4.5; a constant order avoids re-prompts, §7.3). */
+export const BASE_SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"] as const
+
+const EXTRA_SCOPES: Record<ScopeExtra, ReadonlyArray<string>> = {
+  video: ["rpc.video.read", "rpc.video.write"],
+  screenshare: ["rpc.screenshare.read", "rpc.screenshare.write"]
+}
+
+/**
+ * The OAuth scopes deckcord requests: one fixed, ordered list. Camera and screenshare
+ * scopes only when the config (or `extra`, e.g. from the layout) asks for them, because
+ * every scope the app may not grant fails the whole request (spec §4.5).
+ *
+ * @category scopes
+ */
+export const requiredScopes = (
+  config: Pick<DeckcordConfig, "scopes">,
+  extra: ReadonlyArray<ScopeExtra> = []
+): ReadonlyArray<string> => {
+  const wanted = new Set<ScopeExtra>([...config.scopes, ...extra])
+  const scopes: Array<string> = [...BASE_SCOPES]
+  for (const key of ["video", "screenshare"] as const) {
+    if (wanted.has(key)) scopes.push(...EXTRA_SCOPES[key])
+  }
+  return scopes
+}
+
+// ---------------------------------------------------------------------------------------------
+// decoding
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The config file is not valid. `message` names the file, the JSON path and what was
+ * expected; the daemon refuses to start rather than guess.
+ *
+ * @category errors
+ */
+export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
+  file: Schema.String,
+  message: Schema.String
+}) {}
+
+/** A successfully decoded file: the config and what to warn about. @category models */
+export interface DecodedConfig {
+  readonly config: DeckcordConfig
+  /** Unknown top-level keys (probably typos), to be logged once per load. */
+  readonly unknownKeys: ReadonlyArray<string>
+}
+
+/** `["a"][0]`, the way the error messages show a JSON path. */
+export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((k) => (typeof k === "number" ? `[${k}]` : `[${JSON.stringify(String(k))}]`)).join("")
+
+const lookup = (root: unknown, path: ReadonlyArray<PropertyKey>): { readonly found: boolean; readonly value?: unknown } => {
+  let current: unknown = root
+  for (const key of path) {
+    if (typeof current !== "object" || current === null || !(key in current)) return { found: false }
+    current = (current as Record<PropertyKey, unknown>)[key]
+  }
+  return { found: true, value: current }
+}
+
+const MAX_SHOWN_VALUE = 60 // keep a pasted blob from flooding the log line
+
+const showValue = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > MAX_SHOWN_VALUE ? `${text.slice(0, MAX_SHOWN_VALUE)}…` : text
+}
+
+const lowerFirst = (s: string): string => (s.length === 0 ? s : s[0]!.toLowerCase() + s.slice(1))
+
+const formatStandard = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** Turn JSON.parse's "at position N" into a line and column (Node 20 does not say). */
+const jsonSyntaxMessage = (text: string, error: unknown): string => {
+  const raw = error instanceof Error ? error.message : String(error)
+  const base = raw.replace(/\s*\(line \d+ column \d+\)\s*$/, "")
+  const match = /at position (\d+)/.exec(base)
+  const position = match ? Number(match[1]) : /end of JSON input/.test(base) ? text.length : undefined
+  if (position === undefined) return base
+  const before = text.slice(0, position)
+  const line = before.split("\n").length
+  const column = position - before.lastIndexOf("\n")
+  return `${base.replace(/ in JSON at position \d+/, "")} (line ${line}, column ${column})`
+}
+
+/**
+ * Decode the text of a config file. Pure: the caller reads the file (once per version).
+ *
+ * @category decoding
+ */
+export const decodeConfig = (file: string, text: string): Result.Result<DecodedConfig, ConfigError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    return Result.fail(new ConfigError({ file, message: `${file}: not valid JSON: ${jsonSyntaxMessage(text, error)}` }))
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return Result.fail(
+      new ConfigError({ file, message: `${file}: expected a JSON object ({ "clientId": … }), got ${showValue(json)}` })
+    )
+  }
+  const decoded = Schema.decodeUnknownResult(ConfigFile)(json, { errors: "all" })
+  if (Result.isFailure(decoded)) {
+    const lines = formatStandard(decoded.failure.issue).issues.map((issue) => {
+      const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null ? p.key : p))
+      const at = lookup(json, path)
+      const secret = path.some((k) => SECRET_KEYS.has(String(k)))
+      const got = at.found && !secret ? `, got ${showValue(at.value)}` : ""
+      return `${file}: at ${formatPath(path) || "the top level"}: ${lowerFirst(issue.message)}${got}`
+    })
+    return Result.fail(new ConfigError({ file, message: lines.join("\n") }))
+  }
+  const unknownKeys = Object.keys(json).filter((k) => !KNOWN_KEYS.has(k))
+  return Result.succeed({ config: decoded.success, unknownKeys })
+}
+
+/** The warning for unknown keys (typos are the usual cause). @category decoding */
+export const unknownKeysWarning = (file: string, keys: ReadonlyArray<string>): string =>
+  `${file}: ignoring unknown key${keys.length === 1 ? "" : "s"} ${keys.map((k) => JSON.stringify(k)).join(", ")} ` +
+  `(known keys: ${[...KNOWN_KEYS].join(", ")})`

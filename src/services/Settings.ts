@@ -1,0 +1,386 @@
+/**
+ * Settings on disk, read once and kept in memory: the config file (with live reload) and
+ * the token store. Nothing else in deckcord touches these files.
+ *
+ * - `Settings`: the config, decoded once per file version. Edits are picked up by watching
+ *   the directory (atomic saves replace the file, so a watch on the file goes stale); an
+ *   invalid edit is logged with its precise error and the last good config stays.
+ * - `TokenStore`: OAuth tokens per client id, separate from the config so the config can be
+ *   shared or versioned. Written atomically (temp file, fsync, rename) with mode 0600.
+ *
+ * @since 0.1.0
+ */
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import {
+  Context,
+  Duration,
+  Effect,
+  FileSystem,
+  Layer,
+  Option,
+  Redacted,
+  Ref,
+  Result,
+  Schema,
+  Semaphore,
+  Stream,
+  SubscriptionRef
+} from "effect"
+import {
+  ConfigError,
+  configFilePath,
+  type DeckcordConfig,
+  type DecodedConfig,
+  decodeConfig,
+  defaultConfig,
+  isClientId,
+  type PathEnv,
+  tokenFilePath,
+  unknownKeysWarning
+} from "./Config.ts"
+
+// ---------------------------------------------------------------------------------------------
+// errors
+// ---------------------------------------------------------------------------------------------
+
+/** A settings file could not be read or written; `message` says which and why. @category errors */
+export class SettingsFileError extends Schema.TaggedError<SettingsFileError>()("SettingsFileError", {
+  file: Schema.String,
+  message: Schema.String
+}) {}
+
+const describePlatformError = (e: { readonly message: string; readonly reason?: unknown }): string => {
+  const reason = e.reason as { readonly _tag?: string; readonly description?: string } | undefined
+  return reason?._tag !== undefined ? `${reason._tag}${reason.description ? `: ${reason.description}` : ""}` : e.message
+}
+
+// ---------------------------------------------------------------------------------------------
+// atomic writes
+// ---------------------------------------------------------------------------------------------
+
+/** Secrets live in these files: owner read/write only. */
+export const SECRET_FILE_MODE = 0o600
+/** deckcord's own directories: owner only, so nobody lists or swaps our files. */
+export const PRIVATE_DIR_MODE = 0o700
+
+let tempCounter = 0
+
+/**
+ * Replace `file` with `text` so that a crash at any point leaves either the old or the new
+ * file, never a torn one: write a temp file in the same directory (same filesystem, so the
+ * rename is atomic), fsync it, chmod it, rename it over the target.
+ *
+ * @category atomic writes
+ */
+export const writeFileAtomic = (
+  fs: FileSystem.FileSystem,
+  file: string,
+  text: string,
+  options: { readonly mode: number; readonly dirMode?: number }
+): Effect.Effect<void, SettingsFileError> =>
+  Effect.gen(function*() {
+    const dir = NodePath.dirname(file)
+    const tmp = NodePath.join(dir, `.${NodePath.basename(file)}.${process.pid}.${++tempCounter}.tmp`)
+    yield* fs.makeDirectory(dir, { recursive: true, mode: options.dirMode ?? PRIVATE_DIR_MODE })
+    if (options.dirMode !== undefined) yield* fs.chmod(dir, options.dirMode)
+    yield* Effect.gen(function*() {
+      const handle = yield* fs.open(tmp, { flag: "w", mode: options.mode })
+      yield* handle.writeAll(new TextEncoder().encode(text))
+      yield* handle.sync
+    }).pipe(Effect.scoped)
+    // the mode given at creation is reduced by the umask; enforce it
+    yield* fs.chmod(tmp, options.mode)
+    yield* fs.rename(tmp, file).pipe(
+      Effect.onError(() => fs.remove(tmp, { force: true }).pipe(Effect.ignore))
+    )
+  }).pipe(
+    Effect.mapError((e) => new SettingsFileError({ file, message: `could not write ${file}: ${describePlatformError(e)}` }))
+  )
+
+const readIfExists = (fs: FileSystem.FileSystem, file: string): Effect.Effect<string | undefined, SettingsFileError> =>
+  fs.readFileString(file).pipe(
+    Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined)),
+    Effect.mapError((e) => new SettingsFileError({ file, message: `could not read ${file}: ${describePlatformError(e)}` }))
+  )
+
+// ---------------------------------------------------------------------------------------------
+// Settings (the config file)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Editors save in bursts (truncate, write, rename, chmod): wait for quiet before reading,
+ * so one save is one reload.
+ */
+export const CONFIG_RELOAD_DEBOUNCE = Duration.millis(150)
+
+/** Where the settings files are; every field defaults from the environment. @category models */
+export interface SettingsOptions {
+  /** The config file (the CLI's `--config`); else `$DECKCORD_CONFIG`, else the XDG default. */
+  readonly configPath?: string | undefined
+  /** The token file; else `$XDG_STATE_HOME/deckcord/tokens.json`. */
+  readonly tokenPath?: string | undefined
+  readonly env?: PathEnv
+  readonly homedir?: string
+}
+
+const resolvePaths = (options: SettingsOptions) => {
+  const env = options.env ?? process.env
+  const home = options.homedir ?? env.HOME ?? Os.homedir()
+  return {
+    configPath: configFilePath(env, home, options.configPath),
+    tokenPath: options.tokenPath ?? tokenFilePath(env, home)
+  }
+}
+
+export class Settings extends Context.Service<Settings, {
+  /** The config file in use. */
+  readonly file: string
+  /** The current config (from memory; never reads the disk). */
+  readonly config: Effect.Effect<DeckcordConfig>
+  /** The current config, then every valid change. */
+  readonly changes: Stream.Stream<DeckcordConfig>
+  /**
+   * Store the application's credentials in the config file (other keys are kept), written
+   * atomically with mode 0600 because it holds the secret.
+   */
+  readonly saveCredentials: (
+    clientId: string,
+    clientSecret: Redacted.Redacted<string>
+  ) => Effect.Effect<DeckcordConfig, SettingsFileError | ConfigError>
+}>()("deckcord/Settings") {
+  /**
+   * Load the config file (missing = defaults) and follow its changes. Fails with a
+   * `ConfigError` when the file is invalid: the daemon refuses to start rather than guess.
+   */
+  static readonly layerWith = (
+    options: SettingsOptions = {}
+  ): Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> =>
+    Layer.effect(Settings, Effect.suspend(() => makeSettings(resolvePaths(options).configPath)))
+
+  /** `layerWith` with paths from the environment. */
+  static readonly layer: Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> = Settings
+    .layerWith()
+
+  /** A fixed config, no file (tests, embedding). */
+  static readonly layerStatic = (config: Partial<DeckcordConfig> = {}): Layer.Layer<Settings> =>
+    Layer.effect(
+      Settings,
+      Effect.gen(function*() {
+        const ref = yield* SubscriptionRef.make<DeckcordConfig>({ ...defaultConfig, ...config })
+        return Settings.of({
+          file: "<static>",
+          config: SubscriptionRef.get(ref),
+          changes: SubscriptionRef.changes(ref),
+          saveCredentials: (clientId, clientSecret) =>
+            SubscriptionRef.updateAndGet(ref, (c): DeckcordConfig => ({ ...c, clientId, clientSecret }))
+        })
+      })
+    )
+}
+
+function makeSettings(file: string) {
+  return Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const dir = NodePath.dirname(file)
+    const name = NodePath.basename(file)
+
+    const decodeText = (text: string | undefined): Result.Result<DecodedConfig, ConfigError> =>
+      text === undefined ? Result.succeed({ config: defaultConfig, unknownKeys: [] }) : decodeConfig(file, text)
+    const warnUnknown = (decoded: DecodedConfig) =>
+      decoded.unknownKeys.length > 0 ? Effect.logWarning(unknownKeysWarning(file, decoded.unknownKeys)) : Effect.void
+
+    // ---- first load: invalid = refuse to start ----
+    const initialText = yield* readIfExists(fs, file)
+    const initial = decodeText(initialText)
+    if (Result.isFailure(initial)) return yield* initial.failure
+    yield* warnUnknown(initial.success)
+    if (initialText === undefined) yield* Effect.logInfo(`no config file at ${file}; using defaults`)
+    const ref = yield* SubscriptionRef.make(initial.success.config)
+    // the text of the version in force: decode once per file version
+    const lastText = yield* Ref.make(initialText)
+
+    const reload = Effect.gen(function*() {
+      const text = yield* readIfExists(fs, file)
+      if (text === (yield* Ref.get(lastText))) return
+      yield* Ref.set(lastText, text)
+      if (text === undefined) {
+        return yield* Effect.logWarning(`${file} was removed; keeping the config loaded before`)
+      }
+      const next = decodeText(text)
+      if (Result.isFailure(next)) {
+        return yield* Effect.logError(`${next.failure.message}\n(keeping the last valid config until the file is fixed)`)
+      }
+      yield* warnUnknown(next.success)
+      yield* SubscriptionRef.set(ref, next.success.config)
+      yield* Effect.logInfo(`reloaded ${file}`)
+    }).pipe(Effect.catchTag("SettingsFileError", (e) => Effect.logError(e.message)))
+
+    // ---- live reload: watch the directory, not the file (atomic saves replace the inode) ----
+    yield* fs.makeDirectory(dir, { recursive: true, mode: PRIVATE_DIR_MODE }).pipe(
+      Effect.catch((e) => Effect.logWarning(`cannot create ${dir}: ${describePlatformError(e)}`))
+    )
+    yield* fs.watch(dir).pipe(
+      Stream.filter((event) => NodePath.basename(event.path) === name),
+      Stream.debounce(CONFIG_RELOAD_DEBOUNCE),
+      Stream.runForEach(() => reload),
+      Effect.catch((e) =>
+        Effect.logWarning(`stopped watching ${dir} for config changes (${describePlatformError(e)}); restart deckcord to apply edits`)
+      ),
+      Effect.forkScoped
+    )
+
+    const writeLock = yield* Semaphore.make(1)
+
+    const saveCredentials = (clientId: string, clientSecret: Redacted.Redacted<string>) =>
+      Effect.gen(function*() {
+        if (!isClientId(clientId)) {
+          return yield* new ConfigError({
+            file,
+            message: `${file}: at ["clientId"]: expected a Discord id (17–20 digits), got ${JSON.stringify(clientId)}`
+          })
+        }
+        const text = yield* readIfExists(fs, file)
+        let raw: Record<string, unknown> = {}
+        if (text !== undefined) {
+          // keep the user's other keys; refuse to overwrite a file we cannot parse
+          const current = decodeText(text)
+          if (Result.isFailure(current)) return yield* current.failure
+          raw = JSON.parse(text) as Record<string, unknown>
+        }
+        const nextText = JSON.stringify({ ...raw, clientId, clientSecret: Redacted.value(clientSecret) }, null, 2) + "\n"
+        const next = decodeText(nextText)
+        if (Result.isFailure(next)) return yield* next.failure
+        yield* writeFileAtomic(fs, file, nextText, { mode: SECRET_FILE_MODE })
+        yield* Ref.set(lastText, nextText)
+        yield* SubscriptionRef.set(ref, next.success.config)
+        return next.success.config
+      }).pipe(writeLock.withPermits(1))
+
+    return Settings.of({
+      file,
+      config: SubscriptionRef.get(ref),
+      changes: SubscriptionRef.changes(ref),
+      saveCredentials
+    })
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// TokenStore
+// ---------------------------------------------------------------------------------------------
+
+/** OAuth tokens of one application, as held in memory. @category models */
+export interface StoredToken {
+  readonly accessToken: Redacted.Redacted<string>
+  readonly refreshToken: Redacted.Redacted<string>
+  /** Epoch milliseconds. */
+  readonly expiresAt: number
+  /** The scopes granted, in the order the token endpoint reported them. */
+  readonly scopes: ReadonlyArray<string>
+}
+
+const TokenEntry = Schema.Struct({
+  accessToken: Schema.RedactedFromValue(Schema.String),
+  refreshToken: Schema.RedactedFromValue(Schema.String),
+  expiresAt: Schema.Number,
+  scopes: Schema.Array(Schema.String)
+})
+
+/** tokens.json: versioned so a later format can migrate it. */
+const TokenFile = Schema.fromJsonString(
+  Schema.Struct({
+    version: Schema.Literal(1),
+    tokens: Schema.Record(Schema.String, TokenEntry)
+  })
+)
+const decodeTokenFile = Schema.decodeUnknownResult(TokenFile)
+const encodeTokenFile = Schema.encodeSync(TokenFile)
+
+export class TokenStore extends Context.Service<TokenStore, {
+  readonly file: string
+  /** The stored tokens of an application (from memory). */
+  readonly get: (clientId: string) => Effect.Effect<Option.Option<StoredToken>>
+  /** Store (replace) an application's tokens, in memory and on disk. */
+  readonly set: (clientId: string, token: StoredToken) => Effect.Effect<void, SettingsFileError>
+  /** Forget an application's tokens (revoked, or the user asked). */
+  readonly remove: (clientId: string) => Effect.Effect<void, SettingsFileError>
+}>()("deckcord/TokenStore") {
+  /**
+   * Load the token file once (missing = empty; unreadable content = empty, with a warning,
+   * since tokens can always be obtained again) and keep it in memory.
+   */
+  static readonly layerWith = (
+    options: SettingsOptions = {}
+  ): Layer.Layer<TokenStore, SettingsFileError, FileSystem.FileSystem> =>
+    Layer.effect(TokenStore, Effect.suspend(() => makeTokenStore(resolvePaths(options).tokenPath)))
+
+  static readonly layer: Layer.Layer<TokenStore, SettingsFileError, FileSystem.FileSystem> = TokenStore.layerWith()
+
+  /** Tokens in memory only (tests, embedding). */
+  static readonly layerMemory = (initial: Readonly<Record<string, StoredToken>> = {}): Layer.Layer<TokenStore> =>
+    Layer.effect(
+      TokenStore,
+      Effect.gen(function*() {
+        const ref = yield* Ref.make<ReadonlyMap<string, StoredToken>>(new Map(Object.entries(initial)))
+        return TokenStore.of({
+          file: "<memory>",
+          get: (id) => Ref.get(ref).pipe(Effect.map((m) => Option.fromNullishOr(m.get(id)))),
+          set: (id, token) => Ref.update(ref, (m) => new Map(m).set(id, token)),
+          remove: (id) =>
+            Ref.update(ref, (m) => {
+              const next = new Map(m)
+              next.delete(id)
+              return next
+            })
+        })
+      })
+    )
+}
+
+function makeTokenStore(file: string) {
+  return Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* readIfExists(fs, file)
+    let initial: ReadonlyMap<string, StoredToken> = new Map()
+    if (text !== undefined) {
+      const decoded = decodeTokenFile(text)
+      if (Result.isSuccess(decoded)) {
+        initial = new Map(Object.entries(decoded.success.tokens))
+        // an older or hand-made file may be readable by others: tighten it
+        yield* fs.chmod(file, SECRET_FILE_MODE).pipe(
+          Effect.catch((e) => Effect.logWarning(`cannot restrict ${file} to mode 0600: ${describePlatformError(e)}`))
+        )
+      } else {
+        // the issue text describes the shape, never the values, so no secret leaks here
+        yield* Effect.logWarning(
+          `${file} is not a valid token file (${decoded.failure.message.split("\n")[0]}); ` +
+            "ignoring it: deckcord will authorize again and overwrite it"
+        )
+      }
+    }
+    const tokens = yield* Ref.make(initial)
+    const writeLock = yield* Semaphore.make(1)
+
+    const persist = (update: (m: ReadonlyMap<string, StoredToken>) => ReadonlyMap<string, StoredToken>) =>
+      Effect.gen(function*() {
+        const next = update(yield* Ref.get(tokens))
+        const body = encodeTokenFile({ version: 1, tokens: Object.fromEntries(next) })
+        // disk first: memory never claims what a restart would not find
+        yield* writeFileAtomic(fs, file, body + "\n", { mode: SECRET_FILE_MODE, dirMode: PRIVATE_DIR_MODE })
+        yield* Ref.set(tokens, next)
+      }).pipe(writeLock.withPermits(1))
+
+    return TokenStore.of({
+      file,
+      get: (clientId) => Ref.get(tokens).pipe(Effect.map((m) => Option.fromNullishOr(m.get(clientId)))),
+      set: (clientId, token) => persist((m) => new Map(m).set(clientId, token)),
+      remove: (clientId) =>
+        persist((m) => {
+          const next = new Map(m)
+          next.delete(clientId)
+          return next
+        })
+    })
+  })
+}

@@ -1,0 +1,116 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Redacted, Result } from "effect"
+import {
+  BASE_SCOPES,
+  configFilePath,
+  decodeConfig,
+  DEFAULT_BRIGHTNESS,
+  requiredScopes,
+  tokenFilePath
+} from "../src/services/Config.ts"
+
+const FILE = "/home/u/.config/deckcord/config.json"
+const ID = "112233445566778899"
+
+const failure = (text: string): string => {
+  const r = decodeConfig(FILE, text)
+  assert.isTrue(Result.isFailure(r), "expected a decode failure")
+  return Result.isFailure(r) ? r.failure.message : ""
+}
+
+describe("decodeConfig", () => {
+  it("decodes a full config, with the secret redacted", () => {
+    const r = decodeConfig(
+      FILE,
+      JSON.stringify({ clientId: ID, clientSecret: "s3cret-value", socketPath: "/tmp/x", brightness: 30, scopes: ["video"], decks: [{ any: "thing" }] })
+    )
+    assert.isTrue(Result.isSuccess(r))
+    if (!Result.isSuccess(r)) return
+    const c = r.success.config
+    assert.strictEqual(c.clientId, ID)
+    assert.strictEqual(c.brightness, 30)
+    assert.deepStrictEqual(c.scopes, ["video"])
+    assert.deepStrictEqual(c.decks, [{ any: "thing" }])
+    assert.isTrue(c.clientSecret !== undefined && Redacted.isRedacted(c.clientSecret))
+    assert.strictEqual(c.clientSecret && Redacted.value(c.clientSecret), "s3cret-value")
+    assert.notInclude(String(c.clientSecret), "s3cret")
+    assert.deepStrictEqual(r.success.unknownKeys, [])
+  })
+
+  it("fills defaults for an empty object", () => {
+    const r = decodeConfig(FILE, "{}")
+    assert.isTrue(Result.isSuccess(r))
+    if (Result.isSuccess(r)) {
+      assert.strictEqual(r.success.config.brightness, DEFAULT_BRIGHTNESS)
+      assert.deepStrictEqual(r.success.config.scopes, [])
+      assert.isUndefined(r.success.config.clientId)
+    }
+  })
+
+  it("names the file, the JSON path, what was expected and what it got", () => {
+    const msg = failure(JSON.stringify({ clientId: "abc" }))
+    assert.include(msg, `${FILE}: at ["clientId"]: expected a Discord id (17–20 digits)`)
+    assert.include(msg, `got "abc"`)
+  })
+
+  it("reports every wrong field, nested paths included", () => {
+    const msg = failure(JSON.stringify({ clientId: 123, brightness: 250, scopes: ["video", "camera"] }))
+    const lines = msg.split("\n")
+    assert.strictEqual(lines.length, 3)
+    assert.include(msg, `at ["clientId"]: expected string, got 123`)
+    assert.include(msg, `at ["brightness"]: expected a value between 0 and 100, got 250`)
+    assert.include(msg, `at ["scopes"][1]: expected "video" | "screenshare", got "camera"`)
+  })
+
+  it("never echoes the client secret in an error", () => {
+    const msg = failure(JSON.stringify({ clientSecret: 918273645546372 }))
+    assert.include(msg, `at ["clientSecret"]`)
+    assert.notInclude(msg, "918273645546372")
+  })
+
+  it("gives line and column for broken JSON", () => {
+    const msg = failure(`{\n  "clientId": "${ID}",\n}`)
+    assert.include(msg, `${FILE}: not valid JSON`)
+    assert.include(msg, "line 3, column 1")
+  })
+
+  it("rejects a non-object document", () => {
+    assert.include(failure("[1,2]"), "expected a JSON object")
+  })
+
+  it("lists unknown keys instead of failing", () => {
+    const r = decodeConfig(FILE, JSON.stringify({ clientID: ID, brigthness: 3 }))
+    assert.isTrue(Result.isSuccess(r))
+    if (Result.isSuccess(r)) assert.deepStrictEqual(r.success.unknownKeys, ["clientID", "brigthness"])
+  })
+})
+
+describe("requiredScopes", () => {
+  it("is the fixed base list by default", () => {
+    assert.deepStrictEqual(requiredScopes({ scopes: [] }), [...BASE_SCOPES])
+    assert.deepStrictEqual(requiredScopes({ scopes: [] }), ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"])
+  })
+
+  it("adds camera and screenshare scopes in a fixed order, whatever order they are asked in", () => {
+    const expected = [...BASE_SCOPES, "rpc.video.read", "rpc.video.write", "rpc.screenshare.read", "rpc.screenshare.write"]
+    assert.deepStrictEqual(requiredScopes({ scopes: ["screenshare", "video"] }), expected)
+    assert.deepStrictEqual(requiredScopes({ scopes: ["video"] }, ["screenshare", "video"]), expected)
+  })
+})
+
+describe("paths", () => {
+  it("prefers the explicit path, then DECKCORD_CONFIG, then XDG_CONFIG_HOME, then ~/.config", () => {
+    const env = { DECKCORD_CONFIG: "/etc/dc.json", XDG_CONFIG_HOME: "/xdg" }
+    assert.strictEqual(configFilePath(env, "/home/u", "/cli/c.json"), "/cli/c.json")
+    assert.strictEqual(configFilePath(env, "/home/u"), "/etc/dc.json")
+    assert.strictEqual(configFilePath({ XDG_CONFIG_HOME: "/xdg" }, "/home/u"), "/xdg/deckcord/config.json")
+    assert.strictEqual(configFilePath({}, "/home/u"), "/home/u/.config/deckcord/config.json")
+    // relative XDG values are invalid per the spec
+    assert.strictEqual(configFilePath({ XDG_CONFIG_HOME: "rel" }, "/home/u"), "/home/u/.config/deckcord/config.json")
+  })
+
+  it("keeps tokens under XDG_STATE_HOME", () => {
+    assert.strictEqual(tokenFilePath({ XDG_STATE_HOME: "/st" }, "/home/u"), "/st/deckcord/tokens.json")
+    assert.strictEqual(tokenFilePath({}, "/home/u"), "/home/u/.local/state/deckcord/tokens.json")
+  })
+})
