@@ -1,0 +1,225 @@
+/**
+ * The seam between `Deck` and the USB world: list the Stream Decks present, open one by path,
+ * and hint when the set of devices may have changed. Production uses
+ * `@elgato-stream-deck/node` (node-hid over hidraw on Linux); tests plug in
+ * `FakeDeckProvider` (deckcord/testing), which builds the library's real `StreamDeck` objects
+ * over an in-memory HID device, so everything above this seam runs unchanged against fakes.
+ *
+ * @since 0.1.0
+ */
+import type { StreamDeck } from "@elgato-stream-deck/core"
+import { Context, Effect, Layer, Queue, Schema, type Scope, Stream } from "effect"
+import * as Fs from "node:fs"
+import { fileURLToPath } from "node:url"
+
+// ---------------------------------------------------------------------------------------------
+// models
+// ---------------------------------------------------------------------------------------------
+
+/** A Stream Deck seen by a scan, not yet opened. */
+export interface DeckCandidate {
+  /** Where to open it (`/dev/hidrawN` on Linux; changes on every replug). */
+  readonly path: string
+  /** The library's `DeviceModelId`. */
+  readonly model: string
+  /** USB serial number when the OS reports it; `Deck` asks the device itself otherwise. */
+  readonly serial?: string
+}
+
+/**
+ * Why the HID layer failed. `NativeModuleMissing` and `PermissionDenied` are the two
+ * failures a user can fix, and `hint` says how.
+ */
+export type DeckHidFailure = "NativeModuleMissing" | "PermissionDenied" | "Failed"
+
+/** Listing or opening Stream Decks failed; `message` and `hint` are written for the user. */
+export class DeckHidError extends Schema.TaggedError<DeckHidError>()("DeckHidError", {
+  reason: Schema.Literals(["NativeModuleMissing", "PermissionDenied", "Failed"]),
+  message: Schema.String,
+  hint: Schema.String,
+  path: Schema.optional(Schema.String)
+}) {}
+
+/** The udev rules file shipped with deckcord (`udev/` sits two levels above `services/`). */
+export const UDEV_RULES_PATH = fileURLToPath(new URL("../../udev/60-deckcord-streamdeck.rules", import.meta.url))
+
+/** The Debian/Ubuntu package whose absence makes node-hid's prebuilt binding fail to load. */
+export const LIBUSB_PACKAGE = "libusb-1.0-0"
+
+export const NATIVE_MODULE_HINT =
+  `Install the USB HID library: \`sudo apt install ${LIBUSB_PACKAGE}\` (Debian/Ubuntu; ` +
+  `"libusb1" on Fedora/Arch), then restart deckcord.`
+
+export const PERMISSION_HINT =
+  `Allow your user to open Stream Decks: \`sudo cp ${UDEV_RULES_PATH} /etc/udev/rules.d/ && ` +
+  `sudo udevadm control --reload-rules && sudo udevadm trigger\`, then unplug and replug the deck.`
+
+const errorText = (cause: unknown): string =>
+  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : String(cause)
+
+const errorCode = (cause: unknown): unknown =>
+  typeof cause === "object" && cause !== null && "code" in cause ? (cause as { code: unknown }).code : undefined
+
+/**
+ * Turn whatever node-hid / the library threw into a `DeckHidError` a user can act on:
+ * `ERR_DLOPEN_FAILED` means the prebuilt binding's shared libraries are missing (libusb);
+ * EACCES / "Permission denied" opening a hidraw node means the udev rule is not installed.
+ */
+export const classifyHidError = (cause: unknown, path?: string): DeckHidError => {
+  const text = errorText(cause)
+  const code = errorCode(cause)
+  const at = path === undefined ? {} : { path }
+  if (code === "ERR_DLOPEN_FAILED" || /cannot open shared object file/i.test(text)) {
+    return new DeckHidError({
+      reason: "NativeModuleMissing",
+      message: `Stream Deck support is unavailable: the native HID module could not load (${text}).`,
+      hint: NATIVE_MODULE_HINT,
+      ...at
+    })
+  }
+  if (code === "EACCES" || code === "EPERM" || /permission denied/i.test(text)) {
+    return new DeckHidError({
+      reason: "PermissionDenied",
+      message: `Permission denied opening the Stream Deck${path === undefined ? "" : ` at ${path}`} (${text}).`,
+      hint: PERMISSION_HINT,
+      ...at
+    })
+  }
+  return new DeckHidError({
+    reason: "Failed",
+    message: `Stream Deck I/O failed${path === undefined ? "" : ` at ${path}`}: ${text}`,
+    hint: "Unplug and replug the deck; if it persists, run `deckcord doctor`.",
+    ...at
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// service
+// ---------------------------------------------------------------------------------------------
+
+export interface DeckProviderShape {
+  /** The Stream Decks present now. */
+  readonly list: Effect.Effect<ReadonlyArray<DeckCandidate>, DeckHidError>
+  /** Open one. The caller owns the result and must `close()` it. */
+  readonly open: (path: string) => Effect.Effect<StreamDeck, DeckHidError>
+  /**
+   * Hints that devices may have changed (plugged, unplugged, permissions applied). Watching
+   * starts when this effect runs, so nothing after it is missed; it stops with the scope.
+   */
+  readonly watch: Effect.Effect<Stream.Stream<void>, never, Scope.Scope>
+}
+
+export class DeckProvider extends Context.Service<DeckProvider, DeckProviderShape>()("deckcord/DeckProvider") {
+  /**
+   * Build a provider from promise-returning functions; rejections become classified
+   * `DeckHidError`s, so real and fake providers fail the same way.
+   */
+  static readonly fromPromises = (impl: {
+    readonly list: () => Promise<ReadonlyArray<DeckCandidate>>
+    readonly open: (path: string) => Promise<StreamDeck>
+    readonly watch: Effect.Effect<Stream.Stream<void>, never, Scope.Scope>
+  }): DeckProviderShape => ({
+    list: Effect.tryPromise({ try: () => impl.list(), catch: (cause) => classifyHidError(cause) }),
+    open: (path) => Effect.tryPromise({ try: () => impl.open(path), catch: (cause) => classifyHidError(cause, path) }),
+    watch: impl.watch
+  })
+
+  /**
+   * The real provider over `@elgato-stream-deck/node`. The module (and node-hid's native
+   * binding) loads on first use, so a machine without libusb still starts; every scan tries
+   * again, so installing the library later needs no restart of the rest of the daemon.
+   */
+  static readonly layerNode: Layer.Layer<DeckProvider> = Layer.sync(DeckProvider, () => {
+    const lib = () => import("@elgato-stream-deck/node")
+    return DeckProvider.of(DeckProvider.fromPromises({
+      list: async () => {
+        const found = await (await lib()).listStreamDecks()
+        return found.map((d): DeckCandidate =>
+          d.serialNumber === undefined || d.serialNumber === ""
+            ? { path: d.path, model: d.model }
+            : { path: d.path, model: d.model, serial: d.serialNumber }
+        )
+      },
+      // JPEG settings as Companion uses them: high quality, 4:2:2 keeps text edges crisp.
+      open: async (path) => (await lib()).openStreamDeck(path, { jpegOptions: { quality: 95, subsampling: 1 } }),
+      watch: watchDevices
+    }))
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// hot-plug hints
+// ---------------------------------------------------------------------------------------------
+
+/** Where Linux creates `hidrawN` nodes. */
+const DEV_DIR = "/dev"
+/** A burst of /dev events (one device creates several nodes) becomes one rescan. */
+export const HOTPLUG_DEBOUNCE_MS = 100
+/** Rescan again after this: udev applies the permission rule after the node appears. */
+export const HOTPLUG_SETTLE_MS = 1_000
+/**
+ * Without a /dev watch (macOS, Windows, a container without /dev events) scan this often:
+ * the slowest rate that still shows a newly plugged deck within 2 s; enumerating HID
+ * devices is cheap.
+ */
+export const POLL_INTERVAL_MS = 2_000
+
+/**
+ * Hints from `fs.watch("/dev")` on Linux (hidraw nodes appearing/disappearing: debounced,
+ * then once more after the udev rule had time to apply); a fixed-interval tick elsewhere.
+ */
+const watchDevices: Effect.Effect<Stream.Stream<void>, never, Scope.Scope> = Effect.gen(function*() {
+  const hints = yield* Queue.sliding<void>(1)
+  const hint = () => void Queue.offerUnsafe(hints, undefined)
+  yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const timers = new Set<ReturnType<typeof setTimeout>>()
+      const later = (ms: number) => {
+        const t = setTimeout(() => {
+          timers.delete(t)
+          hint()
+        }, ms)
+        t.unref()
+        timers.add(t)
+      }
+      let debounce: ReturnType<typeof setTimeout> | undefined
+      let watcher: Fs.FSWatcher | undefined
+      let poll: ReturnType<typeof setInterval> | undefined
+      if (process.platform === "linux") {
+        try {
+          watcher = Fs.watch(DEV_DIR, { persistent: false }, (_event, name) => {
+            if (name !== null && !String(name).startsWith("hidraw")) return
+            if (debounce !== undefined) clearTimeout(debounce)
+            debounce = setTimeout(() => {
+              debounce = undefined
+              hint()
+              later(HOTPLUG_SETTLE_MS)
+            }, HOTPLUG_DEBOUNCE_MS)
+            debounce.unref()
+          })
+          watcher.on("error", () => {
+            // The watch died (e.g. /dev unmounted in a container): fall back to polling.
+            watcher?.close()
+            watcher = undefined
+            poll = setInterval(hint, POLL_INTERVAL_MS)
+            poll.unref()
+          })
+        } catch {
+          watcher = undefined
+        }
+      }
+      if (watcher === undefined) {
+        poll = setInterval(hint, POLL_INTERVAL_MS)
+        poll.unref()
+      }
+      return () => {
+        watcher?.close()
+        if (debounce !== undefined) clearTimeout(debounce)
+        if (poll !== undefined) clearInterval(poll)
+        for (const t of timers) clearTimeout(t)
+      }
+    }),
+    (stop) => Effect.sync(stop)
+  )
+  return Stream.fromQueue(hints)
+})
