@@ -496,12 +496,22 @@ const checkSize = (size: PixelSize): PixelSize => {
 export const makeKeyRenderer = (files: { readonly bold: string; readonly regular: string }) =>
   Effect.gen(function*() {
     const fonts: Fonts = { bold: yield* loadFont(files.bold), regular: yield* loadFont(files.regular) }
-    const options: ResvgRenderOptions = {
-      font: { loadSystemFonts: false, fontFiles: [files.bold, files.regular], defaultFontFamily: FONT_FAMILY },
+    // resvg reads and parses every font file on each render (it has no font-buffer option), which
+    // is most of a render's cost: load only the fonts a document uses.
+    const withFonts = (fontFiles: Array<string>): ResvgRenderOptions => ({
+      font: { loadSystemFonts: false, fontFiles, defaultFontFamily: FONT_FAMILY },
       logLevel: "off"
-    }
+    })
+    const noText = withFonts([])
+    const boldOnly = withFonts([files.bold])
+    const both = withFonts([files.bold, files.regular])
+    const optionsFor = (svg: string) =>
+      !svg.includes("<text") ? noText : svg.includes(`font-weight="normal"`) ? both : boldOnly
     const cache = new RenderCache()
-    const rasterize = (face: Face, size: PixelSize) => new Resvg(faceSvg(fonts, face, checkSize(size)), options).render()
+    const rasterize = (face: Face, size: PixelSize) => {
+      const svg = faceSvg(fonts, face, checkSize(size))
+      return new Resvg(svg, optionsFor(svg)).render()
+    }
 
     return KeyRenderer.of({
       render: (face, size) =>
