@@ -1,7 +1,9 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { NodeServices } from "@effect/platform-node"
+import { Effect, FileSystem, Layer, Path } from "effect"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { PREVIEW_FACES, PREVIEW_SIZES, renderPreviews } from "../src/cli/render.ts"
 import { type Face, ICON_NAMES, type PixelSize } from "../src/services/Face.ts"
 import { FontParseError, parseFontMetrics, textWidth } from "../src/services/FontMetrics.ts"
 import {
@@ -271,5 +273,28 @@ layer(KeyRenderer.layer)("KeyRenderer", (it) => {
       const renderer = yield* KeyRenderer
       const exit = yield* Effect.exit(renderer.render({ icon: "mic" }, { width: 0, height: 72 }))
       expect(exit._tag).toBe("Failure")
+    }))
+})
+
+layer(KeyRenderer.layer.pipe(Layer.merge(NodeServices.layer)))("deckcord render", (it) => {
+  it.effect("writes a preview per face and size, contact sheets and an index", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "deckcord-render-" })
+      const { files, sheets } = yield* renderPreviews(dir)
+      expect(files).toBe(PREVIEW_FACES.length * PREVIEW_SIZES.length)
+      for (const px of PREVIEW_SIZES) {
+        const written = yield* fs.readDirectory(path.join(dir, String(px)))
+        expect(written.length).toBe(PREVIEW_FACES.length)
+      }
+      // every icon is among the previews
+      for (const icon of ICON_NAMES) expect(PREVIEW_FACES.some((p) => p.face.icon === icon)).toBe(true)
+      const index = yield* fs.readFileString(path.join(dir, "index.html"))
+      for (const sheet of sheets) {
+        expect(index).toContain(sheet)
+        const png = yield* fs.readFile(path.join(dir, sheet))
+        expect(Array.from(png.subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]) // "PNG"
+      }
     }))
 })

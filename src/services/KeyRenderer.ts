@@ -19,7 +19,10 @@ import { ICON_GRID, ICON_STROKE, ICONS, SLASH_PATH } from "./icons.ts"
 // models
 // ---------------------------------------------------------------------------------------------
 
-/** RGBA pixels, `width * height * 4` bytes, row-major, top-left first. */
+/**
+ * RGBA pixels, `width * height * 4` bytes, row-major, top-left first. Cached renders are
+ * shared between callers: treat `rgba` as read-only.
+ */
 export interface RenderedFace {
   readonly width: number
   readonly height: number
