@@ -269,7 +269,6 @@ export class FakeDiscordServer {
       awaitingPongs: new Set()
     }
     this.conns.add(conn)
-    socket.setNoDelay?.(true)
     socket.on("error", () => {}) // EPIPE / ECONNRESET: the close handler cleans up
     socket.on("close", () => {
       this.teardown(conn)
