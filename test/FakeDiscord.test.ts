@@ -2,7 +2,7 @@
  * FakeDiscord driven over a real temp socket by a raw `node:net` client and the Frame
  * codec, so every assertion is about bytes on the wire (spec §2–§6).
  */
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
@@ -723,5 +723,18 @@ describe("FakeDiscord test controls", () => {
       assert.strictEqual(fake.connections(), 0)
       await fake.close()
       assert.isFalse(Fs.existsSync(fake.runtimeDir))
+    }))
+})
+
+layer(FakeDiscord.layer({ socketIndex: 1 }))("FakeDiscord.layer", (it) => {
+  it.effect("provides the running fake as a service", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeDiscord
+      assert.match(fake.socketPath, /\/discord-ipc-1$/)
+      const c = yield* ready(fake)
+      assert.deepStrictEqual(errorOf(yield* call(c, "GET_GUILDS")), {
+        code: 4006,
+        message: "Not authenticated or invalid scope"
+      })
     }))
 })

@@ -14,13 +14,8 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import type { AuthorizeBehavior } from "./fakeDiscord/commands.ts"
 import type { FakeUser, FakeVoiceState } from "./fakeDiscord/fixtures.ts"
-import {
-  type FakeDiscordOptions,
-  FakeDiscordServer,
-  type HandshakeRecord,
-  type ReceivedFrame,
-  type SubscriptionRecord
-} from "./fakeDiscord/server.ts"
+import type { FakeDiscordOptions, HandshakeRecord, ReceivedFrame, SubscriptionRecord } from "./fakeDiscord/options.ts"
+import { FakeDiscordServer } from "./fakeDiscord/server.ts"
 import type { FakeDiscordState, FakeVoiceSettingsPatch, UserLocalSettings } from "./fakeDiscord/world.ts"
 
 export {
@@ -42,16 +37,8 @@ export {
   FIXTURE_CLIENT_ID,
   fixtures
 } from "./fakeDiscord/fixtures.ts"
-export {
-  type FakeDiscordOptions,
-  FakeDiscordServer,
-  FRAMES_LOG_CAP,
-  HANDSHAKES_LOG_CAP,
-  type HandshakeRecord,
-  MAX_INCOMING_FRAME,
-  type ReceivedFrame,
-  type SubscriptionRecord
-} from "./fakeDiscord/server.ts"
+export type { FakeDiscordOptions, HandshakeRecord, ReceivedFrame, SubscriptionRecord } from "./fakeDiscord/options.ts"
+export { FakeDiscordServer, FRAMES_LOG_CAP, HANDSHAKES_LOG_CAP, MAX_INCOMING_FRAME } from "./fakeDiscord/server.ts"
 export type {
   FakeDiscordState,
   FakeVoiceSettings,

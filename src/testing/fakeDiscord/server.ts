@@ -10,7 +10,7 @@ import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { encodeFrame, type Frame, type FrameDecodeError, type FrameDecoder, makeFrameDecoder, Opcode } from "../../protocol/Frame.ts"
-import { type FakeAuthority, simpleAuthority } from "../FakeAuthority.ts"
+import { simpleAuthority } from "../FakeAuthority.ts"
 import {
   type AuthConfig,
   type AuthorizeBehavior,
@@ -23,60 +23,9 @@ import {
   type Outcome
 } from "./commands.ts"
 import { type FakeUser, type FakeVoiceState, fixtures } from "./fixtures.ts"
+import type { FakeDiscordOptions, HandshakeRecord, ReceivedFrame, SubscriptionRecord } from "./options.ts"
 import { validateArgs } from "./validate.ts"
 import { type FakeDiscordState, type FakeVoiceSettingsPatch, type UserLocalSettings, World } from "./world.ts"
-
-/** @category options */
-export interface FakeDiscordOptions {
-  /** `discord-ipc-N` (default 0). */
-  readonly socketIndex?: number
-  /** Put the socket under a subdirectory of `runtimeDir`, e.g. "app/com.discordapp.Discord" (Flatpak). */
-  readonly subdirectory?: string
-  /** Application ids that pass the handshake; default: any (spec §2.4 step 3). */
-  readonly clientIds?: ReadonlyArray<string>
-  /** Nobody is logged in: handshakes close with 1000 "User logged out". */
-  readonly loggedOut?: boolean
-  /** Delay between HANDSHAKE and READY, like Discord's per-app connect throttle (spec §7.1). */
-  readonly readyDelayMillis?: number
-  /** "arrpc": behave like arRPC / Vesktop (mock READY user, silent on voice commands; spec §1.3). */
-  readonly flavor?: "discord" | "arrpc"
-  /** The logged-in user in READY and AUTHENTICATE (default `fixtures.user`). */
-  readonly user?: FakeUser
-  /** Issues AUTHORIZE codes and checks AUTHENTICATE tokens (default `simpleAuthority()`). */
-  readonly authority?: FakeAuthority
-  /** Scopes AUTHORIZE may grant; others fail with invalid_scope (spec §4.1). */
-  readonly grantableScopes?: ReadonlyArray<string>
-  /** What the human does with the authorize modal (default "approve"). */
-  readonly authorizeBehavior?: AuthorizeBehavior
-  /** The application name AUTHENTICATE reports. */
-  readonly applicationName?: string
-  /** Starting voice settings, over the fixture defaults. */
-  readonly voiceSettings?: FakeVoiceSettingsPatch
-  /** Start already in this voice channel (default: in none). */
-  readonly initialVoiceChannelId?: string | null
-}
-
-/** @category models */
-export interface ReceivedFrame {
-  readonly connection: number
-  readonly opcode: number
-  readonly payload: unknown
-}
-
-/** @category models */
-export interface HandshakeRecord {
-  readonly connection: number
-  readonly payload: unknown
-  /** "ready", or the CLOSE the fake answered with. */
-  readonly outcome: "ready" | { readonly code: number; readonly message: string }
-}
-
-/** @category models */
-export interface SubscriptionRecord {
-  readonly connection: number
-  readonly evt: string
-  readonly args: Readonly<Record<string, unknown>>
-}
 
 /** Frames kept in the `framesReceived` log (oldest dropped): enough for any test, bounded for benchmarks. */
 export const FRAMES_LOG_CAP = 10_000
