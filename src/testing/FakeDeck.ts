@@ -741,6 +741,10 @@ export class FakeDeck {
 export interface FakeDeckProviderOptions {
   /** Decks plugged in from the start. */
   readonly decks?: ReadonlyArray<FakeDeckOptions | string>
+  /** `list` rejects with this from the start (see `failList`). */
+  readonly listError?: unknown
+  /** `open` rejects with this from the start (see `failOpen`). */
+  readonly openError?: unknown
 }
 
 /**
@@ -769,8 +773,8 @@ export class FakeDeckProvider extends Context.Service<FakeDeckProvider, {
       for (const o of options.decks ?? []) decks.push(yield* Effect.promise(() => FakeDeck.make(o)))
       const hints = yield* PubSub.unbounded<void>()
       const hint = PubSub.publish(hints, undefined).pipe(Effect.asVoid)
-      let listError: unknown = undefined
-      let openError: unknown = undefined
+      let listError: unknown = options.listError
+      let openError: unknown = options.openError
       let listCalls = 0
 
       const provider = DeckProvider.of(DeckProvider.fromPromises({
