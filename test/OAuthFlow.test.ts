@@ -1,5 +1,12 @@
+import { NodeFileSystem, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Logger, Option, Redacted } from "effect"
+import { Effect, Layer, Logger, Option, Redacted, Stream } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import { runAuth } from "../src/cli/auth.ts"
+import { DiscordIpc } from "../src/services/DiscordIpc.ts"
+import { type ConnectionState, DiscordRpc } from "../src/services/DiscordRpc.ts"
 import { TestClock } from "effect/testing"
 import { type AuthSession, Authenticator } from "../src/services/Authenticator.ts"
 import type { DeckcordConfig } from "../src/services/Config.ts"
@@ -7,6 +14,7 @@ import { OAuth } from "../src/services/OAuth.ts"
 import { OAuthFlow } from "../src/services/OAuthFlow.ts"
 import { redactTokens, RpcCommandError, type RpcRequestError, RpcTimeoutError } from "../src/services/RpcErrors.ts"
 import { Settings, type StoredToken, TokenStore } from "../src/services/Settings.ts"
+import { FakeDiscord, type FakeDiscordShape } from "../src/testing/FakeDiscord.ts"
 import { FakeOAuth, type FakeOAuthServer } from "../src/testing/FakeOAuth.ts"
 
 const ID = "112233445566778899"
@@ -366,5 +374,210 @@ describe("OAuthFlow", () => {
       for (const line of lines) {
         for (const secret of secrets) assert.notInclude(line, secret)
       }
+    }))
+})
+
+// ---------------------------------------------------------------------------------------------
+// end to end: DiscordRpc + OAuthFlow against FakeDiscord + FakeOAuth, over real sockets
+// ---------------------------------------------------------------------------------------------
+
+const FAST_RECONNECT = { absentBaseMillis: 20, absentCapMillis: 100, failureBaseMillis: 50, failureCapMillis: 200 }
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "deckcord-flow-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+const rpcLayer = (discord: FakeDiscordShape, oauth: FakeOAuthServer, tokenPath: string, extra: Partial<DeckcordConfig> = {}) =>
+  DiscordRpc.layer({ clientId: ID, reconnect: FAST_RECONNECT }).pipe(
+    Layer.provide(DiscordIpc.layerWith({ socketPaths: [discord.socketPath] })),
+    Layer.provide(OAuthFlow.layer),
+    Layer.provideMerge(
+      Layer.mergeAll(
+        Settings.layerStatic(config(extra)),
+        TokenStore.layerWith({ tokenPath }).pipe(Layer.provide(NodeFileSystem.layer)),
+        OAuth.layerWith({ baseUrl: oauth.baseUrl })
+      )
+    )
+  )
+
+const nextState = (tag: ConnectionState["_tag"], predicate: (s: ConnectionState) => boolean = () => true) =>
+  DiscordRpc.use((rpc) =>
+    rpc.stateChanges.pipe(
+      Stream.filter((s) => s._tag === tag && predicate(s)),
+      Stream.runHead,
+      Effect.timeout("10 seconds"),
+      Effect.flatMap(Effect.fromOption)
+    )
+  )
+
+const authorizeFrames = (discord: FakeDiscordShape) =>
+  discord.framesReceived().pipe(
+    Effect.map((frames) =>
+      frames.flatMap((f) => {
+        const p = f.payload as { cmd?: string; args?: Record<string, unknown> } | null
+        return p?.cmd === "AUTHORIZE" ? [{ connection: f.connection, args: p.args ?? {} }] : []
+      })
+    )
+  )
+
+describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
+  it.live("first run authorizes and stores tokens; the next start authenticates without a prompt", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const tokenPath = NodePath.join(dir, "tokens.json")
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+
+      const first = yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      assert.strictEqual(first._tag, "Ready")
+      if (first._tag === "Ready") assert.includeMembers([...(first.authenticated?.scopes ?? [])], BASE)
+      assert.deepStrictEqual(oauth.requests().map((r) => r.grantType), ["authorization_code"])
+      assert.strictEqual((yield* authorizeFrames(discord))[0]?.args.prompt, "consent")
+      assert.strictEqual(Fs.statSync(tokenPath).mode & 0o777, 0o600)
+
+      // a restart: a new client, the same token file
+      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      assert.strictEqual((yield* authorizeFrames(discord)).length, 1, "no second AUTHORIZE")
+      assert.strictEqual(oauth.requests().length, 1, "no token request either")
+    }))
+
+  it.live("an expired access token is refreshed through the token endpoint (4009 → refresh → AUTHENTICATE)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const tokenPath = NodePath.join(dir, "tokens.json")
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      oauth.expireAccessTokens()
+      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      assert.deepStrictEqual(oauth.requests().map((r) => r.grantType), ["authorization_code", "refresh_token"])
+      assert.strictEqual((yield* authorizeFrames(discord)).length, 1)
+    }))
+
+  it.live("revocation (close 4003) drops the tokens and the reconnect authorizes with consent", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const tokenPath = NodePath.join(dir, "tokens.json")
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      yield* Effect.gen(function*() {
+        yield* nextState("Ready")
+        oauth.revokeAll()
+        yield* discord.revokeToken()
+        yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason.closeCode === 4003)
+        yield* nextState("Ready")
+        const frames = yield* authorizeFrames(discord)
+        assert.strictEqual(frames.length, 2)
+        assert.strictEqual(frames[1]?.args.prompt, "consent")
+      }).pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+    }))
+
+  it.live("invalid_scope ends in an AuthenticationFailed state that explains the Developer-Portal reality", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth, grantableScopes: ["rpc", "identify"] })
+      const state = yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
+        .pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))))
+      assert.strictEqual(state._tag, "Disconnected")
+      if (state._tag === "Disconnected") {
+        assert.include(state.reason.message, "invalid_scope")
+        assert.include(state.reason.message, "OWN")
+      }
+    }))
+})
+
+describe("deckcord auth (runAuth) end to end", () => {
+  const authLayer = (dir: string, oauth: FakeOAuthServer) =>
+    Layer.mergeAll(
+      Settings.layerWith({ configPath: NodePath.join(dir, "config.json") }),
+      TokenStore.layerWith({ tokenPath: NodePath.join(dir, "tokens.json") }),
+      OAuth.layerWith({ baseUrl: oauth.baseUrl })
+    ).pipe(Layer.provideMerge(NodeServices.layer))
+
+  const flags = (clientId: string, secret: string) => ({
+    clientId: Option.some(clientId),
+    clientSecret: Option.some(Redacted.make(secret)),
+    reauthorize: false,
+    interactive: false
+  })
+
+  it.live("with flags: saves the credentials 0600, authorizes, stores tokens", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      Fs.writeFileSync(NodePath.join(dir, "config.json"), JSON.stringify({ socketPath: discord.socketPath, brightness: 33 }))
+      yield* runAuth(flags(ID, SECRET)).pipe(Effect.provide(authLayer(dir, oauth)))
+      const configFile = NodePath.join(dir, "config.json")
+      assert.strictEqual(Fs.statSync(configFile).mode & 0o777, 0o600)
+      assert.deepStrictEqual(JSON.parse(Fs.readFileSync(configFile, "utf8")), {
+        socketPath: discord.socketPath,
+        brightness: 33,
+        clientId: ID,
+        clientSecret: SECRET
+      })
+      const stored = JSON.parse(Fs.readFileSync(NodePath.join(dir, "tokens.json"), "utf8"))
+      assert.deepStrictEqual(stored.tokens[ID].scopes, BASE)
+    }))
+
+  it.live("each failure has its own exit code and explanation", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const configFile = NodePath.join(dir, "config.json")
+      const run = (options: ReturnType<typeof flags>) =>
+        runAuth(options).pipe(
+          Effect.provide(authLayer(dir, oauth)),
+          Effect.flip,
+          Effect.flatMap((e) => (e._tag === "AuthCommandError" ? Effect.succeed(e) : Effect.die(`unexpected ${e._tag}`)))
+        )
+
+      // a malformed id: nothing written
+      const badId = yield* run(flags("12345", SECRET))
+      assert.strictEqual(badId.exitCode, 2)
+      assert.include(badId.message, "Application ID")
+      assert.isFalse(Fs.existsSync(configFile))
+
+      // no terminal and no flags: no hang
+      const noTty = yield* run({ ...flags(ID, SECRET), clientSecret: Option.none() })
+      assert.strictEqual(noTty.exitCode, 2)
+      assert.include(noTty.message, "--client-secret")
+
+      // Discord not running
+      Fs.writeFileSync(configFile, JSON.stringify({ socketPath: NodePath.join(dir, "no-such-socket") }))
+      const absent = yield* run(flags(ID, SECRET))
+      assert.strictEqual(absent.exitCode, 3)
+      assert.include(absent.message, "Start the Discord desktop app")
+
+      // Discord rejects the application id (close 4000)
+      const strict = yield* FakeDiscord.make({ authority: oauth, clientIds: ["998877665544332211"] })
+      Fs.writeFileSync(configFile, JSON.stringify({ socketPath: strict.socketPath }))
+      const rejected = yield* run(flags(ID, SECRET))
+      assert.strictEqual(rejected.exitCode, 4)
+      assert.include(rejected.message, "General Information")
+
+      // wrong secret (invalid_client)
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      Fs.writeFileSync(configFile, JSON.stringify({ socketPath: discord.socketPath }))
+      const wrongSecret = yield* run(flags(ID, "not-the-secret"))
+      assert.strictEqual(wrongSecret.exitCode, 5)
+      assert.include(wrongSecret.message, "invalid_client")
+      assert.notInclude(wrongSecret.message, "not-the-secret")
+
+      // the user clicks Cancel
+      const denying = yield* FakeDiscord.make({ authority: oauth, authorizeBehavior: "deny" })
+      Fs.writeFileSync(configFile, JSON.stringify({ socketPath: denying.socketPath }))
+      const denied = yield* run(flags(ID, SECRET))
+      assert.strictEqual(denied.exitCode, 5)
+      assert.include(denied.message, "cancelled")
+
+      // arRPC / Vesktop only
+      const arrpc = yield* FakeDiscord.make({ flavor: "arrpc" })
+      Fs.writeFileSync(configFile, JSON.stringify({ socketPath: arrpc.socketPath }))
+      const arOnly = yield* run(flags(ID, SECRET))
+      assert.strictEqual(arOnly.exitCode, 3)
+      assert.include(arOnly.message, "official Discord desktop client")
     }))
 })

@@ -124,14 +124,14 @@ const connectAndAuthorize = (clientId: string, socketPath: string | undefined) =
     Effect.provide(
       DiscordRpc.layer({ clientId }).pipe(
         Layer.provide(DiscordIpc.layerWith(socketPath === undefined ? {} : { socketPaths: [socketPath] })),
-        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
+        Layer.provide(OAuthFlow.layer)
       )
     )
   )
 
 /**
- * The auth walkthrough as an effect (needs `Settings`, `TokenStore`, and a terminal for
- * prompts). `authCommand` runs it with the default settings layers.
+ * The auth walkthrough as an effect (needs `Settings`, `TokenStore`, `OAuth`, and a terminal
+ * for prompts). `authCommand` runs it with the default layers.
  */
 export const runAuth = (options: AuthOptions) =>
   Effect.gen(function*() {
@@ -239,9 +239,9 @@ const reportSettingsErrors = <A, R>(
     })
   )
 
-/** The settings layers `deckcord auth` uses, for a config path (or the default). */
+/** The settings and OAuth layers `deckcord auth` uses, for a config path (or the default). */
 export const authSettingsLayer = (configPath: string | undefined) =>
-  Layer.mergeAll(Settings.layerWith({ configPath }), TokenStore.layer)
+  Layer.mergeAll(Settings.layerWith({ configPath }), TokenStore.layer, OAuth.layer)
 
 /** `deckcord auth [--client-id ID] [--client-secret SECRET] [--reauthorize] [--config FILE]` */
 export const authCommand = Command.make(
