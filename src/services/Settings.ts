@@ -92,7 +92,7 @@ export const writeFileAtomic = (
     // the mode given at creation is reduced by the umask; enforce it
     yield* fs.chmod(tmp, options.mode)
     yield* fs.rename(tmp, file).pipe(
-      Effect.onError(() => fs.remove(tmp, { force: true }).pipe(Effect.ignore))
+      Effect.onError(() => fs.remove(tmp, { force: true }).pipe(Effect.ignore({ log: true })))
     )
   }).pipe(
     Effect.mapError((e) => new SettingsFileError({ file, message: `could not write ${file}: ${describePlatformError(e)}` }))
