@@ -1,7 +1,10 @@
+import { DEVICE_MODELS2, DeviceModelId, VENDOR_ID } from "@elgato-stream-deck/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Stream } from "effect"
+import { readFileSync } from "node:fs"
 import { Deck, type DeckInfo, type DeckInput, type DeckOptions, faceColor } from "../src/services/Deck.ts"
 import type { Face } from "../src/services/Face.ts"
+import { DeckProvider, UDEV_RULES_PATH } from "../src/services/DeckProvider.ts"
 import { KeyRenderer } from "../src/services/KeyRenderer.ts"
 import { FakeDeckProvider, type FakeDeckProviderOptions } from "../src/testing/FakeDeck.ts"
 
@@ -337,4 +340,33 @@ describe("Deck", () => {
       assert.deepStrictEqual(mk2.keyImage(6)?.rgba, expected.rgba)
       assert.deepStrictEqual(mk2.keyPixel(6, 1, 1), [0xed, 0x42, 0x45])
     }).pipe(Effect.provide(decksLayer({ decks: ["original-mk2"] }, {}, KeyRenderer.layer).pipe(Layer.provideMerge(KeyRenderer.layer)))))
+
+  it.live("the real provider starts on this machine whatever its HID situation", () =>
+    Effect.gen(function*() {
+      const deck = yield* Deck
+      const status = yield* deck.status
+      if (status._tag === "Unavailable") {
+        // e.g. CI without libusb: the daemon keeps running and says what to install
+        assert.match(status.hint, /libusb-1\.0-0|udev/)
+      } else {
+        assert.strictEqual(status._tag, "Ok")
+      }
+      assert.instanceOf(yield* deck.decks, Map)
+    }).pipe(Effect.provide(Deck.layer.pipe(Layer.provide(DeckProvider.layerNode), Layer.provide(solidRenderer)))))
+})
+
+describe("udev rules", () => {
+  it("grant access to every USB Stream Deck the library knows, for desktop users and (commented) services", () => {
+    const rules = readFileSync(UDEV_RULES_PATH, "utf8")
+    const active = rules.split("\n").filter((l) => l.startsWith("SUBSYSTEM"))
+    const headless = rules.split("\n").filter((l) => l.startsWith("#SUBSYSTEM"))
+    for (const [model, spec] of Object.entries(DEVICE_MODELS2)) {
+      if (spec.vendorId !== VENDOR_ID || model === DeviceModelId.NETWORK_DOCK) continue
+      for (const pid of spec.productIds) {
+        const id = `ATTRS{idProduct}=="${pid.toString(16).padStart(4, "0")}"`
+        assert.isTrue(active.some((l) => l.includes(id) && l.includes('ATTRS{idVendor}=="0fd9"') && l.includes('TAG+="uaccess"')), `${model} ${id}`)
+        assert.isTrue(headless.some((l) => l.includes(id) && l.includes('GROUP="plugdev"') && l.includes('MODE="0660"')), `${model} ${id}`)
+      }
+    }
+  })
 })

@@ -371,27 +371,34 @@ const makeDeck = (options: DeckOptions) =>
       for (const k of d.info.keys) if (k.feedback === "rgb") await d.device.fillKeyColor(k.index, 0, 0, 0)
     }
 
+    /** Open a deck into its own scope; any failure (or interruption) on the way closes it again. */
     const openDeck = (candidate: DeckCandidate) =>
       Effect.gen(function*() {
-        const device = yield* provider.open(candidate.path)
         const scope = yield* Scope.make()
         live.add(scope)
+        yield* Scope.addFinalizer(scope, Effect.sync(() => live.delete(scope)))
+        yield* openInto(candidate, scope).pipe(
+          Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(scope, Exit.void) : Effect.void)
+        )
+      })
+
+    const openInto = (candidate: DeckCandidate, scope: Scope.Closeable) =>
+      Effect.gen(function*() {
         const state: { entry?: OpenDeck; early?: unknown } = {}
-        // First of all: eventemitter3 silently drops an `error` nobody listens to (e.g. unplug).
-        device.on("error", (err: unknown) => {
+        const onError = (err: unknown) => {
           if (state.entry) run(loseDeck(state.entry, err))
           else state.early ??= err
-        })
-        yield* Scope.addFinalizer(
-          scope,
-          hid(candidate.path, () => device.close()).pipe(
-            Effect.ignore,
-            Effect.ensuring(Effect.sync(() => {
-              device.removeAllListeners()
-              live.delete(scope)
-            }))
-          )
-        )
+        }
+        // Opened and listened to in one uninterruptible step, closed with the scope. The error
+        // listener comes first: eventemitter3 silently drops an `error` nobody listens to (unplug).
+        const device = yield* Effect.acquireRelease(
+          provider.open(candidate.path).pipe(Effect.tap((d) => Effect.sync(() => d.on("error", onError)))),
+          (d) =>
+            hid(candidate.path, () => d.close()).pipe(
+              Effect.ignore,
+              Effect.ensuring(Effect.sync(() => d.removeAllListeners()))
+            )
+        ).pipe(Scope.provide(scope))
         yield* Scope.addFinalizer(
           scope,
           Effect.suspend(() => {
@@ -404,36 +411,33 @@ const makeDeck = (options: DeckOptions) =>
         // Made last, so its writers stop before the exit image and the close.
         const fibers = yield* FiberSet.make().pipe(Scope.provide(scope))
 
-        const setUp = Effect.gen(function*() {
-          const serial = candidate.serial ?? (yield* hid(candidate.path, () => device.getSerialNumber()))
-          if (open.has(serial)) return yield* Scope.close(scope, Exit.void)
-          const lcd = device.CONTROLS.find(isLcd)
-          const entry: OpenDeck = {
-            serial,
-            path: candidate.path,
-            device,
-            info: describeDeck(serial, device),
-            lcdId: lcd?.id ?? 0,
-            scope,
-            fibers,
-            slots: new Map(),
-            lost: false
-          }
-          attachInput(entry)
-          yield* hid(candidate.path, blank(entry))
-          yield* hid(candidate.path, () => device.setBrightness(brightness.get(serial) ?? defaultBrightness))
-          if (state.early !== undefined) return yield* classifyHidError(state.early, candidate.path)
-          state.entry = entry
-          open.set(serial, entry)
-          // Restore the remembered faces (the whole strip first, so dial regions land on top),
-          // queued before the deck is announced so a `flush` after the announcement waits for them.
-          const remembered = [...(faces.get(serial)?.values() ?? [])]
-          remembered.sort((a, b) => (a.control.kind === "lcd" ? 0 : 1) - (b.control.kind === "lcd" ? 0 : 1))
-          for (const r of remembered) yield* scheduleFace(entry, r.control, r.face)
-          yield* publishInfos
-          yield* Effect.logInfo(`Stream Deck ${entry.info.productName} (${serial}) connected at ${candidate.path}.`)
-        })
-        yield* setUp.pipe(Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(scope, Exit.void) : Effect.void))
+        const serial = candidate.serial ?? (yield* hid(candidate.path, () => device.getSerialNumber()))
+        if (open.has(serial)) return yield* Scope.close(scope, Exit.void)
+        const lcd = device.CONTROLS.find(isLcd)
+        const entry: OpenDeck = {
+          serial,
+          path: candidate.path,
+          device,
+          info: describeDeck(serial, device),
+          lcdId: lcd?.id ?? 0,
+          scope,
+          fibers,
+          slots: new Map(),
+          lost: false
+        }
+        attachInput(entry)
+        yield* hid(candidate.path, blank(entry))
+        yield* hid(candidate.path, () => device.setBrightness(brightness.get(serial) ?? defaultBrightness))
+        if (state.early !== undefined) return yield* classifyHidError(state.early, candidate.path)
+        state.entry = entry
+        open.set(serial, entry)
+        // Restore the remembered faces (the whole strip first, so dial regions land on top),
+        // queued before the deck is announced so a `flush` after the announcement waits for them.
+        const remembered = [...(faces.get(serial)?.values() ?? [])]
+        remembered.sort((a, b) => (a.control.kind === "lcd" ? 0 : 1) - (b.control.kind === "lcd" ? 0 : 1))
+        for (const r of remembered) yield* scheduleFace(entry, r.control, r.face)
+        yield* publishInfos
+        yield* Effect.logInfo(`Stream Deck ${entry.info.productName} (${serial}) connected at ${candidate.path}.`)
       })
 
     const attachInput = (d: OpenDeck) => {
