@@ -48,7 +48,7 @@ export const LIBUSB_PACKAGE = "libusb-1.0-0"
 
 export const NATIVE_MODULE_HINT =
   `Install the USB HID library: \`sudo apt install ${LIBUSB_PACKAGE}\` (Debian/Ubuntu; ` +
-  `"libusb1" on Fedora/Arch), then restart deckcord.`
+  `"libusb1" on Fedora, "libusb" on Arch), then restart deckcord.`
 
 export const PERMISSION_HINT =
   `Allow your user to open Stream Decks: \`sudo cp ${UDEV_RULES_PATH} /etc/udev/rules.d/ && ` +
