@@ -261,6 +261,8 @@ describe("Deck", () => {
       assert(status._tag === "Unavailable")
       assert.include(status.message, "libusb-1.0.so.0")
       assert.include(status.hint, "sudo apt install libusb-1.0-0")
+      const [first] = yield* deck.statusChanges.pipe(Stream.take(1), Stream.runCollect)
+      assert.deepStrictEqual(first, status)
       yield* deck.rescan
       yield* deck.rescan
       assert.isAtLeast(yield* fakes.listCalls, 3)

@@ -319,6 +319,10 @@ const makeDeck = (options: DeckOptions) =>
     let loggedProblem: string | undefined
     const warned = new Set<string>()
 
+    /** Only real changes reach `statusChanges` (every scan re-derives the status). */
+    const setStatus = (next: DeckStatus) =>
+      SubscriptionRef.update(status, (current) => JSON.stringify(current) === JSON.stringify(next) ? current : next)
+
     const reportProblem = (e: DeckHidError) =>
       Effect.gen(function*() {
         const key = `${e.reason}:${e.message}`
@@ -326,16 +330,14 @@ const makeDeck = (options: DeckOptions) =>
           loggedProblem = key
           yield* Effect.logWarning(`${e.message} ${e.hint}`)
         }
-        const next: DeckStatus = { _tag: "Unavailable", message: e.message, hint: e.hint }
-        yield* SubscriptionRef.set(status, next)
+        yield* setStatus({ _tag: "Unavailable", message: e.message, hint: e.hint })
       })
     const reportOk = Effect.gen(function*() {
       if (loggedProblem !== undefined) {
         loggedProblem = undefined
         yield* Effect.logInfo("Stream Deck access works again.")
       }
-      const ok: DeckStatus = { _tag: "Ok" }
-      yield* SubscriptionRef.set(status, ok)
+      yield* setStatus({ _tag: "Ok" })
     })
 
     const hid = <A>(path: string, f: () => Promise<A>) =>
@@ -353,6 +355,9 @@ const makeDeck = (options: DeckOptions) =>
         const e = opened.failure
         if (e.reason !== "Failed") {
           problem ??= e
+        } else if (/no such file/i.test(e.message)) {
+          // gone between listing and opening (just unplugged): the next hint brings it back
+          yield* Effect.logDebug(e.message)
         } else if (!warned.has(e.message)) {
           warned.add(e.message)
           yield* Effect.logWarning(`${e.message} ${e.hint}`)
@@ -627,7 +632,7 @@ const makeDeck = (options: DeckOptions) =>
           return d === undefined ? Effect.void : scheduleBrightness(d, p)
         }),
       status: SubscriptionRef.get(status),
-      statusChanges: SubscriptionRef.changes(status),
+      statusChanges: SubscriptionRef.changes(status).pipe(Stream.changes),
       flush: Effect.suspend(() =>
         Effect.forEach([...open.values()], (d) => FiberSet.awaitEmpty(d.fibers), { discard: true })
       ),
