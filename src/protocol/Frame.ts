@@ -117,46 +117,54 @@ const utf8 = new TextDecoder("utf-8", { fatal: true })
 export const makeFrameDecoder = (options: FrameDecoderOptions = {}): FrameDecoder => {
   const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
   let chunks: Array<Uint8Array> = []
-  let headOffset = 0 // bytes of chunks[0] already consumed
+  let head = 0 // index of the first chunk with unconsumed bytes
+  let headOffset = 0 // bytes of chunks[head] already consumed
   let total = 0 // unconsumed bytes across chunks
   let header: { opcode: Opcode; length: number } | undefined
   let failed: FrameDecodeError | undefined
 
+  // Advance past a fully consumed head chunk. Indexing instead of Array#shift keeps a
+  // frame split into a million 1-byte chunks linear.
+  const nextChunk = () => {
+    head++
+    headOffset = 0
+    if (head === chunks.length) {
+      chunks = []
+      head = 0
+    } else if (head > 1024 && head * 2 > chunks.length) {
+      chunks = chunks.slice(head)
+      head = 0
+    }
+  }
+
   // Copy `n` unconsumed bytes out of the chunk list, consuming them.
   const take = (n: number): Uint8Array => {
-    const first = chunks[0]!
+    total -= n
+    const first = chunks[head]!
     if (first.length - headOffset >= n) {
       // fast path: entirely inside the head chunk, no copy
       const view = first.subarray(headOffset, headOffset + n)
       headOffset += n
-      if (headOffset === first.length) {
-        chunks.shift()
-        headOffset = 0
-      }
-      total -= n
+      if (headOffset === first.length) nextChunk()
       return view
     }
     const out = new Uint8Array(n)
     let filled = 0
     while (filled < n) {
-      const chunk = chunks[0]!
-      const available = chunk.length - headOffset
-      const count = Math.min(available, n - filled)
+      const chunk = chunks[head]!
+      const count = Math.min(chunk.length - headOffset, n - filled)
       out.set(chunk.subarray(headOffset, headOffset + count), filled)
       filled += count
       headOffset += count
-      if (headOffset === chunk.length) {
-        chunks.shift()
-        headOffset = 0
-      }
+      if (headOffset === chunk.length) nextChunk()
     }
-    total -= n
     return out
   }
 
   const fail = (reason: FrameDecodeError["reason"], message: string): FrameDecodeError => {
     failed = new FrameDecodeError({ reason, message })
     chunks = []
+    head = 0
     total = 0
     return failed
   }
