@@ -119,6 +119,18 @@ export interface UserVoiceSettingsPatch {
   readonly pan?: { readonly left: number; readonly right: number }
 }
 
+/** @category models */
+export interface RpcStats {
+  /** Requests sent and awaiting their reply. */
+  readonly pendingRequests: number
+  /** Commands waiting for a connection. */
+  readonly queuedCommands: number
+  /** Distinct (evt, args) subscriptions held remotely (or to be sent on connect). */
+  readonly remoteSubscriptions: number
+  /** Local subscribers across them. */
+  readonly localSubscribers: number
+}
+
 // ---------------------------------------------------------------------------------------------
 // the service
 // ---------------------------------------------------------------------------------------------
@@ -148,6 +160,8 @@ export class DiscordRpc extends Context.Service<DiscordRpc, {
   ) => Effect.Effect<Stream.Stream<EventPayload<E>>, never, Scope.Scope>
   /** Drop the current connection and connect again (e.g. after `deckcord auth` stored new tokens). */
   readonly reconnect: Effect.Effect<void>
+  /** Counts of what the client holds, for `doctor`, leak checks and benchmarks. */
+  readonly stats: Effect.Effect<RpcStats>
 
   // typed helpers for spec §5
   readonly getVoiceSettings: Effect.Effect<VoiceSettings, RpcRequestError>
@@ -621,7 +635,11 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         ipcConnection.closed.pipe(Effect.flatMap((reason) => Effect.fail(new SetupInterruptedError({ reason }))))
       )
     )
+    // Replay subscriptions in the same synchronous step that marks the connection usable, so a
+    // subscriber arriving in between is sent exactly once (by itself or by this loop, not both).
     live.authenticated = true
+    for (const sub of subscriptions.values()) sendSubscribe(live, sub)
+    yield* Effect.forkScoped(drain(live))
     yield* setState({
       _tag: "Ready",
       user: authenticated?.user ?? ipcConnection.ready.user,
@@ -629,8 +647,6 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       socketPath: ipcConnection.socketPath
     })
     yield* Effect.logInfo(`connected to Discord at ${ipcConnection.socketPath}`)
-    for (const sub of subscriptions.values()) sendSubscribe(live, sub)
-    yield* Effect.forkScoped(drain(live))
     const reason = yield* Effect.raceFirst(
       ipcConnection.closed,
       Queue.take(reconnectRequests).pipe(
@@ -700,6 +716,16 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     request,
     subscribe,
     reconnect,
+    stats: Effect.sync(() => {
+      let localSubscribers = 0
+      for (const sub of subscriptions.values()) localSubscribers += sub.subscribers.size
+      return {
+        pendingRequests: current?.pending.size ?? 0,
+        queuedCommands: liveWaiting,
+        remoteSubscriptions: subscriptions.size,
+        localSubscribers
+      }
+    }),
     getVoiceSettings: typed("GET_VOICE_SETTINGS", VoiceSettings),
     setVoiceSettings: (patch, options) =>
       typed("SET_VOICE_SETTINGS", VoiceSettings, patch as Readonly<Record<string, unknown>>, options),
