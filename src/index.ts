@@ -1,12 +1,95 @@
 /**
- * deckcord as a library: Effect layers for Discord's local RPC and the Stream Deck.
+ * deckcord as a library: Effect layers for Discord's local RPC, authorization, the Stream
+ * Deck and the key renderer. See the README's "Library" section for a worked example.
  *
  * @since 0.1.0
  */
+
+// protocol: pure codec and schemas
 export * as Frame from "./protocol/Frame.ts"
 export * as Message from "./protocol/Message.ts"
 export * as RpcError from "./protocol/RpcError.ts"
 export * as SocketPath from "./protocol/SocketPath.ts"
+
+// Discord RPC
+export {
+  type AuthSession,
+  type Authenticated,
+  AuthenticationError,
+  authenticateWith,
+  Authenticator
+} from "./services/Authenticator.ts"
+export {
+  ArRpcOnlyError,
+  DEFAULT_HANDSHAKE_TIMEOUT_MILLIS,
+  DiscordIpc,
+  type DiscordIpcOptions,
+  DiscordNotFoundError,
+  HandshakeClosedError,
+  HandshakeTimeoutError,
+  type IpcConnectError,
+  type IpcConnection
+} from "./services/DiscordIpc.ts"
+export {
+  AUTHORIZE_TIMEOUT_MILLIS,
+  type ConnectionState,
+  DEFAULT_COMMAND_DEADLINE_MILLIS,
+  DEFAULT_QUEUE_CAPACITY,
+  DEFAULT_RECONNECT,
+  DEFAULT_REQUEST_TIMEOUT_MILLIS,
+  type DisconnectReason,
+  DiscordRpc,
+  type DiscordRpcOptions,
+  reconnectSchedules,
+  type ReconnectOptions,
+  type RequestOptions,
+  type RpcStats,
+  type SelectVoiceChannelOptions,
+  subscriptionKey,
+  type UserVoiceSettingsPatch
+} from "./services/DiscordRpc.ts"
+export * from "./services/RpcErrors.ts"
+
+// settings and authorization
+export * from "./services/Config.ts"
+export {
+  CONFIG_RELOAD_DEBOUNCE,
+  Settings,
+  SettingsFileError,
+  type StoredToken,
+  TokenStore,
+  writeFileAtomic
+} from "./services/Settings.ts"
+export * from "./services/OAuth.ts"
+export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from "./services/OAuthFlow.ts"
+
+// the deck and its faces
 export * from "./services/Face.ts"
-export { KeyRenderer } from "./services/KeyRenderer.ts"
+export { FontLoadError, KeyRenderer, type RenderedFace, TONE_COLORS } from "./services/KeyRenderer.ts"
+export {
+  Deck,
+  type DeckControl,
+  type DeckEncoder,
+  type DeckInfo,
+  type DeckInput,
+  type DeckKey,
+  type DeckOptions,
+  type DeckShape,
+  type DeckStatus,
+  describeDeck,
+  encoderAt,
+  faceColor,
+  type LcdPoint,
+  type LcdRegion,
+  WRITE_RETRIES
+} from "./services/Deck.ts"
+export {
+  classifyHidError,
+  type DeckCandidate,
+  DeckHidError,
+  DeckProvider,
+  type DeckProviderShape,
+  UDEV_RULES_PATH
+} from "./services/DeckProvider.ts"
+
 export { VERSION } from "./version.ts"

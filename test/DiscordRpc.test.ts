@@ -344,6 +344,20 @@ describe("DiscordRpc against FakeDiscord", () => {
       yield* eventually(Ref.get(revoked), (n) => n === 1, "tokenRevoked called")
     }))
 
+  it.live("without an application id it waits (NotConfigured) and connects on reconnect once one is set", () =>
+    Effect.gen(function*() {
+      const fake = yield* fakeWith()
+      const id = yield* Ref.make<string | undefined>(undefined)
+      const rpc = yield* client([fake.socketPath], { clientId: Ref.get(id) })
+      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason.kind === "NotConfigured")
+      assert(state._tag === "Disconnected")
+      expect(state.reason.hint).toMatch(/deckcord auth/)
+      expect(yield* fake.connections).toBe(0)
+      yield* Ref.set(id, FIXTURE_CLIENT_ID)
+      yield* rpc.reconnect
+      yield* ready(rpc)
+    }))
+
   it.live("reconnect drops the connection and connects again", () =>
     Effect.gen(function*() {
       const fake = yield* fakeWith()

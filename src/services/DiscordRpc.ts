@@ -62,6 +62,7 @@ import {
 export interface DisconnectReason {
   readonly kind:
     | "NotStarted"
+    | "NotConfigured" // no application (client) id yet: run `deckcord auth`
     | "NoDiscord" // no socket accepts: Discord is not running (or not visible from a sandbox)
     | "ArRpcOnly" // only arRPC / Vesktop answered (spec §1.3)
     | "Closed" // Discord sent CLOSE or the socket ended
@@ -221,8 +222,11 @@ export interface ReconnectOptions {
 
 /** @category options */
 export interface DiscordRpcOptions {
-  /** The Discord application (client) id, a snowflake string. */
-  readonly clientId: string
+  /**
+   * The Discord application (client) id, a snowflake string — or an effect read at every
+   * connect, so a daemon started before `deckcord auth` picks the id up on `reconnect`.
+   */
+  readonly clientId: string | Effect.Effect<string | undefined>
   /** Commands that may wait for a connection at once (a full queue rejects new ones). */
   readonly queueCapacity?: number
   /** How long a command may wait for a connection before it expires. */
@@ -321,7 +325,10 @@ const replyTimeoutMillis = (
   return fallback
 }
 
-type SessionError = IpcConnectError | AuthenticationError | SetupInterruptedError
+type SessionError = IpcConnectError | AuthenticationError | SetupInterruptedError | NotConfiguredError
+
+/** No application id to connect with. */
+class NotConfiguredError extends Schema.TaggedError<NotConfiguredError>()("NotConfiguredError", {}) {}
 
 /** The connection ended while it was still being set up. */
 class SetupInterruptedError extends Schema.TaggedError<SetupInterruptedError>()("SetupInterruptedError", {
@@ -348,6 +355,12 @@ const reasonOf = (error: SessionError): DisconnectReason => {
       return { kind: "AuthenticationFailed", message: error.message, hint: "run `deckcord auth`" }
     case "SetupInterruptedError":
       return error.reason as DisconnectReason
+    case "NotConfiguredError":
+      return {
+        kind: "NotConfigured",
+        message: "no Discord application is configured",
+        hint: "run `deckcord auth` to set one up"
+      }
   }
 }
 
@@ -612,9 +625,11 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   /** One connection from dial to drop. Succeeds when a Ready connection ends. */
   const session: Effect.Effect<void, SessionError> = Effect.gen(function*() {
     yield* Queue.clear(reconnectRequests)
+    const clientId = typeof options.clientId === "string" ? options.clientId : yield* options.clientId
+    if (clientId === undefined) return yield* new NotConfiguredError()
     yield* setState({ _tag: "Connecting" })
     let connection: Connection | undefined
-    const ipcConnection = yield* ipc.connect(options.clientId, (message) => {
+    const ipcConnection = yield* ipc.connect(clientId, (message) => {
       if (connection) onMessage(connection)(message)
     })
     const live: Connection = { ipc: ipcConnection, pending: new Map(), authenticated: false }
@@ -628,7 +643,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     )
     yield* setState({ _tag: "Authenticating", user: ipcConnection.ready.user })
     const authenticated = yield* authenticator.authenticate({
-      clientId: options.clientId,
+      clientId,
       request: (cmd, args, requestOptions) => sendNow(live, cmd, args, requestOptions?.timeoutMillis)
     }).pipe(
       Effect.raceFirst(
@@ -665,15 +680,18 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const recordFailure = (e: SessionError) => setState({ _tag: "Disconnected", reason: reasonOf(e) })
 
   /** A failure no retry can fix waits until someone asks for a reconnect. */
-  const awaitReconnectRequest = (e: AuthenticationError) =>
-    Effect.logError(`Discord authentication failed: ${e.message}`).pipe(
-      Effect.andThen(Queue.take(reconnectRequests))
-    )
+  const awaitReconnectRequest = (e: AuthenticationError | NotConfiguredError) =>
+    (e._tag === "NotConfiguredError"
+      ? Effect.logWarning("no Discord application configured: run `deckcord auth`")
+      : Effect.logError(`Discord authentication failed: ${e.message}`)).pipe(
+        Effect.andThen(Queue.take(reconnectRequests))
+      )
 
   const supervisor = session.pipe(
     Effect.tapError(recordFailure),
     Effect.catchIf(
-      (e): e is AuthenticationError => e._tag === "AuthenticationError" && !e.retry,
+      (e): e is AuthenticationError | NotConfiguredError =>
+        e._tag === "NotConfiguredError" || (e._tag === "AuthenticationError" && !e.retry),
       awaitReconnectRequest
     ),
     Effect.retry({ schedule: schedules.whileAbsent, while: isAbsent }),

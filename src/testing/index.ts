@@ -1,7 +1,19 @@
 /**
  * Fakes for tests (`deckcord/testing`): protocol-faithful stand-ins for Discord, its token
- * endpoint and Stream Deck hardware.
+ * endpoint and Stream Deck hardware. They are part of the product: compose them with the
+ * real layers in your own tests.
  *
  * @since 0.1.0
  */
-export {}
+export * from "./FakeAuthority.ts"
+export * from "./FakeDiscord.ts"
+export * from "./FakeOAuth.ts"
+export {
+  FAKE_DECK_MODELS,
+  FakeDeck,
+  type FakeDeckOptions,
+  FakeDeckProvider,
+  type FakeDeckProviderOptions,
+  type FakeImage,
+  type Rgb
+} from "./FakeDeck.ts"
