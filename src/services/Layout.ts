@@ -1,0 +1,347 @@
+/**
+ * The deck layout: which action, with which options, sits on which key or dial. It lives in
+ * the config file's `decks` field, per deck serial or `"*"` for every other deck; a deck with
+ * no layout gets a default built from its shape (key and dial counts), never its model name.
+ *
+ * `decodeLayout` is pure and its errors name the JSON path; `layoutFor` resolves the layout of
+ * one deck and reports bindings that do not fit it (checked when the deck appears).
+ *
+ * @since 0.1.0
+ */
+import { Result, Schema, SchemaIssue } from "effect"
+import {
+  ACTION_NAMES,
+  actionNamed,
+  type AnyActionDef,
+  deafen,
+  inputDevice,
+  inputMode,
+  inputVolume,
+  leaveCall,
+  mute,
+  outputDevice,
+  outputVolume,
+  pushToTalk,
+  status,
+  userVolume,
+  voiceProcessing
+} from "./actions/index.ts"
+import type { DeckInfo } from "./Deck.ts"
+import { ICON_NAMES, type IconName } from "./Face.ts"
+
+// ---------------------------------------------------------------------------------------------
+// models
+// ---------------------------------------------------------------------------------------------
+
+/** One control's binding: an action with its decoded options and the user's face overrides. */
+export interface Binding {
+  readonly action: AnyActionDef
+  /** Decoded by `action.options`. */
+  readonly options: unknown
+  readonly label?: string
+  readonly icon?: IconName
+  readonly background?: string
+  readonly foreground?: string
+}
+
+/** The bindings of one deck: keys and dials by index. */
+export interface DeckLayout {
+  readonly keys: ReadonlyMap<number, Binding>
+  readonly encoders: ReadonlyMap<number, Binding>
+}
+
+/** The whole `decks` field: deck layouts by serial, `"*"` for any deck without its own. */
+export interface Layout {
+  readonly decks: ReadonlyMap<string, DeckLayout>
+}
+
+/** The layout entry that applies to every deck without its own. */
+export const ANY_DECK = "*"
+
+/** An empty layout: every deck gets its default. */
+export const EMPTY_LAYOUT: Layout = { decks: new Map() }
+
+/** The layout is invalid; `message` has one line per problem, each naming its JSON path. */
+export class LayoutError extends Schema.TaggedError<LayoutError>()("LayoutError", {
+  message: Schema.String,
+  /** The same problems, one per entry (`at ["decks"]["*"]["keys"]["4"]["channel"]: …`). */
+  problems: Schema.Array(Schema.String)
+}) {}
+
+// ---------------------------------------------------------------------------------------------
+// decoding
+// ---------------------------------------------------------------------------------------------
+
+/** `["a"][0]`, the way config errors show a JSON path. */
+const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((k) => (typeof k === "number" ? `[${k}]` : `[${JSON.stringify(String(k))}]`)).join("")
+
+const MAX_SHOWN_VALUE = 60 // a pasted blob must not flood the log line
+
+const show = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > MAX_SHOWN_VALUE ? `${text.slice(0, MAX_SHOWN_VALUE)}…` : text
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const lowerFirst = (s: string): string => (s.length === 0 ? s : s[0]!.toLowerCase() + s.slice(1))
+
+/** Fields every binding may carry besides its action's options. */
+const COMMON_FIELDS = ["action", "label", "icon", "background", "foreground"] as const
+const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/
+const INDEX = /^(0|[1-9]\d{0,3})$/
+const DECK_FIELDS = ["keys", "encoders"] as const
+
+const formatStandard = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const optionNames = (action: AnyActionDef): ReadonlyArray<string> => {
+  const fields = (action.options as { readonly fields?: Readonly<Record<string, unknown>> }).fields
+  return fields === undefined ? [] : Object.keys(fields)
+}
+
+const decodeBinding = (
+  raw: unknown,
+  path: ReadonlyArray<PropertyKey>,
+  problems: Array<string>
+): Binding | undefined => {
+  const at = (p: ReadonlyArray<PropertyKey>) => `at ${formatPath(p)}`
+  const entry: unknown = typeof raw === "string" ? { action: raw } : raw
+  if (!isRecord(entry)) {
+    problems.push(`${at(path)}: expected an action name or { "action": … }, got ${show(raw)}`)
+    return undefined
+  }
+  const name = entry["action"]
+  if (typeof name !== "string") {
+    problems.push(`${at([...path, "action"])}: missing action; one of ${ACTION_NAMES.join(", ")}`)
+    return undefined
+  }
+  const action = actionNamed(name)
+  if (action === undefined) {
+    problems.push(`${at([...path, "action"])}: unknown action ${show(name)}; valid actions: ${ACTION_NAMES.join(", ")}`)
+    return undefined
+  }
+  let ok = true
+  const { label, icon, background, foreground } = entry
+  if (label !== undefined && typeof label !== "string") {
+    problems.push(`${at([...path, "label"])}: expected a string, got ${show(label)}`)
+    ok = false
+  }
+  if (icon !== undefined && !(ICON_NAMES as ReadonlyArray<unknown>).includes(icon)) {
+    problems.push(`${at([...path, "icon"])}: unknown icon ${show(icon)}; icons: ${ICON_NAMES.join(", ")}`)
+    ok = false
+  }
+  for (const [key, value] of [["background", background], ["foreground", foreground]] as const) {
+    if (value !== undefined && !(typeof value === "string" && HEX_COLOR.test(value))) {
+      problems.push(`${at([...path, key])}: expected a colour like "#5865f2", got ${show(value)}`)
+      ok = false
+    }
+  }
+  const rawOptions = Object.fromEntries(
+    Object.entries(entry).filter(([k]) => !(COMMON_FIELDS as ReadonlyArray<string>).includes(k))
+  )
+  const decoded = Schema.decodeUnknownResult(action.options)(rawOptions, { errors: "all", onExcessProperty: "error" })
+  if (Result.isFailure(decoded)) {
+    const names = optionNames(action)
+    for (const issue of formatStandard(decoded.failure.issue).issues) {
+      const sub = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null ? p.key : p))
+      const full = [...path, ...sub]
+      const first = sub[0]
+      const value = first === undefined ? undefined : rawOptions[String(first)]
+      if (issue.message === "Expected no excess property") {
+        problems.push(
+          `${at(full)}: unknown option for "${name}"; ` +
+            (names.length === 0 ? "it takes no options" : `its options: ${names.join(", ")}`) +
+            ` (and label, icon, background, foreground)`
+        )
+      } else if (issue.message === "Missing key") {
+        problems.push(`${at(full)}: "${name}" needs this option`)
+      } else {
+        problems.push(`${at(full)}: ${lowerFirst(issue.message)}${first === undefined ? "" : `, got ${show(value)}`}`)
+      }
+    }
+    return undefined
+  }
+  if (!ok) return undefined
+  return {
+    action,
+    options: decoded.success,
+    ...(typeof label === "string" ? { label } : {}),
+    ...(typeof icon === "string" ? { icon: icon as IconName } : {}),
+    ...(typeof background === "string" ? { background } : {}),
+    ...(typeof foreground === "string" ? { foreground } : {})
+  }
+}
+
+const decodeControls = (
+  raw: unknown,
+  path: ReadonlyArray<PropertyKey>,
+  what: string,
+  problems: Array<string>
+): Map<number, Binding> => {
+  const out = new Map<number, Binding>()
+  if (raw === undefined) return out
+  if (!isRecord(raw)) {
+    problems.push(`at ${formatPath(path)}: expected an object of ${what} by index, like { "0": { "action": "mute" } }, got ${show(raw)}`)
+    return out
+  }
+  for (const [index, value] of Object.entries(raw)) {
+    if (!INDEX.test(index)) {
+      problems.push(`at ${formatPath([...path, index])}: ${what} are numbered from 0 (top-left, row by row); got ${show(index)}`)
+      continue
+    }
+    const binding = decodeBinding(value, [...path, index], problems)
+    if (binding !== undefined) out.set(Number(index), binding)
+  }
+  return out
+}
+
+/**
+ * Decode the config file's `decks` field (`undefined`: no layouts, every deck gets its default).
+ * Paths in the errors start at `["decks"]`, as the user sees the file.
+ */
+export const decodeLayout = (decks: unknown): Result.Result<Layout, LayoutError> => {
+  if (decks === undefined || decks === null) return Result.succeed(EMPTY_LAYOUT)
+  const root = ["decks"]
+  const problems: Array<string> = []
+  const out = new Map<string, DeckLayout>()
+  if (!isRecord(decks)) {
+    problems.push(`at ["decks"]: expected an object of deck layouts by serial (or "*" for any deck), got ${show(decks)}`)
+  } else {
+    for (const [serial, entry] of Object.entries(decks)) {
+      const path = [...root, serial]
+      if (!isRecord(entry)) {
+        problems.push(`at ${formatPath(path)}: expected { "keys": { … }, "encoders": { … } }, got ${show(entry)}`)
+        continue
+      }
+      for (const key of Object.keys(entry)) {
+        if (!(DECK_FIELDS as ReadonlyArray<string>).includes(key)) {
+          problems.push(`at ${formatPath([...path, key])}: unknown key; a deck layout has "keys" and "encoders"`)
+        }
+      }
+      out.set(serial, {
+        keys: decodeControls(entry["keys"], [...path, "keys"], "keys", problems),
+        encoders: decodeControls(entry["encoders"], [...path, "encoders"], "encoders", problems)
+      })
+    }
+  }
+  if (problems.length > 0) return Result.fail(new LayoutError({ message: problems.join("\n"), problems }))
+  return Result.succeed({ decks: out })
+}
+
+// ---------------------------------------------------------------------------------------------
+// defaults (from the deck's shape)
+// ---------------------------------------------------------------------------------------------
+
+const bind = (action: AnyActionDef, options: unknown = {}): Binding => ({ action, options })
+
+/**
+ * What a deck's display keys show by default, most useful first: a 6-key deck gets the first
+ * row, a 15-key deck all of it. Only base-scope actions (camera and screen share need extra
+ * OAuth scopes, spec §4.5), and none that needs an id from the user.
+ */
+export const DEFAULT_KEYS: ReadonlyArray<Binding> = [
+  bind(mute),
+  bind(deafen),
+  bind(inputMode),
+  bind(pushToTalk),
+  bind(leaveCall),
+  bind(status),
+  bind(inputVolume, { step: -10 }),
+  bind(inputVolume, { step: 10 }),
+  bind(outputVolume, { step: -10 }),
+  bind(outputVolume, { step: 10 }),
+  bind(inputDevice),
+  bind(outputDevice),
+  bind(voiceProcessing, { feature: "noise-suppression" }),
+  bind(voiceProcessing, { feature: "echo-cancellation" }),
+  bind(voiceProcessing, { feature: "automatic-gain-control" })
+]
+/** Keys that light up in one colour (Neo touch keys): state lights. */
+export const DEFAULT_COLOR_KEYS: ReadonlyArray<Binding> = [bind(mute), bind(deafen)]
+/** Keys without any display (Pedal): what a foot is for. */
+export const DEFAULT_BLIND_KEYS: ReadonlyArray<Binding> = [bind(pushToTalk), bind(mute), bind(deafen)]
+/** Dials, left to right. */
+export const DEFAULT_ENCODERS: ReadonlyArray<Binding> = [bind(userVolume), bind(outputVolume), bind(inputVolume)]
+
+/** The default layout for a deck's shape. */
+export const defaultLayout = (deck: DeckInfo): DeckLayout => {
+  const keys = new Map<number, Binding>()
+  const lists = { lcd: [...DEFAULT_KEYS], rgb: [...DEFAULT_COLOR_KEYS], none: [...DEFAULT_BLIND_KEYS] }
+  for (const key of [...deck.keys].sort((a, b) => a.index - b.index)) {
+    const next = lists[key.feedback].shift()
+    if (next !== undefined) keys.set(key.index, next)
+  }
+  const encoders = new Map<number, Binding>()
+  const dials = [...DEFAULT_ENCODERS]
+  for (const encoder of [...deck.encoders].sort((a, b) => a.index - b.index)) {
+    const next = dials.shift()
+    if (next !== undefined) encoders.set(encoder.index, next)
+  }
+  return { keys, encoders }
+}
+
+// ---------------------------------------------------------------------------------------------
+// resolving a deck's layout
+// ---------------------------------------------------------------------------------------------
+
+/** A deck's layout with only bindings that fit it, and messages for those that did not. */
+export interface ResolvedLayout {
+  /** Where it came from: the deck's serial, `"*"`, or `"default"`. */
+  readonly source: string
+  readonly keys: ReadonlyMap<number, Binding>
+  readonly encoders: ReadonlyMap<number, Binding>
+  /** One line per ignored binding, naming its path and the deck's real controls. */
+  readonly problems: ReadonlyArray<string>
+}
+
+const describeRange = (count: number, what: string) =>
+  count === 0 ? `it has no ${what}` : `it has ${what} 0–${count - 1}`
+
+/** The layout that applies to a deck: its own, else `"*"`, else the default for its shape. */
+export const layoutFor = (deck: DeckInfo, layout: Layout): ResolvedLayout => {
+  const own = layout.decks.get(deck.serial)
+  const any = layout.decks.get(ANY_DECK)
+  const source = own !== undefined ? deck.serial : any !== undefined ? ANY_DECK : "default"
+  const chosen = own ?? any ?? defaultLayout(deck)
+  const problems: Array<string> = []
+  const filter = (
+    bindings: ReadonlyMap<number, Binding>,
+    exists: (index: number) => boolean,
+    field: "keys" | "encoders",
+    count: number
+  ) => {
+    const out = new Map<number, Binding>()
+    for (const [index, binding] of bindings) {
+      if (exists(index)) out.set(index, binding)
+      else {
+        problems.push(
+          `at ${formatPath(["decks", source, field, String(index)])}: ${deck.productName} (${deck.serial}) has no ` +
+            `${field === "keys" ? "key" : "dial"} ${index}; ${describeRange(count, field === "keys" ? "keys" : "dials")}. ` +
+            `Ignoring this binding.`
+        )
+      }
+    }
+    return out
+  }
+  return {
+    source,
+    keys: filter(chosen.keys, (i) => deck.keys.some((k) => k.index === i), "keys", deck.keys.length),
+    encoders: filter(chosen.encoders, (i) => deck.encoders.some((e) => e.index === i), "encoders", deck.encoders.length),
+    problems
+  }
+}
+
+/**
+ * Extra OAuth scopes the layout needs (camera → "video", screen share → "screenshare"), to
+ * pass to `requiredScopes` so the daemon asks for them at authorization (spec §4.5).
+ */
+export const scopeExtrasFor = (layout: Layout): ReadonlyArray<"video" | "screenshare"> => {
+  const extras = new Set<"video" | "screenshare">()
+  for (const deck of layout.decks.values()) {
+    for (const binding of [...deck.keys.values(), ...deck.encoders.values()]) {
+      for (const scope of binding.action.scopes ?? []) extras.add(scope)
+    }
+  }
+  return (["video", "screenshare"] as const).filter((s) => extras.has(s))
+}

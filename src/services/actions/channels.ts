@@ -1,0 +1,88 @@
+/**
+ * Channels: join a voice channel, leave the call, jump to a text channel
+ * (SELECT_VOICE_CHANNEL / SELECT_TEXT_CHANNEL, spec §5.4, §5.6).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+import type { ChannelView, VoiceModel } from "../VoiceState.ts"
+import { ActionError, defineAction, DiscordId, liveModel, NoOptions } from "./types.ts"
+
+/** A channel as the model knows it: your current one first (it is always live), else a watched one. */
+export const channelView = (model: VoiceModel, id: string): ChannelView | undefined =>
+  model.channel?.id === id ? model.channel : model.watched.get(id)
+
+export const VoiceChannelOptions = Schema.Struct({
+  channel: DiscordId("voice channel")
+})
+
+export const voiceChannel = defineAction({
+  name: "voice-channel",
+  summary: "Join a voice channel; press again while in it to leave. Shows who is there and who speaks.",
+  title: "Voice",
+  icon: "voice-channel",
+  options: VoiceChannelOptions,
+  initial: () => undefined,
+  watches: (options) => [options.channel],
+  face: (model, options) => {
+    const view = channelView(model, options.channel)
+    const inIt = model.channel?.id === options.channel
+    const count = view?.members.size ?? 0
+    const speaking = view !== undefined && [...view.members.values()].some((m) => m.speaking)
+    return {
+      icon: "voice-channel",
+      tone: inIt ? "active" : "neutral",
+      label: view?.name ?? "Voice channel",
+      ...(view?.guildName ? { sublabel: view.guildName } : {}),
+      ...(count > 0 ? { badge: String(count) } : {}),
+      ...(speaking ? { highlight: true } : {})
+    }
+  },
+  handle: (input, { env, options }) =>
+    Effect.gen(function*() {
+      if (input._tag !== "Press") return
+      const model = yield* liveModel(env, "SELECT_VOICE_CHANNEL")
+      // leave only from this channel; from anywhere else, move here (deck software always forces, spec §5.4)
+      if (model.channel?.id === options.channel) yield* env.rpc.selectVoiceChannel(null)
+      else yield* env.rpc.selectVoiceChannel(options.channel, { force: true })
+    })
+})
+
+export const leaveCall = defineAction({
+  name: "leave-call",
+  summary: "Leave the voice channel you are in.",
+  title: "Leave",
+  icon: "leave-call",
+  options: NoOptions,
+  initial: () => undefined,
+  face: (model) =>
+    model.channel === null
+      ? { icon: "leave-call", tone: "neutral", label: "Leave", sublabel: "not in a call" }
+      : { icon: "leave-call", tone: "muted", label: "Leave", sublabel: model.channel.name },
+  handle: (input, { env }) =>
+    input._tag === "Press" ? env.rpc.selectVoiceChannel(null).pipe(Effect.asVoid) : Effect.void
+})
+
+export const TextChannelOptions = Schema.Struct({
+  channel: DiscordId("text channel")
+})
+
+export const textChannel = defineAction({
+  name: "text-channel",
+  summary: "Show a text channel in Discord.",
+  title: "Text",
+  icon: "text-channel",
+  options: TextChannelOptions,
+  initial: () => undefined,
+  face: () => ({ icon: "text-channel", tone: "neutral", label: "Text channel" }),
+  handle: (input, { env, options }) =>
+    input._tag === "Press"
+      ? env.rpc.selectTextChannel(options.channel).pipe(
+        Effect.flatMap((channel) =>
+          channel === null
+            ? Effect.fail(new ActionError({ action: "text-channel", message: `Discord did not open channel ${options.channel}` }))
+            : Effect.void
+        )
+      )
+      : Effect.void
+})

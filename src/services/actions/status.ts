@@ -1,0 +1,97 @@
+/**
+ * The connection, as a key shows it: the status action, and the face every other key shows
+ * while Discord is unavailable (instead of stale state).
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import type { Face, IconName } from "../Face.ts"
+import type { VoiceModel } from "../VoiceState.ts"
+import { defineAction, isLive, NoOptions } from "./types.ts"
+
+/** Why keys cannot show Discord's state, in a few words, with the icon for it. */
+export interface Unavailable {
+  readonly icon: IconName
+  /** Two or three words for the status key. */
+  readonly label: string
+  /** One short word or two for every other key's sublabel. */
+  readonly short: string
+}
+
+/**
+ * Why the model is not live, or undefined when it is. `configured` is false until a client
+ * id is configured: then nothing can connect and the user must run `deckcord auth`.
+ */
+export const unavailability = (model: VoiceModel, configured: boolean): Unavailable | undefined => {
+  if (!configured) return { icon: "setup", label: "Set up", short: "deckcord auth" }
+  const c = model.connection
+  switch (c._tag) {
+    case "Ready":
+      return model.synced ? undefined : { icon: "disconnected", label: "Syncing", short: "syncing" }
+    case "Connecting":
+      return { icon: "disconnected", label: "Connecting", short: "connecting" }
+    case "Authenticating":
+      return { icon: "unauthorized", label: "Signing in", short: "signing in" }
+    case "Disconnected":
+      switch (c.reason.kind) {
+        case "AuthenticationFailed":
+          return { icon: "unauthorized", label: "Sign in", short: "deckcord auth" }
+        case "NoDiscord":
+          return { icon: "disconnected", label: "No Discord", short: "offline" }
+        case "ArRpcOnly":
+          return { icon: "warning", label: "No voice RPC", short: "unsupported" }
+        default:
+          return { icon: "disconnected", label: "Offline", short: "offline" }
+      }
+  }
+}
+
+/** What a bound key shows while Discord is unavailable: its name, dimmed, and why. */
+export const unavailableFace = (why: Unavailable, title: string): Face => ({
+  icon: why.icon,
+  tone: "offline",
+  label: title,
+  sublabel: why.short
+})
+
+/** What the status key shows while Discord is unavailable: the reason. */
+export const statusUnavailableFace = (why: Unavailable): Face => ({
+  icon: why.icon,
+  tone: why.icon === "warning" ? "warning" : "offline",
+  label: why.label,
+  sublabel: why.icon === "setup" ? why.short : "Discord"
+})
+
+/** VOICE_CONNECTION_STATUS `state` for a working voice connection (spec §6.3). */
+const VOICE_CONNECTED = "VOICE_CONNECTED"
+
+export const status = defineAction({
+  name: "status",
+  summary: "Connection to Discord and the voice ping; when disconnected, the reason. Press to reconnect now.",
+  title: "Status",
+  icon: "signal",
+  options: NoOptions,
+  initial: () => undefined,
+  face: (model): Face => {
+    const why = unavailability(model, true)
+    if (why !== undefined) return statusUnavailableFace(why)
+    if (model.channel === null) return { icon: "signal", tone: "neutral", label: "Connected", sublabel: "not in a call" }
+    const voice = model.voiceConnection
+    if (voice?.state === VOICE_CONNECTED) {
+      return {
+        icon: "signal",
+        tone: "active",
+        label: voice.averagePing === null ? "Voice" : `${Math.round(voice.averagePing)} ms`,
+        sublabel: model.channel.name
+      }
+    }
+    return { icon: "signal", tone: "warning", label: voice?.state.replace(/_/g, " ").toLowerCase() ?? "connecting", sublabel: model.channel.name }
+  },
+  handle: (input, { env }) =>
+    Effect.gen(function*() {
+      if (input._tag !== "Press") return
+      // while connected a press does nothing: dropping a working connection helps no one
+      const model = yield* env.voice.get
+      if (!isLive(model)) yield* env.rpc.reconnect
+    })
+})
