@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, Layer, Redacted, Schedule, Scope, Stream } from "effect"
+import { Context, Duration, Effect, Exit, Layer, Logger, Redacted, Schedule, Scope, Stream } from "effect"
 import { type Authenticated, Authenticator, authenticateWith, AuthenticationError } from "../src/services/Authenticator.ts"
 import { DiscordIpc } from "../src/services/DiscordIpc.ts"
 import { DiscordRpc } from "../src/services/DiscordRpc.ts"
-import { type VoiceModel, VoiceState } from "../src/services/VoiceState.ts"
+import { CHANNEL_FETCH_RETRIES, type VoiceModel, VoiceState } from "../src/services/VoiceState.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import {
   FakeDiscord,
@@ -127,6 +127,24 @@ const subsBecome = (fake: FakeDiscordShape, channelId: string, expected: Readonl
 
 /** Polls the fake's bookkeeping (it has no change stream); the assertion is the condition. */
 const spacedPoll = Schedule.spaced(Duration.millis(10))
+
+const captureLogs = () => {
+  const lines: Array<string> = []
+  const layer = Logger.layer([
+    Logger.make((o) => {
+      const parts = Array.isArray(o.message) ? o.message : [o.message]
+      lines.push(`${o.logLevel}: ${parts.map(String).join(" ")}`)
+    })
+  ])
+  return { lines, layer }
+}
+
+/** Wait until `check` holds (for things with no change stream: logs, the fake's frame log). */
+const eventually = (check: () => boolean, what: string) =>
+  Effect.sync(check).pipe(
+    Effect.repeat({ until: (ok) => ok, schedule: spacedPoll }),
+    Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die(new Error(`timed out waiting for: ${what}`)) })
+  )
 
 const VOICE_STATE_EVENTS = ["VOICE_STATE_CREATE", "VOICE_STATE_DELETE", "VOICE_STATE_UPDATE"]
 const CURRENT_CHANNEL_EVENTS = [...VOICE_STATE_EVENTS, "SPEAKING_START", "SPEAKING_STOP"]
@@ -389,8 +407,9 @@ describe("VoiceState", () => {
       assert.isTrue(m.screenshare)
     }))
 
-  it.live("without video/screenshare scopes: nothing subscribed for them, the rest syncs", () =>
-    Effect.gen(function*() {
+  it.live("without video/screenshare scopes: nothing subscribed for them, said once, the rest syncs", () => {
+    const logs = captureLogs()
+    return Effect.gen(function*() {
       const { fake, voice } = yield* harness({ scopes: BASE_SCOPES })
       const m = yield* synced(voice)
       assert.isFalse(m.video)
@@ -399,7 +418,37 @@ describe("VoiceState", () => {
       assert.notInclude(evts, "SCREENSHARE_STATE_UPDATE")
       yield* fake.setVoiceSettings({ mute: true })
       yield* until(voice, (m) => m.muted, "events still flow")
-    }))
+
+      yield* fake.drop
+      yield* until(voice, (m) => !m.synced, "dropped")
+      yield* synced(voice)
+      const said = logs.lines.filter((l) => l.includes("rpc.video.read"))
+      assert.strictEqual(said.length, 1, said.join("\n"))
+      assert.match(said[0]!, /^Info/)
+    }).pipe(Effect.provide(logs.layer))
+  })
+
+  it.live("a channel that cannot be loaded is retried, then logged with Discord's message", () => {
+    const logs = captureLogs()
+    const unknown = "100000000000000001"
+    return Effect.gen(function*() {
+      const { fake, voice } = yield* harness()
+      yield* synced(voice)
+      yield* voice.watchChannel(unknown)
+      yield* eventually(() => logs.lines.some((l) => l.includes(unknown)), "the failure logged")
+      const line = logs.lines.find((l) => l.includes(unknown))!
+      assert.match(line, /^Warn/)
+      assert.include(line, "Invalid channel id")
+      const asked = (yield* fake.framesReceived()).filter((f) => {
+        const p = f.payload as { cmd?: string; args?: { channel_id?: string } }
+        return p.cmd === "GET_CHANNEL" && p.args?.channel_id === unknown
+      })
+      assert.strictEqual(asked.length, 1 + CHANNEL_FETCH_RETRIES)
+      const m = yield* voice.get
+      assert.isTrue(m.synced, "one bad channel does not unsync the rest")
+      assert.strictEqual(m.watched.get(unknown)?.members.size, 0)
+    }).pipe(Effect.provide(logs.layer))
+  })
 
   it.live("a 4006 on an optional subscription does not break sync", () =>
     Effect.gen(function*() {

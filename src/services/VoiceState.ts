@@ -41,6 +41,7 @@ export interface Member {
 export interface ChannelView {
   readonly id: string
   readonly guildId: string | null
+  /** Empty until GET_CHANNEL answered (a moment after joining or watching). */
   readonly name: string
   /** The guild's name, when known (GET_GUILD). */
   readonly guildName: string | null
