@@ -92,4 +92,16 @@ export {
   UDEV_RULES_PATH
 } from "./services/DeckProvider.ts"
 
+// the live model keys derive from
+export {
+  AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS,
+  CHANNEL_FETCH_RETRIES,
+  CHANNEL_FETCH_RETRY_MILLIS,
+  type ChannelView,
+  makeVoiceState,
+  type Member,
+  type VoiceModel,
+  VoiceState
+} from "./services/VoiceState.ts"
+
 export { VERSION } from "./version.ts"

@@ -524,14 +524,25 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
 
   // --- subscriptions ------------------------------------------------------------------------------
 
-  const logFailure = (what: string) => (effect: Effect.Effect<unknown, RpcRequestError>) =>
-    effect.pipe(Effect.catch((e) => Effect.logWarning(`${what}: ${e.message}`)), Effect.asVoid)
-
-  const sendSubscribe = (connection: Connection, sub: RemoteSubscription) =>
-    run(logFailure(`SUBSCRIBE ${sub.evt}`)(sendNow(connection, "SUBSCRIBE", sub.args, undefined, sub.evt)))
-
-  const sendUnsubscribe = (connection: Connection, sub: RemoteSubscription) =>
-    run(logFailure(`UNSUBSCRIBE ${sub.evt}`)(sendNow(connection, "UNSUBSCRIBE", sub.args, undefined, sub.evt)))
+  /**
+   * Write (UN)SUBSCRIBE now, synchronously — so it reaches the wire before any request issued
+   * after `subscribe` returns — and watch its reply in the background.
+   */
+  const sendSubscription = (connection: Connection, cmd: "SUBSCRIBE" | "UNSUBSCRIBE", sub: RemoteSubscription) => {
+    const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
+    const nonce = write(connection, cmd, sub.args, reply, sub.evt)
+    run(
+      awaitReply(connection, cmd, nonce, reply, requestTimeout).pipe(
+        Effect.catch((e) =>
+          // subscriptions die with the socket anyway (spec §6.1): a drop is no news
+          e._tag === "ConnectionLostError"
+            ? Effect.logDebug(`${cmd} ${sub.evt}: ${e.message}`)
+            : Effect.logWarning(`${cmd} ${sub.evt} failed: ${e.message}`)
+        ),
+        Effect.asVoid
+      )
+    )
+  }
 
   const subscribe = <E extends EventName>(
     evt: E,
@@ -547,7 +558,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         let byEvent = subscriptionsByEvent.get(evt)
         if (byEvent === undefined) subscriptionsByEvent.set(evt, byEvent = new Set())
         byEvent.add(sub)
-        if (current?.authenticated) sendSubscribe(current, sub)
+        if (current?.authenticated) sendSubscription(current, "SUBSCRIBE", sub)
       }
       const owned = sub
       owned.subscribers.add(queue as Queue.Queue<unknown>)
@@ -557,7 +568,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
           if (owned.subscribers.size === 0 && subscriptions.get(key) === owned) {
             subscriptions.delete(key)
             subscriptionsByEvent.get(evt)?.delete(owned)
-            if (current?.authenticated) sendUnsubscribe(current, owned)
+            if (current?.authenticated) sendSubscription(current, "UNSUBSCRIBE", owned)
           }
           return Queue.shutdown(queue)
         })
@@ -653,7 +664,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     // Replay subscriptions in the same synchronous step that marks the connection usable, so a
     // subscriber arriving in between is sent exactly once (by itself or by this loop, not both).
     live.authenticated = true
-    for (const sub of subscriptions.values()) sendSubscribe(live, sub)
+    for (const sub of subscriptions.values()) sendSubscription(live, "SUBSCRIBE", sub)
     yield* Effect.forkScoped(drain(live))
     yield* setState({
       _tag: "Ready",
