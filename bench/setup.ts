@@ -1,0 +1,86 @@
+/**
+ * What every Discord-side benchmark starts from: a FakeDiscord that accepts one fixed
+ * access token, and a deckcord DiscordRpc runtime connected and authenticated to it.
+ */
+import * as ChildProcess from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { Authenticator } from "../src/services/Authenticator.ts"
+import { DiscordIpc } from "../src/services/DiscordIpc.ts"
+import { DiscordRpc, type DiscordRpcOptions } from "../src/services/DiscordRpc.ts"
+import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
+import { FIXTURE_CLIENT_ID, startFakeDiscord } from "../src/testing/FakeDiscord.ts"
+import type { FakeDiscordServer } from "../src/testing/fakeDiscord/server.ts"
+
+/** The token the fake accepts, with every voice scope. */
+export const BENCH_TOKEN = "bench-access-token-0123456789"
+export const BENCH_SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"] as const
+
+/** Reconnect fast: the fake is local, nothing to be polite to. */
+export const FAST_RECONNECT = { absentBaseMillis: 10, absentCapMillis: 50, failureBaseMillis: 10, failureCapMillis: 50 }
+
+export const startBenchFake = (): Promise<FakeDiscordServer> =>
+  startFakeDiscord({ authority: simpleAuthority({ [BENCH_TOKEN]: BENCH_SCOPES }) })
+
+/** deckcord's client against the fake at `socketPath`, authenticated with the bench token. */
+export const rpcLayer = (socketPath: string, options: Partial<DiscordRpcOptions> = {}): Layer.Layer<DiscordRpc> =>
+  DiscordRpc.layer({ clientId: FIXTURE_CLIENT_ID, reconnect: FAST_RECONNECT, ...options }).pipe(
+    Layer.provide(DiscordIpc.layerWith({ socketPaths: [socketPath] })),
+    Layer.provide(Authenticator.accessToken(Redacted.make(BENCH_TOKEN)))
+  )
+
+/** Completes once the client is Ready (authenticated). */
+export const awaitReady: Effect.Effect<void, never, DiscordRpc> = DiscordRpc.use((rpc) =>
+  rpc.stateChanges.pipe(Stream.filter((s) => s._tag === "Ready"), Stream.runHead, Effect.asVoid)
+)
+
+/** A runtime holding a Ready client; dispose it when done. */
+export const readyRuntime = async (
+  socketPath: string,
+  options: Partial<DiscordRpcOptions> = {}
+): Promise<ManagedRuntime.ManagedRuntime<DiscordRpc, never>> => {
+  const runtime = ManagedRuntime.make(rpcLayer(socketPath, options))
+  await runtime.runPromise(awaitReady)
+  return runtime
+}
+
+/** A FakeDiscord running in a child process (bench/fakeProcess.ts), driven by messages. */
+export interface ForkedFake {
+  readonly socketPath: string
+  /** Send a command and wait for the first message of `replyType`. */
+  readonly ask: <A>(command: Record<string, unknown>, replyType: string) => Promise<A>
+  readonly close: () => Promise<void>
+}
+
+export const forkFake = async (): Promise<ForkedFake> => {
+  const child = ChildProcess.fork(fileURLToPath(new URL("./fakeProcess.js", import.meta.url)), [], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"]
+  })
+  const waitFor = <A>(type: string) =>
+    new Promise<A>((resolve, reject) => {
+      const onMessage = (message: { type: string }) => {
+        if (message.type !== type) return
+        child.off("message", onMessage)
+        child.off("exit", onExit)
+        resolve(message as A)
+      }
+      const onExit = (code: number | null) => reject(new Error(`fake process exited (${code}) before "${type}"`))
+      child.on("message", onMessage)
+      child.once("exit", onExit)
+    })
+  const { socketPath } = await waitFor<{ socketPath: string }>("ready")
+  return {
+    socketPath,
+    ask: (command, replyType) => {
+      const reply = waitFor<never>(replyType)
+      child.send(command)
+      return reply
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once("exit", () => resolve())
+        child.send({ type: "close" })
+      })
+  }
+}
