@@ -1,0 +1,411 @@
+/**
+ * The middle of both paths (ARCHITECTURE §1). State path: for every connected deck, every
+ * bound control's face is its action's face of the `VoiceModel` (plus pending / error
+ * overlays), handed to `Deck.setFace` only when it changed. Command path: deck input →
+ * the binding on that control → its handler → `DiscordRpc`.
+ *
+ * Everything is scoped per deck and per layout version: unplugging a deck stops its fibers,
+ * a config edit re-resolves its layout, and a returning deck is drawn again from state.
+ *
+ * @since 0.1.0
+ */
+import {
+  Cause,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberHandle,
+  FiberMap,
+  Layer,
+  Queue,
+  Result,
+  Stream,
+  SubscriptionRef
+} from "effect"
+import {
+  type ActionEnv,
+  type ActionInput,
+  type ControlKind,
+  isLive,
+  LIVE_WAIT_MILLIS,
+  makeKnownState,
+  status,
+  statusUnavailableFace,
+  unavailability,
+  unavailableFace
+} from "./actions/index.ts"
+import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "./Deck.ts"
+import { DiscordRpc } from "./DiscordRpc.ts"
+import { BLANK_FACE, type Face } from "./Face.ts"
+import { type Binding, decodeLayout, EMPTY_LAYOUT, type Layout, layoutFor } from "./Layout.ts"
+import { Settings } from "./Settings.ts"
+import { type VoiceModel, VoiceState } from "./VoiceState.ts"
+
+// ---------------------------------------------------------------------------------------------
+// constants
+// ---------------------------------------------------------------------------------------------
+
+/** A failed press shows its error face this long: enough to notice, short enough not to look broken. */
+export const ERROR_FACE_MILLIS = 2_000
+/**
+ * A press still unanswered after this shows "pending" (a reply normally takes milliseconds).
+ * A press made while Discord is unavailable shows it at once.
+ */
+export const PENDING_FACE_AFTER_MILLIS = 300
+
+// ---------------------------------------------------------------------------------------------
+// service
+// ---------------------------------------------------------------------------------------------
+
+/** The key of a control in `faces`: `"<serial>/key:3"`, `"<serial>/encoder:0"`. */
+export const controlId = (serial: string, control: DeckControl): string =>
+  `${serial}/${control.kind === "lcd" ? "lcd" : `${control.kind}:${control.index}`}`
+
+export class Controller extends Context.Service<Controller, {
+  /** The face last handed to `Deck.setFace` for every bound control of every connected deck (see `controlId`). */
+  readonly faces: Effect.Effect<ReadonlyMap<string, Face>>
+  /** The current faces, then after every change. */
+  readonly faceChanges: Stream.Stream<ReadonlyMap<string, Face>>
+}>()("deckcord/Controller") {
+  static readonly layer: Layer.Layer<Controller, never, Deck | VoiceState | DiscordRpc | Settings> = Layer.effect(
+    Controller,
+    Effect.suspend(() => makeController)
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// pure parts
+// ---------------------------------------------------------------------------------------------
+
+/** What the controls of every deck are bound to, and whether Discord can be reached at all. */
+interface LayoutState {
+  readonly layout: Layout
+  /** A client id is configured (else every key asks the user to set up). */
+  readonly configured: boolean
+}
+
+/** A bound control's own state besides the model. */
+interface BindingState {
+  local: unknown
+  overlay: "pending" | "error" | undefined
+}
+
+/** The face of a bound control: the action's face (or why it cannot have one), overrides, overlay. */
+export const bindingFace = (
+  model: VoiceModel,
+  binding: Binding,
+  kind: ControlKind,
+  state: { readonly local: unknown; readonly overlay: "pending" | "error" | undefined },
+  configured: boolean
+): Face => {
+  const why = unavailability(model, configured)
+  const base: Face = why === undefined
+    ? {
+      ...binding.action.face(model, binding.options, state.local, kind),
+      ...(binding.label === undefined ? {} : { label: binding.label }),
+      ...(binding.icon === undefined ? {} : { icon: binding.icon })
+    }
+    : binding.action === status
+    ? statusUnavailableFace(why)
+    : unavailableFace(why, binding.label ?? binding.action.title)
+  return {
+    ...base,
+    ...(binding.background === undefined ? {} : { background: binding.background }),
+    ...(binding.foreground === undefined ? {} : { foreground: binding.foreground }),
+    ...(state.overlay === undefined ? {} : { overlay: state.overlay })
+  }
+}
+
+/** Which control an input is for, and what it means there. */
+const routeOf = (input: DeckInput): { readonly control: string; readonly input: ActionInput } | undefined => {
+  switch (input._tag) {
+    case "KeyDown":
+      return { control: `key:${input.key}`, input: { _tag: "Press" } }
+    case "KeyUp":
+      return { control: `key:${input.key}`, input: { _tag: "Release" } }
+    case "EncoderDown":
+      return { control: `encoder:${input.encoder}`, input: { _tag: "Press" } }
+    case "EncoderUp":
+      return { control: `encoder:${input.encoder}`, input: { _tag: "Release" } }
+    case "EncoderRotate":
+      return { control: `encoder:${input.encoder}`, input: { _tag: "Rotate", delta: input.delta } }
+    case "LcdTouch":
+      return input.encoder === undefined
+        ? undefined
+        : { control: `encoder:${input.encoder}`, input: { _tag: "Touch", long: input.kind === "long" } }
+    case "LcdSwipe":
+      return undefined
+  }
+}
+
+const describeFailure = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  return error instanceof Error ? error.message : Cause.pretty(cause)
+}
+
+// ---------------------------------------------------------------------------------------------
+// the controller
+// ---------------------------------------------------------------------------------------------
+
+const makeController = Effect.gen(function*() {
+  const deck = yield* Deck
+  const voice = yield* VoiceState
+  const rpc = yield* DiscordRpc
+  const settings = yield* Settings
+  const env: ActionEnv = { rpc, voice, known: makeKnownState(), liveWaitMillis: LIVE_WAIT_MILLIS }
+  const faces = yield* SubscriptionRef.make<ReadonlyMap<string, Face>>(new Map())
+
+  // ---- layouts: decoded once per config version; an invalid edit keeps the last valid one ----
+  const initialConfig = yield* settings.config
+  const initialLayout = decodeLayout(initialConfig.decks)
+  if (Result.isFailure(initialLayout)) {
+    yield* Effect.logError(`${settings.file}: invalid deck layout, using the default layouts:\n${initialLayout.failure.message}`)
+  }
+  const layoutState = yield* SubscriptionRef.make<LayoutState>({
+    layout: Result.isSuccess(initialLayout) ? initialLayout.success : EMPTY_LAYOUT,
+    configured: initialConfig.clientId !== undefined
+  })
+  let lastDecks = JSON.stringify(initialConfig.decks ?? null)
+  yield* settings.changes.pipe(
+    Stream.runForEach((config) =>
+      Effect.gen(function*() {
+        const decksJson = JSON.stringify(config.decks ?? null)
+        const configured = config.clientId !== undefined
+        const current = yield* SubscriptionRef.get(layoutState)
+        if (decksJson === lastDecks && configured === current.configured) return
+        if (decksJson === lastDecks) return yield* SubscriptionRef.set(layoutState, { ...current, configured })
+        lastDecks = decksJson
+        const decoded = decodeLayout(config.decks)
+        if (Result.isFailure(decoded)) {
+          return yield* Effect.logError(
+            `${settings.file}: invalid deck layout (keeping the last valid one until it is fixed):\n${decoded.failure.message}`
+          )
+        }
+        yield* SubscriptionRef.set(layoutState, { layout: decoded.success, configured })
+      })
+    ),
+    Effect.forkScoped
+  )
+
+  // ---- input routing: one reader for all decks, one ordered queue per bound control ----
+  const routes = new Map<string, ReadonlyMap<string, Queue.Queue<ActionInput>>>()
+  const inputs = yield* deck.subscribeInput
+  yield* inputs.pipe(
+    Stream.runForEach((event) =>
+      Effect.sync(() => {
+        const route = routeOf(event)
+        if (route === undefined) return
+        const queue = routes.get(event.serial)?.get(route.control)
+        if (queue !== undefined) Queue.offerUnsafe(queue, route.input)
+      })
+    ),
+    Effect.forkScoped
+  )
+
+  const setShown = (id: string, face: Face | undefined) =>
+    SubscriptionRef.update(faces, (m) => {
+      const next = new Map(m)
+      if (face === undefined) next.delete(id)
+      else next.set(id, face)
+      return next
+    })
+
+  /** One deck under one layout version, until either changes. */
+  const runLayout = (info: DeckInfo, { configured, layout }: LayoutState) =>
+    Effect.gen(function*() {
+      const resolved = layoutFor(info, layout)
+      for (const problem of resolved.problems) yield* Effect.logWarning(problem)
+      yield* Effect.logInfo(
+        `${info.productName} (${info.serial}): layout ${resolved.source === "default" ? "default for its size" : `from decks[${JSON.stringify(resolved.source)}]`}`
+      )
+
+      const poke = yield* Queue.sliding<void>(1)
+      const redraw = Queue.offer(poke, undefined).pipe(Effect.asVoid)
+
+      interface Live {
+        readonly control: DeckControl
+        readonly kind: ControlKind
+        readonly id: string
+        readonly binding: Binding
+        readonly state: BindingState
+        readonly queue: Queue.Queue<ActionInput>
+        shown: string | undefined
+        held: boolean
+        errorGeneration: number
+      }
+      const bound: Array<Live> = []
+      const queues = new Map<string, Queue.Queue<ActionInput>>()
+      const bindAll = (kind: ControlKind, bindings: ReadonlyMap<number, Binding>) =>
+        Effect.gen(function*() {
+          for (const [index, binding] of bindings) {
+            const control: DeckControl = { kind, index }
+            const queue = yield* Queue.unbounded<ActionInput>()
+            queues.set(`${kind}:${index}`, queue)
+            bound.push({
+              control,
+              kind,
+              id: controlId(info.serial, control),
+              binding,
+              state: { local: binding.action.initial(binding.options), overlay: undefined },
+              queue,
+              shown: undefined,
+              held: false,
+              errorGeneration: 0
+            })
+          }
+        })
+      yield* bindAll("key", resolved.keys)
+      yield* bindAll("encoder", resolved.encoders)
+
+      // controls the layout leaves empty show nothing (a previous layout's face must not linger)
+      for (const key of info.keys) {
+        if (!resolved.keys.has(key.index)) yield* deck.setFace(info.serial, { kind: "key", index: key.index }, BLANK_FACE)
+      }
+      for (const encoder of info.encoders) {
+        if (!resolved.encoders.has(encoder.index)) {
+          yield* deck.setFace(info.serial, { kind: "encoder", index: encoder.index }, BLANK_FACE)
+        }
+      }
+
+      // channels shown by keys stay live while this layout lives
+      const watched = new Set(bound.flatMap((b) => b.binding.action.watches?.(b.binding.options) ?? []))
+      for (const channel of watched) yield* voice.watchChannel(channel)
+
+      // ---- state path: model (or a binding's own state) changed → recompute, write what changed ----
+      let model = yield* voice.get
+      const render = Effect.gen(function*() {
+        for (const b of bound) {
+          const face = bindingFace(model, b.binding, b.kind, b.state, configured)
+          const key = JSON.stringify(face)
+          if (key === b.shown) continue
+          b.shown = key
+          yield* deck.setFace(info.serial, b.control, face)
+          yield* setShown(b.id, face)
+        }
+      })
+      yield* Stream.merge(
+        voice.changes.pipe(Stream.map((m) => void (model = m))),
+        Stream.fromQueue(poke)
+      ).pipe(Stream.runForEach(() => render), Effect.forkScoped)
+
+      // ---- command path: each control's inputs in order; different controls concurrently ----
+      const run = (b: Live, input: ActionInput) =>
+        Effect.gen(function*() {
+          const startedLive = isLive(yield* voice.get)
+          const pending = yield* Effect.sleep(Duration.millis(startedLive ? PENDING_FACE_AFTER_MILLIS : 0)).pipe(
+            Effect.andThen(Effect.sync(() => void (b.state.overlay = "pending"))),
+            Effect.andThen(redraw),
+            Effect.forkChild
+          )
+          const exit = yield* b.binding.action.handle(input, {
+            options: b.binding.options,
+            control: b.kind,
+            env,
+            local: {
+              get: Effect.sync(() => b.state.local),
+              set: (value: unknown) => Effect.sync(() => void (b.state.local = value)).pipe(Effect.andThen(redraw))
+            }
+          }).pipe(Effect.exit)
+          yield* Fiber.interrupt(pending)
+          if (Exit.isSuccess(exit)) {
+            if (b.state.overlay === "pending") b.state.overlay = undefined
+            return yield* redraw
+          }
+          if (Cause.hasInterruptsOnly(exit.cause)) return
+          yield* Effect.logWarning(
+            `${info.productName} (${info.serial}) ${b.kind} ${b.control.kind === "lcd" ? "" : b.control.index} ` +
+              `"${b.binding.action.name}": ${describeFailure(exit.cause)}`
+          )
+          const generation = ++b.errorGeneration
+          b.state.overlay = "error"
+          yield* redraw
+          yield* Effect.sleep(Duration.millis(ERROR_FACE_MILLIS)).pipe(
+            Effect.andThen(Effect.suspend(() => {
+              if (b.errorGeneration !== generation || b.state.overlay !== "error") return Effect.void
+              b.state.overlay = undefined
+              return redraw
+            })),
+            Effect.forkScoped
+          )
+        })
+
+      for (const b of bound) {
+        yield* Queue.take(b.queue).pipe(
+          Effect.tap((input) =>
+            Effect.sync(() => {
+              if (input._tag === "Press") b.held = true
+              else if (input._tag === "Release") b.held = false
+            })
+          ),
+          Effect.flatMap((input) => run(b, input)),
+          Effect.forever,
+          Effect.forkScoped
+        )
+        // a control held when its deck goes away (or the layout changes) is released:
+        // push-to-talk or hold-to-mute must not stay on
+        yield* Effect.addFinalizer(() =>
+          b.held
+            ? b.binding.action.handle({ _tag: "Release" }, {
+              options: b.binding.options,
+              control: b.kind,
+              env,
+              local: { get: Effect.sync(() => b.state.local), set: () => Effect.void }
+            }).pipe(
+              Effect.catchCause((cause) => Effect.logWarning(`releasing "${b.binding.action.name}": ${describeFailure(cause)}`)),
+              Effect.forkDetach,
+              Effect.asVoid
+            )
+            : Effect.void
+        )
+      }
+
+      routes.set(info.serial, queues)
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function*() {
+          if (routes.get(info.serial) === queues) routes.delete(info.serial)
+          for (const b of bound) yield* setShown(b.id, undefined)
+        })
+      )
+      return yield* Effect.never
+    })
+
+  /** One deck while it is connected: its layout follows the config. */
+  const runDeck = (info: DeckInfo) =>
+    Effect.gen(function*() {
+      const handle = yield* FiberHandle.make<never, never>()
+      yield* layoutState.pipe(
+        SubscriptionRef.changes,
+        Stream.runForEach((state) => FiberHandle.run(handle, runLayout(info, state).pipe(Effect.scoped))),
+      )
+      return yield* Effect.never
+    }).pipe(Effect.scoped)
+
+  // ---- decks come and go ----
+  const running = yield* FiberMap.make<string, never, never>()
+  const active = new Set<string>()
+  yield* deck.deckChanges.pipe(
+    Stream.runForEach((decks) =>
+      Effect.gen(function*() {
+        for (const serial of [...active]) {
+          if (!decks.has(serial)) {
+            active.delete(serial)
+            yield* FiberMap.remove(running, serial)
+          }
+        }
+        for (const [serial, info] of decks) {
+          if (active.has(serial)) continue
+          active.add(serial)
+          yield* FiberMap.run(running, serial, runDeck(info))
+        }
+      })
+    ),
+    Effect.forkScoped
+  )
+
+  return Controller.of({
+    faces: SubscriptionRef.get(faces),
+    faceChanges: SubscriptionRef.changes(faces)
+  })
+})
