@@ -319,6 +319,7 @@ describe("Controller end to end", () => {
       xl.pressKey(17)
       yield* faceWhere(h, key(xl, 17), (f) => f.overlay === "error", "error face for an unavailable sound")
       yield* eventually(Effect.sync(() => h.logs.some((l) => l.includes("4018"))), (ok) => ok, "the 4018 logged")
+      yield* faceWhere(h, key(xl, 17), (f) => f.overlay === undefined, "the error face clears by itself")
 
       // joining another channel moves, and leaving from it goes; leave-call from anywhere
       xl.pressKey(4)
@@ -354,12 +355,33 @@ describe("Controller end to end", () => {
       yield* faceWhere(h, key(mini, 1), (f) => f.label === "Connected", "status recovered")
     }), 30_000)
 
+  it.live("a slow press shows pending on its key and does not hold up other keys", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({
+        decks: ["mini"],
+        layout: { "*": { keys: { "0": "mute", "1": { action: "text-channel", channel: labGeneral.id } } } }
+      })
+      const [mini] = h.decks as [FakeDeck]
+      yield* faceWhere(h, key(mini, 0), (f) => f.label === "Mic on", "connected")
+      yield* h.fake.withholdReplies("SELECT_TEXT_CHANNEL")
+      mini.pressKey(1)
+      yield* received(h.fake, "SELECT_TEXT_CHANNEL", { channel_id: labGeneral.id })
+      yield* faceWhere(h, key(mini, 1), (f) => f.overlay === "pending", "the unanswered press pending")
+      mini.pressKey(0)
+      yield* faceWhere(h, key(mini, 0), (f) => f.label === "Muted", "another key still works")
+      assert.strictEqual((yield* h.controller.faces).get(key(mini, 1))?.overlay, "pending")
+    }), 30_000)
+
   it.live("a replugged deck is drawn again from state; an unplugged one stops", () =>
     Effect.gen(function*() {
       const h = yield* harness({ decks: ["mini"] })
       const [mini] = h.decks as [FakeDeck]
       const mic = yield* faceWhere(h, key(mini, 0), (f) => f.label === "Mic on", "drawn")
+      // push-to-talk held when the deck goes away must not stay on
+      mini.keyDown(3)
+      yield* received(h.fake, "PUSH_TO_TALK", { active: true })
       yield* h.provider.unplug(mini)
+      yield* received(h.fake, "PUSH_TO_TALK", { active: false })
       yield* eventually(h.controller.faces, (faces) => !faces.has(key(mini, 0)), "faces of the unplugged deck dropped")
       // state changes while it is away
       yield* h.fake.setVoiceSettings({ mute: true })
