@@ -67,7 +67,7 @@ const VOICE_CONNECTED = "VOICE_CONNECTED"
 
 export const status = defineAction({
   name: "status",
-  summary: "Connection to Discord and the voice ping; when disconnected, the reason. Press to reconnect now.",
+  summary: "Connection to Discord and the voice ping; when disconnected, the reason. Press to retry after a failed authorization.",
   title: "Status",
   icon: "signal",
   options: NoOptions,
@@ -90,7 +90,8 @@ export const status = defineAction({
   handle: (input, { env }) =>
     Effect.gen(function*() {
       if (input._tag !== "Press") return
-      // while connected a press does nothing: dropping a working connection helps no one
+      // while connected a press does nothing: dropping a working connection helps no one.
+      // Down, it wakes a supervisor that stopped after an authentication failure (DiscordRpc.reconnect).
       const model = yield* env.voice.get
       if (!isLive(model)) yield* env.rpc.reconnect
     })
