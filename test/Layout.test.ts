@@ -61,6 +61,8 @@ describe("decodeLayout", () => {
     assert.deepStrictEqual(rest, [])
     assert.match(problem!, /^at \["decks"\]\["\*"\]\["keys"\]\["3"\]\["action"\]: unknown action "mutee"; valid actions: mute, deafen, push-to-talk/)
     assert.include(problem!, "status")
+    const [short] = decodeErr({ "*": { keys: { "3": "mutee" } } })
+    assert.match(short!, /^at \["decks"\]\["\*"\]\["keys"\]\["3"\]: unknown action "mutee"/)
   })
 
   it("a channel id that is not a snowflake names its path, what is expected and the value", () => {

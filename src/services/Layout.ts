@@ -118,7 +118,9 @@ const decodeBinding = (
   }
   const action = actionNamed(name)
   if (action === undefined) {
-    problems.push(`${at([...path, "action"])}: unknown action ${show(name)}; valid actions: ${ACTION_NAMES.join(", ")}`)
+    // the shorthand "3": "mutee" has no "action" key to point at
+    const where = typeof raw === "string" ? path : [...path, "action"]
+    problems.push(`${at(where)}: unknown action ${show(name)}; valid actions: ${ACTION_NAMES.join(", ")}`)
     return undefined
   }
   let ok = true
