@@ -104,4 +104,42 @@ export {
   VoiceState
 } from "./services/VoiceState.ts"
 
+// layout, actions and the controller between deck and Discord
+export {
+  ANY_DECK,
+  type Binding,
+  DEFAULT_ENCODERS,
+  DEFAULT_KEYS,
+  type DeckLayout,
+  decodeLayout,
+  defaultLayout,
+  EMPTY_LAYOUT,
+  type Layout,
+  LayoutError,
+  layoutFor,
+  type ResolvedLayout,
+  scopeExtrasFor
+} from "./services/Layout.ts"
+export {
+  ACTION_NAMES,
+  type ActionDef,
+  type ActionEnv,
+  ActionError,
+  type ActionInput,
+  actionNamed,
+  ACTIONS,
+  defineAction,
+  type KnownState,
+  LIVE_WAIT_MILLIS,
+  makeKnownState
+} from "./services/actions/index.ts"
+export {
+  bindingFace,
+  controlId,
+  Controller,
+  ERROR_FACE_MILLIS,
+  PENDING_FACE_AFTER_MILLIS
+} from "./services/Controller.ts"
+export { daemonLayer, type DaemonOptions } from "./layers/Daemon.ts"
+
 export { VERSION } from "./version.ts"

@@ -1,19 +1,41 @@
 #!/usr/bin/env node
 /**
- * The deckcord command line. For now: --help and --version.
+ * The deckcord command line: the daemon (default), `auth`, `doctor` and `render`.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Effect } from "effect"
-import { Command } from "effect/cli"
+import { Effect, Layer, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { authCommand } from "./cli/auth.ts"
+import { doctorCommand } from "./cli/doctor.ts"
+import { loggingLayer } from "./cli/logging.ts"
+import { renderCommand } from "./cli/render.ts"
+import { daemonLayer } from "./layers/Daemon.ts"
 import { VERSION } from "./version.ts"
 
-const run = Command.make("run", {}, () => Console.log("deckcord daemon: not wired yet")).pipe(
-  Command.withDescription("run the daemon (the default)")
+const daemonFlags = {
+  config: Flag.String("config").pipe(
+    Flag.withDescription("the config file (default: $DECKCORD_CONFIG, else ~/.config/deckcord/config.json)"),
+    Flag.optional
+  ),
+  logFormat: Flag.Literals("log-format", ["pretty", "json"]).pipe(
+    Flag.withDescription("log lines for people (pretty) or for log collectors (json)"),
+    Flag.withDefault("pretty" as const)
+  )
+}
+
+/** Run until SIGINT/SIGTERM; the layers' finalizers clear the decks and close the socket. */
+const runDaemon = (flags: { readonly config: Option.Option<string>; readonly logFormat: "pretty" | "json" }) =>
+  Layer.launch(daemonLayer({ configPath: Option.getOrUndefined(flags.config) })).pipe(
+    Effect.provide(loggingLayer(flags.logFormat))
+  )
+
+const run = Command.make("run", daemonFlags, runDaemon).pipe(
+  Command.withDescription("run the daemon (also what `deckcord` with no subcommand does)")
 )
 
-const deckcord = Command.make("deckcord").pipe(
+const deckcord = Command.make("deckcord", daemonFlags, runDaemon).pipe(
   Command.withDescription("Control Discord from an Elgato Stream Deck"),
-  Command.withSubcommands([run])
+  Command.withSubcommands([run, authCommand, doctorCommand, renderCommand])
 )
 
 deckcord.pipe(

@@ -22,7 +22,7 @@ describe("decodeConfig", () => {
   it("decodes a full config, with the secret redacted", () => {
     const r = decodeConfig(
       FILE,
-      JSON.stringify({ clientId: ID, clientSecret: "s3cret-value", socketPath: "/tmp/x", brightness: 30, scopes: ["video"], decks: [{ any: "thing" }] })
+      JSON.stringify({ clientId: ID, clientSecret: "s3cret-value", socketPath: "/tmp/x", brightness: 30, scopes: ["video"], decks: { "*": { keys: { "0": "mute" } } } })
     )
     assert.isTrue(Result.isSuccess(r))
     if (!Result.isSuccess(r)) return
@@ -30,7 +30,7 @@ describe("decodeConfig", () => {
     assert.strictEqual(c.clientId, ID)
     assert.strictEqual(c.brightness, 30)
     assert.deepStrictEqual(c.scopes, ["video"])
-    assert.deepStrictEqual(c.decks, [{ any: "thing" }])
+    assert.deepStrictEqual(c.decks, { "*": { keys: { "0": "mute" } } })
     assert.isTrue(c.clientSecret !== undefined && Redacted.isRedacted(c.clientSecret))
     assert.strictEqual(c.clientSecret && Redacted.value(c.clientSecret), "s3cret-value")
     assert.notInclude(String(c.clientSecret), "s3cret")
@@ -51,6 +51,12 @@ describe("decodeConfig", () => {
     const msg = failure(JSON.stringify({ clientId: "abc" }))
     assert.include(msg, `${FILE}: at ["clientId"]: expected a Discord id (17–20 digits)`)
     assert.include(msg, `got "abc"`)
+  })
+
+  it("an invalid layout refuses the whole config, naming the path inside it", () => {
+    const msg = failure(JSON.stringify({ decks: { "*": { keys: { "2": { action: "mutte" } } } } }))
+    assert.include(msg, `${FILE}: at ["decks"]["*"]["keys"]["2"]`)
+    assert.include(msg, "mute")
   })
 
   it("reports every wrong field, nested paths included", () => {
@@ -95,6 +101,11 @@ describe("requiredScopes", () => {
     const expected = [...BASE_SCOPES, "rpc.video.read", "rpc.video.write", "rpc.screenshare.read", "rpc.screenshare.write"]
     assert.deepStrictEqual(requiredScopes({ scopes: ["screenshare", "video"] }), expected)
     assert.deepStrictEqual(requiredScopes({ scopes: ["video"] }, ["screenshare", "video"]), expected)
+  })
+
+  it("asks for the camera scopes when the layout has a camera key, without the user listing them", () => {
+    const scopes = requiredScopes({ scopes: [], decks: { "*": { keys: { "0": "camera" } } } })
+    assert.deepStrictEqual(scopes, [...BASE_SCOPES, "rpc.video.read", "rpc.video.write"])
   })
 })
 

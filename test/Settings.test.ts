@@ -139,14 +139,14 @@ describe("Settings (config file)", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       const file = NodePath.join(dir, "config.json")
-      Fs.writeFileSync(file, JSON.stringify({ brightness: 42, decks: { layout: 1 } }), { mode: 0o644 })
+      Fs.writeFileSync(file, JSON.stringify({ brightness: 42, decks: { "*": { keys: { "0": "mute" } } } }), { mode: 0o644 })
       const saved = yield* Settings.use((s) => s.saveCredentials(ID, Redacted.make("the-secret"))).pipe(
         Effect.provide(Settings.layerWith({ configPath: file }).pipe(Layer.provide(NodeFileSystem.layer)))
       )
       assert.strictEqual(saved.clientId, ID)
       assert.strictEqual(mode(file), 0o600)
       const onDisk = JSON.parse(Fs.readFileSync(file, "utf8"))
-      assert.deepStrictEqual(onDisk, { brightness: 42, decks: { layout: 1 }, clientId: ID, clientSecret: "the-secret" })
+      assert.deepStrictEqual(onDisk, { brightness: 42, decks: { "*": { keys: { "0": "mute" } } }, clientId: ID, clientSecret: "the-secret" })
     }))
 
   it.live("saveCredentials rejects a malformed client id without writing", () =>

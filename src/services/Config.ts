@@ -6,6 +6,7 @@
  */
 import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { decodeLayout, scopeExtrasFor } from "./Layout.ts"
 
 // ---------------------------------------------------------------------------------------------
 // paths
@@ -104,10 +105,13 @@ const EXTRA_SCOPES: Record<ScopeExtra, ReadonlyArray<string>> = {
  * @category scopes
  */
 export const requiredScopes = (
-  config: Pick<DeckcordConfig, "scopes">,
+  config: Pick<DeckcordConfig, "scopes" | "decks">,
   extra: ReadonlyArray<ScopeExtra> = []
 ): ReadonlyArray<string> => {
-  const wanted = new Set<ScopeExtra>([...config.scopes, ...extra])
+  // camera / screen-share keys in the layout need their scopes too, without the user listing them
+  const layout = decodeLayout(config.decks)
+  const fromLayout = Result.isSuccess(layout) ? scopeExtrasFor(layout.success) : []
+  const wanted = new Set<ScopeExtra>([...config.scopes, ...extra, ...fromLayout])
   const scopes: Array<string> = [...BASE_SCOPES]
   for (const key of ["video", "screenshare"] as const) {
     if (wanted.has(key)) scopes.push(...EXTRA_SCOPES[key])
@@ -201,6 +205,13 @@ export const decodeConfig = (file: string, text: string): Result.Result<DecodedC
       return `${file}: at ${formatPath(path) || "the top level"}: ${lowerFirst(issue.message)}${got}`
     })
     return Result.fail(new ConfigError({ file, message: lines.join("\n") }))
+  }
+  // the layout is part of the config: an invalid one refuses to start like any other field
+  const layout = decodeLayout(decoded.success.decks)
+  if (Result.isFailure(layout)) {
+    return Result.fail(
+      new ConfigError({ file, message: layout.failure.problems.map((problem) => `${file}: ${problem}`).join("\n") })
+    )
   }
   const unknownKeys = Object.keys(json).filter((k) => !KNOWN_KEYS.has(k))
   return Result.succeed({ config: decoded.success, unknownKeys })
