@@ -1,0 +1,81 @@
+/**
+ * Shared pieces of the soak tests: a FakeDiscord that accepts one token, deckcord's client
+ * built in the test's scope, and a recorder of every connection state it passes through.
+ */
+import { Effect, Layer, Redacted, References, Stream } from "effect"
+import { Authenticator } from "../../src/services/Authenticator.ts"
+import { DiscordIpc } from "../../src/services/DiscordIpc.ts"
+import { type ConnectionState, DiscordRpc, type DiscordRpcOptions } from "../../src/services/DiscordRpc.ts"
+import { simpleAuthority } from "../../src/testing/FakeAuthority.ts"
+import { FakeDiscord, FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
+import type { FakeDiscordOptions } from "../../src/testing/fakeDiscord/options.ts"
+
+export const TOKEN = "soak-access-token-0123456789abcdef"
+export const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]
+
+/** Reconnect fast: the fake is local and the soak wants many cycles per minute. */
+export const FAST: DiscordRpcOptions["reconnect"] = {
+  absentBaseMillis: 10,
+  absentCapMillis: 50,
+  failureBaseMillis: 20,
+  failureCapMillis: 100
+}
+
+export const fakeWith = (options: FakeDiscordOptions = {}) =>
+  FakeDiscord.make({ authority: simpleAuthority({ [TOKEN]: SCOPES }), ...options })
+
+/** deckcord's client in the test's scope. */
+export const client = (
+  socketPath: string,
+  options: Partial<DiscordRpcOptions> = {},
+  auth: Layer.Layer<Authenticator> = Authenticator.accessToken(Redacted.make(TOKEN))
+) =>
+  Layer.build(
+    DiscordRpc.layer({ clientId: FIXTURE_CLIENT_ID, reconnect: FAST, ...options }).pipe(
+      Layer.provide(DiscordIpc.layerWith({ socketPaths: [socketPath], handshakeTimeoutMillis: 2_000 })),
+      Layer.provide(auth),
+      // thousands of injected faults would log thousands of warnings; the records say what happened
+      Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
+    )
+  ).pipe(Effect.map((context) => context.mapUnsafe.get(DiscordRpc.key) as DiscordRpc["Service"]))
+
+/** Every state the client goes through, from now on, for as long as the scope lives. */
+export const recordStates = (rpc: DiscordRpc["Service"]) =>
+  Effect.gen(function*() {
+    const states: Array<ConnectionState> = []
+    yield* rpc.stateChanges.pipe(
+      Stream.runForEach((s) => Effect.sync(() => void states.push(s))),
+      Effect.forkScoped
+    )
+    yield* Effect.yieldNow
+    const count = (tag: ConnectionState["_tag"]) => states.filter((s) => s._tag === tag).length
+    /** Wait until `tag` has been seen more than `after` times. */
+    const awaitCount = (tag: ConnectionState["_tag"], after: number, what = tag) =>
+      Effect.gen(function*() {
+        for (let i = 0; i < 1_000; i++) {
+          if (count(tag) > after) return
+          yield* Effect.sleep("5 millis")
+        }
+        return yield* Effect.die(new Error(`timed out waiting for ${what} (seen ${count(tag)} times)`))
+      })
+    return { states, count, awaitCount }
+  })
+
+/** Poll a condition on the fake (its state changes on its own socket callbacks). */
+export const eventually = <A>(check: Effect.Effect<A>, predicate: (a: A) => boolean, what: string) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      const value = yield* check
+      if (predicate(value)) return value
+      yield* Effect.sleep("10 millis")
+    }
+    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
+  })
+
+/** A frame header for hand-made bytes. */
+export const header = (opcode: number, length: number): Buffer => {
+  const b = Buffer.alloc(8)
+  b.writeInt32LE(opcode, 0)
+  b.writeInt32LE(length, 4)
+  return b
+}
