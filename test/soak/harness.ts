@@ -5,7 +5,7 @@
 import { Effect, Layer, Redacted, References, Stream } from "effect"
 import { Authenticator } from "../../src/services/Authenticator.ts"
 import { DiscordIpc } from "../../src/services/DiscordIpc.ts"
-import { type ConnectionState, DiscordRpc, type DiscordRpcOptions } from "../../src/services/DiscordRpc.ts"
+import { type ConnectionState, DiscordRpc, type DiscordRpcOptions, type ReconnectOptions } from "../../src/services/DiscordRpc.ts"
 import { simpleAuthority } from "../../src/testing/FakeAuthority.ts"
 import { FakeDiscord, FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
 import type { FakeDiscordOptions } from "../../src/testing/fakeDiscord/options.ts"
@@ -14,7 +14,7 @@ export const TOKEN = "soak-access-token-0123456789abcdef"
 export const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]
 
 /** Reconnect fast: the fake is local and the soak wants many cycles per minute. */
-export const FAST: DiscordRpcOptions["reconnect"] = {
+export const FAST: ReconnectOptions = {
   absentBaseMillis: 10,
   absentCapMillis: 50,
   failureBaseMillis: 20,
@@ -50,7 +50,7 @@ export const recordStates = (rpc: DiscordRpc["Service"]) =>
     yield* Effect.yieldNow
     const count = (tag: ConnectionState["_tag"]) => states.filter((s) => s._tag === tag).length
     /** Wait until `tag` has been seen more than `after` times. */
-    const awaitCount = (tag: ConnectionState["_tag"], after: number, what = tag) =>
+    const awaitCount = (tag: ConnectionState["_tag"], after: number, what: string = tag) =>
       Effect.gen(function*() {
         for (let i = 0; i < 1_000; i++) {
           if (count(tag) > after) return
