@@ -3,7 +3,7 @@
  * The deckcord command line: the daemon (default), `auth`, `doctor` and `render`.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Effect, Layer, Option } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { authCommand } from "./cli/auth.ts"
 import { doctorCommand } from "./cli/doctor.ts"
@@ -26,7 +26,19 @@ const daemonFlags = {
 /** Run until SIGINT/SIGTERM; the layers' finalizers clear the decks and close the socket. */
 const runDaemon = (flags: { readonly config: Option.Option<string>; readonly logFormat: "pretty" | "json" }) =>
   Layer.launch(daemonLayer({ configPath: Option.getOrUndefined(flags.config) })).pipe(
+    // a broken config is the user's to fix: say what and where, without a stack trace
+    Effect.catchTags({
+      ConfigError: (e) => refuseToStart(e.message, "fix the config file, then start deckcord again"),
+      SettingsFileError: (e) => refuseToStart(e.message, "check the file's permissions")
+    }),
     Effect.provide(loggingLayer(flags.logFormat))
+  )
+
+const refuseToStart = (message: string, fix: string) =>
+  Console.error(`deckcord cannot start:\n${message}\n${fix}`).pipe(
+    Effect.andThen(Effect.sync(() => {
+      process.exitCode = 2
+    }))
   )
 
 const run = Command.make("run", daemonFlags, runDaemon).pipe(

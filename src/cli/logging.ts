@@ -29,9 +29,11 @@ export const conciseLogger = Logger.make<unknown, void>(({ cause, date, logLevel
   stream.write(line + "\n")
 })
 
-/** The logger and minimum level for a format. */
-export const loggingLayer = (format: LogFormat, level: LogLevel.LogLevel = "Info"): Layer.Layer<never> =>
-  Layer.mergeAll(
-    Logger.layer([format === "json" ? Logger.consoleJson : conciseLogger]),
-    Layer.succeed(References.MinimumLogLevel, level)
-  )
+/**
+ * The logger for a format. The level comes from the CLI's global `--log-level` unless given
+ * here (setting it here would override that flag).
+ */
+export const loggingLayer = (format: LogFormat, level?: LogLevel.LogLevel): Layer.Layer<never> => {
+  const logger = Logger.layer([format === "json" ? Logger.consoleJson : conciseLogger])
+  return level === undefined ? logger : Layer.mergeAll(logger, Layer.succeed(References.MinimumLogLevel, level))
+}
