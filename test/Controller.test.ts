@@ -3,7 +3,7 @@
  * Deck and KeyRenderer, and fake Stream Decks. Every wait is on a condition, never a clock.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Logger, Redacted, Stream, SubscriptionRef } from "effect"
+import { Context, Duration, Effect, Layer, Redacted, Stream, SubscriptionRef } from "effect"
 import { Authenticator } from "../src/services/Authenticator.ts"
 import type { DeckcordConfig } from "../src/services/Config.ts"
 import { Controller, controlId } from "../src/services/Controller.ts"
@@ -23,6 +23,7 @@ import {
   FIXTURE_CLIENT_ID,
   fixtures
 } from "../src/testing/FakeDiscord.ts"
+import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "controller-test-token"
 const SCOPES = [
@@ -44,16 +45,6 @@ const { alex, blair, drew } = fixtures.users
 // harness
 // ---------------------------------------------------------------------------------------------
 
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const layer = Logger.layer([
-    Logger.make((o) => {
-      const parts = Array.isArray(o.message) ? o.message : [o.message]
-      lines.push(`${o.logLevel}: ${parts.map(String).join(" ")}`)
-    })
-  ])
-  return { lines, layer }
-}
 
 interface Harness {
   readonly fake: FakeDiscordShape
@@ -136,16 +127,6 @@ const faceWhere = (h: Harness, id: string, ok: (face: Face) => boolean, what: st
     })
   )
 
-/** Poll a condition that changes on socket / USB callbacks. */
-const eventually = <A>(check: Effect.Effect<A>, ok: (a: A) => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const value = yield* check
-      if (ok(value)) return value
-      yield* Effect.sleep("20 millis")
-    }
-    return yield* Effect.die(new Error(`timed out waiting for ${what}; last: ${JSON.stringify(yield* check)}`))
-  })
 
 interface Command {
   readonly cmd: string

@@ -1,12 +1,13 @@
 import { DEVICE_MODELS2, DeviceModelId, VENDOR_ID } from "@elgato-stream-deck/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Logger, Stream } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import { readFileSync } from "node:fs"
 import { Deck, type DeckInfo, type DeckInput, type DeckOptions, faceColor } from "../src/services/Deck.ts"
 import type { Face } from "../src/services/Face.ts"
 import { DeckProvider, UDEV_RULES_PATH } from "../src/services/DeckProvider.ts"
 import { KeyRenderer } from "../src/services/KeyRenderer.ts"
 import { FakeDeckProvider, type FakeDeckProviderOptions } from "../src/testing/FakeDeck.ts"
+import { captureLogs } from "./support/effects.ts"
 
 /** A stand-in renderer: the face's background (or tone) colour, solid. Counts renders. */
 let renders = 0
@@ -42,16 +43,6 @@ const decksWhere = (ok: (decks: ReadonlyMap<string, DeckInfo>) => boolean) =>
     return yield* deck.deckChanges.pipe(Stream.filter(ok), Stream.take(1), Stream.runHead, Effect.map((o) => o._tag))
   })
 
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const layer = Logger.layer([
-    Logger.make((o) => {
-      const parts = Array.isArray(o.message) ? o.message : [o.message]
-      lines.push(`${o.logLevel}: ${parts.map(String).join(" ")}`)
-    })
-  ])
-  return { lines, layer }
-}
 
 describe("Deck", () => {
   it.effect("discovers several models at once, blanks them and describes them from the library's controls", () =>

@@ -11,6 +11,7 @@ import {
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
 import type { FakeDiscordOptions } from "../src/testing/fakeDiscord/options.ts"
+import { eventually } from "./support/effects.ts"
 
 const TOKEN = "test-access-token-0123456789abcdef"
 const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]
@@ -51,16 +52,6 @@ const waitFor = (rpc: DiscordRpc["Service"], predicate: (s: ConnectionState) => 
 const ready = (rpc: DiscordRpc["Service"]) => waitFor(rpc, (s) => s._tag === "Ready")
 const disconnected = (rpc: DiscordRpc["Service"]) => waitFor(rpc, (s) => s._tag === "Disconnected")
 
-/** Poll a condition on the fake (its state changes on its own socket callbacks). */
-const eventually = <A>(check: Effect.Effect<A>, predicate: (a: A) => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 200; i++) {
-      const value = yield* check
-      if (predicate(value)) return value
-      yield* Effect.sleep("10 millis")
-    }
-    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
-  })
 
 const commandsReceived = (fake: FakeDiscordShape, cmd: string) =>
   fake.framesReceived().pipe(

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, Layer, Logger, Redacted, Schedule, Scope, Stream } from "effect"
+import { Context, Duration, Effect, Exit, Layer, Redacted, Schedule, Scope, Stream } from "effect"
 import { type Authenticated, Authenticator, authenticateWith, AuthenticationError } from "../src/services/Authenticator.ts"
 import { DiscordIpc } from "../src/services/DiscordIpc.ts"
 import { DiscordRpc } from "../src/services/DiscordRpc.ts"
@@ -12,6 +12,7 @@ import {
   FIXTURE_CLIENT_ID,
   fixtures
 } from "../src/testing/FakeDiscord.ts"
+import { captureLogs } from "./support/effects.ts"
 
 const TOKEN = "tok"
 const ALL_SCOPES = [
@@ -128,16 +129,6 @@ const subsBecome = (fake: FakeDiscordShape, channelId: string, expected: Readonl
 /** Polls the fake's bookkeeping (it has no change stream); the assertion is the condition. */
 const spacedPoll = Schedule.spaced(Duration.millis(10))
 
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const layer = Logger.layer([
-    Logger.make((o) => {
-      const parts = Array.isArray(o.message) ? o.message : [o.message]
-      lines.push(`${o.logLevel}: ${parts.map(String).join(" ")}`)
-    })
-  ])
-  return { lines, layer }
-}
 
 /** Wait until `check` holds (for things with no change stream: logs, the fake's frame log). */
 const eventually = (check: () => boolean, what: string) =>
