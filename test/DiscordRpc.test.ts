@@ -1,5 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Exit, Fiber, Layer, Redacted, Ref, Scope, Stream } from "effect"
+import { Clock, Context, Effect, Exit, Fiber, Layer, Redacted, Ref, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Authenticator } from "../src/services/Authenticator.ts"
 import { DiscordIpc, DiscordNotFoundError, HandshakeClosedError } from "../src/services/DiscordIpc.ts"
@@ -397,6 +397,25 @@ describe("reconnect backoff (TestClock)", () => {
       })
       expect(Math.max(...delays)).toBeLessThanOrEqual(5_000 * 1.2)
       expect(delays.at(-1)).toBeGreaterThanOrEqual(5_000 * 0.8)
+    }))
+
+  it.effect("reconnect cuts a backoff short and starts again with fresh schedules", () =>
+    Effect.gen(function*() {
+      const times = yield* Ref.make<ReadonlyArray<number>>([])
+      const context = yield* Layer.build(
+        DiscordRpc.layer({ clientId: FIXTURE_CLIENT_ID }).pipe(
+          Layer.provide(failingIpc(() => new HandshakeClosedError({ path: "/x", code: 4000, detail: "x" }), times)),
+          Layer.provide(Authenticator.none)
+        )
+      )
+      const rpc = Context.get(context, DiscordRpc)
+      yield* TestClock.adjust("10 seconds") // attempts at ~0, ~2 s, ~6 s; the next is seconds away
+      const before = (yield* Ref.get(times)).length
+      yield* rpc.reconnect
+      yield* TestClock.adjust(0)
+      const after = yield* Ref.get(times)
+      expect(after.length).toBe(before + 1)
+      expect(after.at(-1)).toBe(10_000) // at once, not at the next scheduled retry
     }))
 
   it.effect("handshake failures back off slowly (Discord throttles handshakes, spec §7.1), capped at 60 s", () =>

@@ -635,7 +635,6 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
 
   /** One connection from dial to drop. Succeeds when a Ready connection ends. */
   const session: Effect.Effect<void, SessionError> = Effect.gen(function*() {
-    yield* Queue.clear(reconnectRequests)
     const clientId = typeof options.clientId === "string" ? options.clientId : yield* options.clientId
     if (clientId === undefined) return yield* new NotConfiguredError()
     yield* setState({ _tag: "Connecting" })
@@ -673,12 +672,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       socketPath: ipcConnection.socketPath
     })
     yield* Effect.logInfo(`connected to Discord at ${ipcConnection.socketPath}`)
-    const reason = yield* Effect.raceFirst(
-      ipcConnection.closed,
-      Queue.take(reconnectRequests).pipe(
-        Effect.as<DisconnectReason>({ kind: "Closed", message: "reconnect requested" })
-      )
-    )
+    const reason = yield* ipcConnection.closed
     live.authenticated = false
     failPending(live, reason.message)
     if (reason.closeCode === CloseCode.TOKEN_REVOKED) yield* authenticator.tokenRevoked
@@ -690,26 +684,28 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const isAbsent = (e: SessionError) => e._tag === "DiscordNotFoundError"
   const recordFailure = (e: SessionError) => setState({ _tag: "Disconnected", reason: reasonOf(e) })
 
-  /** A failure no retry can fix waits until someone asks for a reconnect. */
-  const awaitReconnectRequest = (e: AuthenticationError | NotConfiguredError) =>
+  /** A failure no retry can fix (no application id, authorization refused) waits for `reconnect`. */
+  const waitForReconnect = (e: AuthenticationError | NotConfiguredError) =>
     (e._tag === "NotConfiguredError"
       ? Effect.logWarning("no Discord application configured: run `deckcord auth`")
-      : Effect.logError(`Discord authentication failed: ${e.message}`)).pipe(
-        Effect.andThen(Queue.take(reconnectRequests))
-      )
+      : Effect.logError(`Discord authentication failed: ${e.message}`)).pipe(Effect.andThen(Effect.never))
 
-  const supervisor = session.pipe(
+  /** Connect, and reconnect with backoff until a Ready connection ends. */
+  const connectWithBackoff = session.pipe(
     Effect.tapError(recordFailure),
     Effect.catchIf(
       (e): e is AuthenticationError | NotConfiguredError =>
         e._tag === "NotConfiguredError" || (e._tag === "AuthenticationError" && !e.retry),
-      awaitReconnectRequest
+      waitForReconnect
     ),
     Effect.retry({ schedule: schedules.whileAbsent, while: isAbsent }),
     Effect.tapError((e) => Effect.logWarning(`Discord connection failed: ${reasonOf(e).message}`)),
-    Effect.retry({ schedule: schedules.afterFailure }),
-    Effect.forever
+    Effect.retry({ schedule: schedules.afterFailure })
   )
+
+  // A reconnect request interrupts whatever the supervisor is doing — a live connection, a
+  // backoff sleep, a wait after a refused authorization — and starts over with fresh schedules.
+  const supervisor = Effect.forever(Effect.raceFirst(connectWithBackoff, Queue.take(reconnectRequests)))
   yield* Effect.forkScoped(supervisor)
   yield* Effect.addFinalizer(() =>
     Effect.sync(() => {

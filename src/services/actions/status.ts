@@ -91,7 +91,7 @@ export const status = defineAction({
     Effect.gen(function*() {
       if (input._tag !== "Press") return
       // while connected a press does nothing: dropping a working connection helps no one.
-      // Down, it wakes a supervisor that stopped after an authentication failure (DiscordRpc.reconnect).
+      // Down, it asks for a reconnect now, cutting any backoff wait short (DiscordRpc.reconnect).
       const model = yield* env.voice.get
       if (!isLive(model)) yield* env.rpc.reconnect
     })
