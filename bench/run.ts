@@ -59,7 +59,8 @@ const analysis = (rows: ReadonlyArray<Row>): string => {
   if (floor && raw && deckcord && xhayper && deckcord.met === false) {
     const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`
     const part = (prefix: string) => parts.find((p) => p.name.startsWith(prefix))?.median ?? Number.NaN
-    const timeoutCost = part("await a reply with") - part("await a reply (Deferred)")
+    const timeoutCost = part("await a reply with a timer") - part("await a reply (Deferred)")
+    const fiberTimeoutCost = part("await a reply with Effect.timeoutOrElse") - part("await a reply (Deferred)")
     out.push(
       "## Where the round-trip target is missed, and why",
       "",
@@ -75,9 +76,9 @@ const analysis = (rows: ReadonlyArray<Row>): string => {
       "deckcord's client share, measured piece by piece (\"request parts\" rows), median per request:",
       "",
       `- decode the reply frame (UTF-8 + JSON.parse, \`protocol/Frame.ts\` \`push\`): ${part("decode the").toFixed(2)} µs — unavoidable;`,
-      `- the reply timeout, \`Effect.timeoutOrElse\` in \`DiscordRpc.awaitReply\` (\`services/DiscordRpc.ts\`): ` +
-        `${timeoutCost.toFixed(2)} µs over a bare \`Deferred.await\` — the largest avoidable item. It races a sleep ` +
-        "fiber per request; a single `setTimeout` that fails the reply Deferred (and is cleared when the reply lands) would cost about 0.4 µs;",
+      `- the reply timeout, a timer armed at send and cleared by the reply (\`DiscordRpc.write\`): ` +
+        `${timeoutCost.toFixed(2)} µs over a bare \`Deferred.await\` (an \`Effect.timeoutOrElse\` racing a sleep fiber, ` +
+        `the first design, cost ${fiberTimeoutCost.toFixed(2)} µs);`,
       `- encode the request frame: ${part("encode").toFixed(2)} µs; nonce (randomUUID): ${part("randomUUID").toFixed(2)} µs; ` +
         `envelope Schema (\`decodeInbound\`): ${part("decodeInbound").toFixed(2)} µs;`,
       "- the rest is two socket writes and event-loop turns, the same for every client (a CPU profile " +
