@@ -103,9 +103,43 @@ ${meanings(results.rows)}
 ${analysis.trim() === "" ? "" : `\n${analysis.trim()}\n`}`
 }
 
+/** The README's short table: every figure with a target, plus the peer library's round trip. */
+export const summaryTable = (results: Results): string => {
+  const rows = results.rows.filter((r) =>
+    r.target !== undefined || r.name.startsWith("@xhayper") || r.name.startsWith("floor") || r.name.startsWith("start")
+  )
+  const lines = [
+    `Latest \`npm run bench\` (commit \`${results.commit}\`, ${results.machine.cpu}, ${results.machine.cores} cores, ` +
+    `Node ${results.machine.node}); every figure and what it means: [BENCHMARKS.md](BENCHMARKS.md).`,
+    "",
+    "| figure | unit | median | p99 | × floor | target | |",
+    "|---|---|---:|---:|---|---|---|"
+  ]
+  for (const r of rows) {
+    const ratio = r.ratio ? `${r.ratio.median}× / ${r.ratio.p99}×` : ""
+    lines.push(
+      `| ${cell(r.name)} | ${cell(r.unit)} | ${fmt(r.median)} | ${fmt(r.p99)} | ${ratio} | ${cell(r.target ?? "")} | ${verdict(r)} |`
+    )
+  }
+  return lines.join("\n")
+}
+
+const README_START = "<!-- bench:start -->"
+const README_END = "<!-- bench:end -->"
+
 export const write = (root: string, results: Results, analysis: string): void => {
   Fs.writeFileSync(`${root}/bench/results.json`, `${JSON.stringify(results, null, 2)}\n`)
   Fs.writeFileSync(`${root}/BENCHMARKS.md`, markdown(results, analysis))
+  // keep the README's table true: it is regenerated with the rest, between its markers
+  const readme = Fs.readFileSync(`${root}/README.md`, "utf8")
+  const start = readme.indexOf(README_START)
+  const end = readme.indexOf(README_END)
+  if (start >= 0 && end > start) {
+    Fs.writeFileSync(
+      `${root}/README.md`,
+      `${readme.slice(0, start + README_START.length)}\n${summaryTable(results)}\n${readme.slice(end)}`
+    )
+  }
 }
 
 /** A compact console table of the run. */
