@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, Redacted, Stream } from "effect"
+import { requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
 import { Deck } from "../services/Deck.ts"
 import { DeckProvider } from "../services/DeckProvider.ts"
@@ -19,21 +20,29 @@ import { VoiceState } from "../services/VoiceState.ts"
 export interface DaemonOptions {
   /** The config file (`--config`); else `$DECKCORD_CONFIG`, else the XDG default. */
   readonly configPath?: string | undefined
+  /** The token file; else `$XDG_STATE_HOME/deckcord/tokens.json`. */
+  readonly tokenPath?: string | undefined
   /** Where decks come from: real HID (default) or fakes (demos, tests). */
   readonly deckProvider?: Layer.Layer<DeckProvider>
 }
 
 /**
- * When the application id, secret or scopes change in the config (e.g. `deckcord auth` ran
- * while the daemon was up), reconnect so the new ones take effect.
+ * When the application id, secret or needed scopes change in the config (`deckcord auth` ran
+ * while the daemon was up, or a camera key was added to the layout), reconnect so they take
+ * effect: the OAuth flow then authorizes the missing scopes once.
  */
 const reconnectOnCredentialChange = Layer.effectDiscard(
   Effect.gen(function*() {
     const settings = yield* Settings
     const rpc = yield* DiscordRpc
     yield* settings.changes.pipe(
-      Stream.map((c) => JSON.stringify([c.clientId, c.clientSecret === undefined ? "" : "set", c.scopes])),
-      Stream.changes,
+      Stream.map((c) => ({ clientId: c.clientId, secret: c.clientSecret, scopes: requiredScopes(c).join(" ") })),
+      Stream.changesWith((a, b) =>
+        a.clientId === b.clientId && a.scopes === b.scopes &&
+        (a.secret === undefined || b.secret === undefined
+          ? a.secret === b.secret
+          : Redacted.value(a.secret) === Redacted.value(b.secret))
+      ),
       Stream.drop(1),
       Stream.runForEach(() => Effect.logInfo("application settings changed; reconnecting to Discord").pipe(
         Effect.andThen(rpc.reconnect)
@@ -61,7 +70,7 @@ const services = (options: DaemonOptions) =>
         Layer.provide(KeyRenderer.layer)
       )
       return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange).pipe(
-        Layer.provide(VoiceState.layer),
+        Layer.provideMerge(VoiceState.layer),
         Layer.provideMerge(rpc),
         Layer.provideMerge(deck)
       )
@@ -73,7 +82,7 @@ const services = (options: DaemonOptions) =>
  * when the config is invalid: it refuses to start rather than guess.
  */
 export const daemonLayer = (options: DaemonOptions = {}) => {
-  const files = { configPath: options.configPath }
+  const files = { configPath: options.configPath, tokenPath: options.tokenPath }
   return services(options).pipe(
     Layer.provideMerge(Layer.mergeAll(Settings.layerWith(files), TokenStore.layerWith(files)))
   )

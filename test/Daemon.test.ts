@@ -1,0 +1,74 @@
+/**
+ * The daemon's own composition (`daemonLayer`): a config file and a token file on disk,
+ * FakeDiscord on its socket, a fake deck. Checks the wiring the other suites cannot: the
+ * stored token is used without a prompt, a press reaches Discord, and a config edit that
+ * needs new scopes reconnects.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Stream } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { daemonLayer } from "../src/layers/Daemon.ts"
+import { VoiceState } from "../src/services/VoiceState.ts"
+import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
+import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
+import { FakeDiscord, FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
+import { eventually } from "./support/effects.ts"
+
+const TOKEN = "daemon-test-token-0123456789abcdef"
+// the grant already covers camera and screen share, so adding such a key needs no new prompt
+const SCOPES = [
+  "rpc",
+  "identify",
+  "rpc.voice.read",
+  "rpc.voice.write",
+  "rpc.video.read",
+  "rpc.video.write",
+  "rpc.screenshare.read",
+  "rpc.screenshare.write"
+]
+
+const writeAtomically = (file: string, value: unknown) => {
+  Fs.writeFileSync(`${file}.tmp`, JSON.stringify(value))
+  Fs.renameSync(`${file}.tmp`, file)
+}
+
+describe("the daemon layer", () => {
+  it.live("starts from its files, authenticates with the stored token, and follows config edits", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeDiscord.make({ authority: simpleAuthority({ [TOKEN]: SCOPES }) })
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-daemon-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const configPath = Path.join(dir, "config.json")
+      const tokenPath = Path.join(dir, "tokens.json")
+      const config = { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", socketPath: fake.socketPath }
+      writeAtomically(configPath, config)
+      writeAtomically(tokenPath, {
+        version: 1,
+        tokens: {
+          [FIXTURE_CLIENT_ID]: { accessToken: TOKEN, refreshToken: "r", expiresAt: Date.now() + 5 * 86_400_000, scopes: SCOPES }
+        }
+      })
+
+      const decks = yield* Layer.build(FakeDeckProvider.layer({ decks: [{ model: "original-mk2", serial: "DAEMONTEST01" }] }))
+      const daemon = daemonLayer({ configPath, tokenPath, deckProvider: Layer.succeedContext(decks) })
+      yield* Effect.gen(function*() {
+        const voice = yield* VoiceState
+        yield* voice.changes.pipe(Stream.filter((m) => m.synced), Stream.take(1), Stream.runDrain)
+        expect((yield* fake.handshakes).length).toBe(1)
+
+        const [mk2] = yield* FakeDeckProvider.use((p) => p.decks).pipe(Effect.provide(Layer.succeedContext(decks)))
+        mk2!.pressKey(0) // default layout: mute
+        yield* eventually(fake.state, (s) => s.voiceSettings.mute, "muted by the key press")
+
+        // a camera key needs the video scopes: the daemon reconnects so the flow can check them
+        writeAtomically(configPath, { ...config, decks: { "*": { keys: { "0": "camera" } } } })
+        yield* eventually(fake.handshakes, (h) => h.length === 2, "a reconnect after the edit")
+        yield* voice.changes.pipe(Stream.filter((m) => m.synced), Stream.take(1), Stream.runDrain)
+        const frames = yield* fake.framesReceived()
+        expect(frames.some((f) => (f.payload as { cmd?: string }).cmd === "AUTHORIZE")).toBe(false)
+      }).pipe(Effect.provide(daemon))
+    }).pipe(Effect.provide(NodeServices.layer), Effect.timeout("20 seconds")))
+})
