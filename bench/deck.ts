@@ -8,15 +8,7 @@ import { Effect, Layer, ManagedRuntime } from "effect"
 import { Deck, faceColor } from "../src/services/Deck.ts"
 import { KeyRenderer } from "../src/services/KeyRenderer.ts"
 import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
-
-export interface BenchResult {
-  readonly name: string
-  readonly unit: string
-  readonly median: number
-  readonly p99: number
-  readonly min: number
-  readonly max: number
-}
+import { type Row, summarize } from "./stats.ts"
 
 /** Enough rounds for a stable median on a shared 2-core machine in about a second per row. */
 const SAMPLES = 60
@@ -25,20 +17,6 @@ const WARMUP = 5
 const BURST = 64
 /** Roughly one 96 px JPEG transfer over USB full speed. */
 const WRITE_DELAY_MS = 2
-
-const summarize = (name: string, unit: string, samples: Array<number>): BenchResult => {
-  const sorted = samples.slice().sort((a, b) => a - b)
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
-  const round = (v: number) => Math.round(v * 1000) / 1000
-  return {
-    name,
-    unit,
-    median: round(at(0.5)),
-    p99: round(at(0.99)),
-    min: round(sorted[0] ?? Number.NaN),
-    max: round(sorted[sorted.length - 1] ?? Number.NaN)
-  }
-}
 
 /** A renderer that costs nothing, so the numbers are the Deck's own. */
 const solidRenderer = Layer.succeed(KeyRenderer)(KeyRenderer.of({
@@ -55,7 +33,7 @@ const solidRenderer = Layer.succeed(KeyRenderer)(KeyRenderer.of({
 
 const colour = (i: number) => `#${(i * 2654435761 >>> 8 & 0xffffff).toString(16).padStart(6, "0")}`
 
-export async function benchDeck(): Promise<Array<BenchResult>> {
+export async function benchDeck(): Promise<Array<Row>> {
   const runtime = ManagedRuntime.make(
     Deck.layer.pipe(Layer.provideMerge(FakeDeckProvider.layer({ decks: ["xl"] })), Layer.provide(solidRenderer))
   )
@@ -87,8 +65,8 @@ export async function benchDeck(): Promise<Array<BenchResult>> {
         yield* deck.flush
       })
       const results = [
-        summarize("deck setFace→written, 1 key 96px", "ms", yield* timeIt(oneKey)),
-        summarize("deck setFace→written, 32-key page", "ms", yield* timeIt(page))
+        summarize("deck", "deck setFace→written, 1 key 96px", "ms", yield* timeIt(oneKey)),
+        summarize("deck", "deck setFace→written, 32-key page", "ms", yield* timeIt(page))
       ]
 
       xl.writeDelayMs = WRITE_DELAY_MS
@@ -99,7 +77,7 @@ export async function benchDeck(): Promise<Array<BenchResult>> {
         yield* deck.flush
         writes.push(xl.keyWrites(5) - before)
       }
-      results.push(summarize(`deck writes for a burst of ${BURST} faces on one key`, "writes", writes))
+      results.push(summarize("deck", `deck writes for a burst of ${BURST} faces on one key`, "writes", writes))
       return results
     }))
   } finally {

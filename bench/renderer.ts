@@ -5,34 +5,12 @@
 import { Effect } from "effect"
 import type { Face, PixelSize } from "../src/services/Face.ts"
 import { FONT_FILES, makeKeyRenderer } from "../src/services/KeyRenderer.ts"
-
-export interface BenchResult {
-  readonly name: string
-  readonly unit: string
-  readonly median: number
-  readonly p99: number
-  readonly min: number
-  readonly max: number
-}
+import { type Row, summarize } from "./stats.ts"
 
 /** Samples per measurement: enough for a stable p99 on a 2-core machine in well under a second per row. */
 const SAMPLES = 400
 /** Untimed runs first, so JIT and resvg's first-call setup are not measured. */
 const WARMUP = 40
-
-const summarize = (name: string, samples: Array<number>): BenchResult => {
-  const sorted = samples.slice().sort((a, b) => a - b)
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
-  const round = (v: number) => Math.round(v * 10_000) / 10_000
-  return {
-    name,
-    unit: "ms",
-    median: round(at(0.5)),
-    p99: round(at(0.99)),
-    min: round(sorted[0] ?? Number.NaN),
-    max: round(sorted[sorted.length - 1] ?? Number.NaN)
-  }
-}
 
 const time = async (run: (i: number) => void): Promise<Array<number>> => {
   // start each row with a clean heap (npm run bench passes --expose-gc) and let the native
@@ -63,13 +41,13 @@ const busy = (i: number): Face => ({
   tone: "active"
 })
 
-export async function benchRenderer(): Promise<Array<BenchResult>> {
+export async function benchRenderer(): Promise<Array<Row>> {
   const renderer = await Effect.runPromise(makeKeyRenderer(FONT_FILES))
-  const results: Array<BenchResult> = []
+  const results: Array<Row> = []
   // every run of the benchmark uses fresh labels, so even a reused renderer would miss
   let unique = 0
   const cold = async (name: string, face: (i: number) => Face, size: PixelSize) =>
-    results.push(summarize(name, await time(() => Effect.runSync(renderer.render(face(unique++), size)))))
+    results.push(summarize("renderer", name, "ms", await time(() => Effect.runSync(renderer.render(face(unique++), size)))))
 
   for (const px of [72, 96, 120]) await cold(`render cold ${px}px`, typical, { width: px, height: px })
   await cold("render cold 96px busy face", busy, { width: 96, height: 96 })
@@ -80,7 +58,7 @@ export async function benchRenderer(): Promise<Array<BenchResult>> {
     const face: Face = { icon: "mic", label: "Mic on" }
     Effect.runSync(renderer.render(face, size))
     // a fresh but equal object each time: the key is computed from content, as in real use
-    results.push(summarize(`render cache hit ${px}px`, await time(() => Effect.runSync(renderer.render({ ...face }, size)))))
+    results.push(summarize("renderer", `render cache hit ${px}px`, "ms", await time(() => Effect.runSync(renderer.render({ ...face }, size)))))
   }
   return results
 }

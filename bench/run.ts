@@ -16,7 +16,7 @@ import { benchRenderer } from "./renderer.ts"
 import { commit, machine, printTable, type Results, write } from "./report.ts"
 import { benchRoundTrip } from "./roundtrip.ts"
 import { benchStart } from "./start.ts"
-import { adopt, type Row } from "./stats.ts"
+import { type Row } from "./stats.ts"
 import { benchStorm } from "./storm.ts"
 
 /** The repository root: this file runs from build/bench/bench/. */
@@ -103,8 +103,8 @@ const main = async () => {
   rows.push(...await section("round trip", benchRoundTrip))
   rows.push(...await section("request parts", benchClientParts))
   rows.push(...await section("frame decoder", benchFrame))
-  rows.push(...await section("renderer", async () => withTargets(adopt("renderer", await benchRenderer(), () => 400))))
-  rows.push(...await section("deck", async () => withTargets(adopt("deck", await benchDeck(), (name) => (name.includes("burst") ? 10 : 60)))))
+  rows.push(...await section("renderer", async () => withTargets(await benchRenderer())))
+  rows.push(...await section("deck", async () => withTargets(await benchDeck())))
   rows.push(...await section("end to end", benchEndToEnd))
   rows.push(...await section("storm", benchStorm))
   rows.push(...await section("leaks", benchLeaks))

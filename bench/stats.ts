@@ -78,14 +78,6 @@ export const single = (
   extra: Partial<Pick<Row, "target" | "met" | "note">> = {}
 ): Row => summarize(group, name, unit, [value], extra)
 
-/** Rows from the older bench modules (renderer, deck), put under a group. */
-export const adopt = (
-  group: string,
-  rows: ReadonlyArray<{ name: string; unit: string; median: number; p99: number; min: number; max: number }>,
-  samples: (name: string) => number
-): Array<Row> =>
-  rows.map((r) => ({ group, name: r.name, unit: r.unit, median: r.median, p99: r.p99, min: r.min, max: r.max, samples: samples(r.name) }))
-
 /** Full GC when the bench runs with --expose-gc (npm run bench does); a no-op otherwise. */
 export const gc = (): void => {
   const collect = (globalThis as { gc?: () => void }).gc

@@ -1,28 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { encodeFrame, type Frame, FrameDecodeError, makeFrameDecoder, Opcode } from "../../src/protocol/Frame.ts"
+import { concat, header, splitAt } from "../support/frames.ts"
 
-const header = (opcode: number, length: number) => {
-  const b = Buffer.alloc(8)
-  b.writeInt32LE(opcode, 0)
-  b.writeInt32LE(length, 4)
-  return b
-}
 
-const concat = (parts: ReadonlyArray<Uint8Array>) => Buffer.concat(parts.map((p) => Buffer.from(p)))
 
-/** Split bytes at the given cut points (sorted, deduplicated, within range). */
-const splitAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const out: Array<Uint8Array> = []
-  let start = 0
-  for (const p of points) {
-    out.push(bytes.subarray(start, p))
-    start = p
-  }
-  out.push(bytes.subarray(start))
-  return out
-}
 
 const decodeAll = (chunks: ReadonlyArray<Uint8Array>) => {
   const decoder = makeFrameDecoder()

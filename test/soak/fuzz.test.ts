@@ -8,6 +8,7 @@ import { Result } from "effect"
 import * as fc from "fast-check"
 import { encodeFrame, type Frame, FrameDecodeError, makeFrameDecoder, Opcode } from "../../src/protocol/Frame.ts"
 import { decodeInbound, MessageDecodeError } from "../../src/protocol/Message.ts"
+import { concat, splitAt } from "../support/frames.ts"
 import { recordSoak } from "./record.ts"
 
 const RUNS = {
@@ -17,19 +18,7 @@ const RUNS = {
   messages: 30_000
 } as const
 
-const concat = (parts: ReadonlyArray<Uint8Array>) => Buffer.concat(parts.map((p) => Buffer.from(p)))
 
-const splitAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const out: Array<Uint8Array> = []
-  let start = 0
-  for (const p of points) {
-    out.push(bytes.subarray(start, p))
-    start = p
-  }
-  out.push(bytes.subarray(start))
-  return out
-}
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown)
 const opcode = fc.constantFrom(Opcode.Handshake, Opcode.Frame, Opcode.Close, Opcode.Ping, Opcode.Pong)

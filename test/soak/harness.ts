@@ -61,21 +61,5 @@ export const recordStates = (rpc: DiscordRpc["Service"]) =>
     return { states, count, awaitCount }
   })
 
-/** Poll a condition on the fake (its state changes on its own socket callbacks). */
-export const eventually = <A>(check: Effect.Effect<A>, predicate: (a: A) => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const value = yield* check
-      if (predicate(value)) return value
-      yield* Effect.sleep("10 millis")
-    }
-    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
-  })
-
-/** A frame header for hand-made bytes. */
-export const header = (opcode: number, length: number): Buffer => {
-  const b = Buffer.alloc(8)
-  b.writeInt32LE(opcode, 0)
-  b.writeInt32LE(length, 4)
-  return b
-}
+export { eventually } from "../support/effects.ts"
+export { header } from "../support/frames.ts"
