@@ -3,17 +3,13 @@
  * Deck and KeyRenderer, and fake Stream Decks. Every wait is on a condition, never a clock.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Redacted, Stream, SubscriptionRef } from "effect"
-import { Authenticator } from "../src/services/Authenticator.ts"
+import { Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
 import type { DeckcordConfig } from "../src/services/Config.ts"
 import { Controller, controlId } from "../src/services/Controller.ts"
 import { Deck } from "../src/services/Deck.ts"
-import { DiscordIpc } from "../src/services/DiscordIpc.ts"
-import { DiscordRpc } from "../src/services/DiscordRpc.ts"
 import type { Face } from "../src/services/Face.ts"
 import { KeyRenderer } from "../src/services/KeyRenderer.ts"
 import { Settings } from "../src/services/Settings.ts"
-import { VoiceState } from "../src/services/VoiceState.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
 import {
@@ -23,6 +19,7 @@ import {
   FIXTURE_CLIENT_ID,
   fixtures
 } from "../src/testing/FakeDiscord.ts"
+import { fakeDiscordClient } from "../src/testing/layers.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "controller-test-token"
@@ -78,17 +75,7 @@ const harness = (
       changes: SubscriptionRef.changes(config),
       saveCredentials: () => Effect.die("not used")
     }))
-    const discord = VoiceState.layer.pipe(
-      Layer.provideMerge(
-        DiscordRpc.layer({
-          clientId: FIXTURE_CLIENT_ID,
-          reconnect: { absentBaseMillis: 20, absentCapMillis: 100, failureBaseMillis: 50, failureCapMillis: 200 }
-        })
-      ),
-      Layer.provide(
-        Layer.mergeAll(DiscordIpc.layerWith({ socketPaths: [fake.socketPath] }), Authenticator.accessToken(Redacted.make(TOKEN)))
-      )
-    )
+    const discord = fakeDiscordClient(fake, { token: TOKEN })
     const decks = Deck.layerWith({ writeRetryDelay: "1 millis" }).pipe(
       Layer.provideMerge(FakeDeckProvider.layer({ decks: options.decks })),
       Layer.provideMerge(KeyRenderer.layer)

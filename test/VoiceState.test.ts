@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Layer, Redacted, Schedule, Scope, Stream } from "effect"
 import { type Authenticated, Authenticator, authenticateWith, AuthenticationError } from "../src/services/Authenticator.ts"
-import { DiscordIpc } from "../src/services/DiscordIpc.ts"
 import { DiscordRpc } from "../src/services/DiscordRpc.ts"
 import { CHANNEL_FETCH_RETRIES, type VoiceModel, VoiceState } from "../src/services/VoiceState.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
@@ -9,9 +8,9 @@ import {
   FakeDiscord,
   type FakeDiscordOptions,
   type FakeDiscordShape,
-  FIXTURE_CLIENT_ID,
   fixtures
 } from "../src/testing/FakeDiscord.ts"
+import { fakeDiscordClient } from "../src/testing/layers.ts"
 import { captureLogs } from "./support/effects.ts"
 
 const TOKEN = "tok"
@@ -60,20 +59,10 @@ const harness = (
       authority: simpleAuthority({ [TOKEN]: options.scopes ?? ALL_SCOPES }),
       ...options.fake
     })
-    const layer = VoiceState.layer.pipe(
-      Layer.provideMerge(
-        DiscordRpc.layer({
-          clientId: FIXTURE_CLIENT_ID,
-          reconnect: { absentBaseMillis: 20, absentCapMillis: 100, failureBaseMillis: 50, failureCapMillis: 200 }
-        })
-      ),
-      Layer.provide(
-        Layer.mergeAll(
-          DiscordIpc.layerWith({ socketPaths: [fake.socketPath] }),
-          options.authenticator ?? Authenticator.accessToken(Redacted.make(TOKEN))
-        )
-      )
-    )
+    const layer = fakeDiscordClient(fake, {
+      token: TOKEN,
+      ...(options.authenticator === undefined ? {} : { authenticator: options.authenticator })
+    })
     const context = yield* Layer.build(layer)
     return { fake, voice: Context.get(context, VoiceState), rpc: Context.get(context, DiscordRpc) } satisfies Harness
   })

@@ -3,18 +3,15 @@
  * and a fake MK.2. If this breaks, the README lies.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Stream } from "effect"
+import { Effect, Layer, Stream } from "effect"
+import { Controller, Deck, KeyRenderer, Settings, VoiceState } from "../src/index.ts"
 import {
-  Authenticator,
-  Controller,
-  Deck,
-  DiscordIpc,
-  DiscordRpc,
-  KeyRenderer,
-  Settings,
-  VoiceState
-} from "../src/index.ts"
-import { FakeDeckProvider, FakeDiscord, FIXTURE_CLIENT_ID, simpleAuthority } from "../src/testing/index.ts"
+  FakeDeckProvider,
+  FakeDiscord,
+  fakeDiscordClient,
+  FIXTURE_CLIENT_ID,
+  simpleAuthority
+} from "../src/testing/index.ts"
 
 describe("the README testing example", () => {
   it.live("a press on a fake deck mutes you in the fake Discord", () =>
@@ -23,11 +20,7 @@ describe("the README testing example", () => {
       const fake = yield* FakeDiscord.make({
         authority: simpleAuthority({ "test-token": ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"] })
       })
-      const discord = VoiceState.layer.pipe(
-        Layer.provideMerge(DiscordRpc.layer({ clientId: FIXTURE_CLIENT_ID })),
-        Layer.provide(DiscordIpc.layerWith({ socketPaths: [fake.socketPath] })),
-        Layer.provide(Authenticator.accessToken(Redacted.make("test-token")))
-      )
+      const discord = fakeDiscordClient(fake, { token: "test-token" }) // VoiceState + DiscordRpc on the fake
       const decks = Deck.layer.pipe(
         Layer.provideMerge(FakeDeckProvider.layer({ decks: ["original-mk2"] })),
         Layer.provide(KeyRenderer.layer)

@@ -17,3 +17,4 @@ export {
   type FakeImage,
   type Rgb
 } from "./FakeDeck.ts"
+export { FAST_RECONNECT, fakeDiscordClient, type FakeDiscordClientOptions } from "./layers.ts"

@@ -1,0 +1,45 @@
+/**
+ * Layer recipes for tests: deckcord's Discord side wired to a `FakeDiscord`.
+ *
+ * @since 0.1.0
+ */
+import { Layer, Redacted } from "effect"
+import { Authenticator } from "../services/Authenticator.ts"
+import { DiscordIpc } from "../services/DiscordIpc.ts"
+import { DiscordRpc, type ReconnectOptions } from "../services/DiscordRpc.ts"
+import { VoiceState } from "../services/VoiceState.ts"
+import { FIXTURE_CLIENT_ID } from "./fakeDiscord/fixtures.ts"
+
+/** Reconnect within tens of milliseconds: tests restart the fake and should not wait seconds. */
+export const FAST_RECONNECT: ReconnectOptions = {
+  absentBaseMillis: 20,
+  absentCapMillis: 100,
+  failureBaseMillis: 50,
+  failureCapMillis: 200
+}
+
+export interface FakeDiscordClientOptions {
+  /** An access token the fake's authority accepts (see `simpleAuthority`). */
+  readonly token: string
+  readonly clientId?: string
+  readonly reconnect?: ReconnectOptions
+  /** Instead of AUTHENTICATE with `token`. */
+  readonly authenticator?: Layer.Layer<Authenticator>
+}
+
+/** `VoiceState` and `DiscordRpc`, connected to a fake's socket, authenticated with a token. */
+export const fakeDiscordClient = (
+  fake: { readonly socketPath: string },
+  options: FakeDiscordClientOptions
+): Layer.Layer<VoiceState | DiscordRpc> =>
+  VoiceState.layer.pipe(
+    Layer.provideMerge(
+      DiscordRpc.layer({ clientId: options.clientId ?? FIXTURE_CLIENT_ID, reconnect: options.reconnect ?? FAST_RECONNECT })
+    ),
+    Layer.provide(
+      Layer.mergeAll(
+        DiscordIpc.layerWith({ socketPaths: [fake.socketPath] }),
+        options.authenticator ?? Authenticator.accessToken(Redacted.make(options.token))
+      )
+    )
+  )
