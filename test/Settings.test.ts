@@ -194,6 +194,25 @@ describe("TokenStore", () => {
       }).pipe(Effect.provide(storeLayer(file)))
     }))
 
+  it.live("reload picks up tokens another process stored, and keeps memory when the file is gone", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = NodePath.join(dir, "tokens.json")
+      yield* Effect.gen(function*() {
+        const daemon = yield* TokenStore
+        assert.isTrue(Option.isNone(yield* daemon.get(ID)))
+        // `deckcord auth` in another process writes the file
+        yield* TokenStore.use((other) => other.set(ID, token(2))).pipe(Effect.provide(storeLayer(file)))
+        assert.isTrue(Option.isNone(yield* daemon.get(ID)), "memory is not re-read on use")
+        yield* daemon.reload
+        const loaded = yield* daemon.get(ID)
+        assert.isTrue(Option.isSome(loaded))
+        Fs.rmSync(file)
+        yield* daemon.reload
+        assert.isTrue(Option.isSome(yield* daemon.get(ID)))
+      }).pipe(Effect.provide(storeLayer(file)))
+    }))
+
   it.live("a crash between write and rename leaves the previous file intact", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir

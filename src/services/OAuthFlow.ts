@@ -253,6 +253,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         const config = yield* settings.config
         const scopes = requiredScopes(config)
         const creds = yield* credentials(clientId)
+        yield* tokens.reload // `deckcord auth` may have stored tokens while we were running
         const stored = yield* tokens.get(clientId)
 
         // first run: nothing stored

@@ -305,6 +305,11 @@ export class TokenStore extends Context.Service<TokenStore, {
   readonly set: (clientId: string, token: StoredToken) => Effect.Effect<void, SettingsFileError>
   /** Forget an application's tokens (revoked, or the user asked). */
   readonly remove: (clientId: string) => Effect.Effect<void, SettingsFileError>
+  /**
+   * Read the file again: another process (`deckcord auth` while the daemon runs) may have
+   * stored tokens. Called once per connection, never per use; an unreadable file keeps memory.
+   */
+  readonly reload: Effect.Effect<void>
 }>()("deckcord/TokenStore") {
   /**
    * Load the token file once (missing = empty; unreadable content = empty, with a warning,
@@ -325,6 +330,7 @@ export class TokenStore extends Context.Service<TokenStore, {
         const ref = yield* Ref.make<ReadonlyMap<string, StoredToken>>(new Map(Object.entries(initial)))
         return TokenStore.of({
           file: "<memory>",
+          reload: Effect.void,
           get: (id) => Ref.get(ref).pipe(Effect.map((m) => Option.fromNullishOr(m.get(id)))),
           set: (id, token) => Ref.update(ref, (m) => new Map(m).set(id, token)),
           remove: (id) =>
@@ -371,8 +377,19 @@ function makeTokenStore(file: string) {
         yield* Ref.set(tokens, next)
       }).pipe(writeLock.withPermits(1))
 
+    const reload = readIfExists(fs, file).pipe(
+      Effect.flatMap((latest) => {
+        if (latest === undefined) return Effect.void
+        const decoded = decodeTokenFile(latest)
+        return Result.isSuccess(decoded) ? Ref.set(tokens, new Map(Object.entries(decoded.success.tokens))) : Effect.void
+      }),
+      Effect.catch((e) => Effect.logWarning(`cannot read ${file}: ${describePlatformError(e)}`)),
+      writeLock.withPermits(1)
+    )
+
     return TokenStore.of({
       file,
+      reload,
       get: (clientId) => Ref.get(tokens).pipe(Effect.map((m) => Option.fromNullishOr(m.get(clientId)))),
       set: (clientId, token) => persist((m) => new Map(m).set(clientId, token)),
       remove: (clientId) =>
