@@ -29,7 +29,7 @@ const GROUP = "end to end"
 const TOKEN = "bench-e2e-token-0123456789"
 const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]
 /** Samples per latency figure, after warm-up (both faces rendered once, JIT warm). */
-const SAMPLES = 200
+const SAMPLES = 1_000
 const WARMUP = 20
 /** Give up on one sample after this long: something is broken, not slow. */
 const SAMPLE_TIMEOUT_MILLIS = 2_000
