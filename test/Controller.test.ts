@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import type { DeckcordConfig } from "../src/services/Config.ts"
+import { type DeckcordConfig, requiredScopes } from "../src/services/Config.ts"
 import { Controller, controlId } from "../src/services/Controller.ts"
 import { Deck } from "../src/services/Deck.ts"
 import type { Face } from "../src/services/Face.ts"
@@ -23,16 +23,7 @@ import { fakeDiscordClient } from "../src/testing/layers.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "controller-test-token"
-const SCOPES = [
-  "rpc",
-  "identify",
-  "rpc.voice.read",
-  "rpc.voice.write",
-  "rpc.video.read",
-  "rpc.video.write",
-  "rpc.screenshare.read",
-  "rpc.screenshare.write"
-]
+const SCOPES = requiredScopes({ scopes: ["video", "screenshare"] })
 /** Generous: real sockets, real renders, and reconnects after `stop`/`start`. */
 const WAIT = Duration.seconds(10)
 const { gaming, labGeneral, lounge } = fixtures.channels

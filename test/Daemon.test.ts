@@ -11,6 +11,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { daemonLayer } from "../src/layers/Daemon.ts"
+import { requiredScopes } from "../src/services/Config.ts"
 import { VoiceState } from "../src/services/VoiceState.ts"
 import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
@@ -19,16 +20,7 @@ import { eventually } from "./support/effects.ts"
 
 const TOKEN = "daemon-test-token-0123456789abcdef"
 // the grant already covers camera and screen share, so adding such a key needs no new prompt
-const SCOPES = [
-  "rpc",
-  "identify",
-  "rpc.voice.read",
-  "rpc.voice.write",
-  "rpc.video.read",
-  "rpc.video.write",
-  "rpc.screenshare.read",
-  "rpc.screenshare.write"
-]
+const SCOPES = requiredScopes({ scopes: ["video", "screenshare"] })
 
 const writeAtomically = (file: string, value: unknown) => {
   Fs.writeFileSync(`${file}.tmp`, JSON.stringify(value))
