@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Console, Effect, FileSystem, Layer, Option, Result, Schema } from "effect"
+import { Console, Effect, FileSystem, Option, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -236,5 +236,5 @@ export const doctorCommand = Command.make(
           process.exitCode = 1
         })
       }
-    }).pipe(Effect.provide(Layer.mergeAll(DeckProvider.layerNode)))
+    }).pipe(Effect.provide(DeckProvider.layerNode))
 ).pipe(Command.withDescription("check Discord, authorization, the config and Stream Deck access; print fixes"))

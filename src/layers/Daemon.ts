@@ -56,8 +56,8 @@ const reconnectOnCredentialChange = Layer.effectDiscard(
 const services = (options: DaemonOptions) =>
   Layer.unwrap(
     Effect.gen(function*() {
-      const config = yield* (yield* Settings).config
       const settings = yield* Settings
+      const config = yield* settings.config
       const ipc = config.socketPath === undefined
         ? DiscordIpc.layer
         : DiscordIpc.layerWith({ socketPaths: [config.socketPath] })

@@ -375,6 +375,11 @@ const reasonOf = (error: SessionError): DisconnectReason => {
   }
 }
 
+/** One decoder per event, built once: events are the hot path (thousands a second when people talk). */
+const eventDecoders: ReadonlyMap<string, (data: unknown) => Exit.Exit<unknown, Schema.SchemaError>> = new Map(
+  Object.entries(EventPayloads).map(([evt, schema]) => [evt, Schema.decodeUnknownExit(schema as Schema.Codec<unknown>)])
+)
+
 const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(cmd: string, schema: S) =>
 (data: unknown): Effect.Effect<S["Type"], ReplyDecodeError> =>
   Schema.decodeUnknownEffect(schema)(data).pipe(
@@ -594,9 +599,9 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const dispatchEvent = (evt: string, data: unknown) => {
     const subs = subscriptionsByEvent.get(evt)
     if (subs === undefined || subs.size === 0) return
-    const schema = EventPayloads[evt as EventName]
-    if (schema === undefined) return
-    const decoded = Schema.decodeUnknownExit(schema as Schema.Codec<unknown>)(data)
+    const decode = eventDecoders.get(evt)
+    if (decode === undefined) return
+    const decoded = decode(data)
     if (Exit.isFailure(decoded)) {
       run(Effect.logWarning(`ignored a malformed ${evt} event from Discord: ${Cause.pretty(decoded.cause)}`))
       return

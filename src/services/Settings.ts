@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import type { TokenGrant } from "./OAuth.ts"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import {
@@ -270,15 +271,8 @@ function makeSettings(file: string) {
 // TokenStore
 // ---------------------------------------------------------------------------------------------
 
-/** OAuth tokens of one application, as held in memory. @category models */
-export interface StoredToken {
-  readonly accessToken: Redacted.Redacted<string>
-  readonly refreshToken: Redacted.Redacted<string>
-  /** Epoch milliseconds. */
-  readonly expiresAt: number
-  /** The scopes granted, in the order the token endpoint reported them. */
-  readonly scopes: ReadonlyArray<string>
-}
+/** OAuth tokens of one application, as held in memory: exactly what the endpoint granted. @category models */
+export type StoredToken = TokenGrant
 
 const TokenEntry = Schema.Struct({
   accessToken: Schema.RedactedFromValue(Schema.String),
