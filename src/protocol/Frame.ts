@@ -139,6 +139,8 @@ export const makeFrameDecoder = (options: FrameDecoderOptions = {}): FrameDecode
 
   // Copy `n` unconsumed bytes out of the chunk list, consuming them.
   const take = (n: number): Uint8Array => {
+    // a zero-length body may arrive with nothing buffered: there is no head chunk to read
+    if (n === 0) return new Uint8Array(0)
     total -= n
     const first = chunks[head]!
     if (first.length - headOffset >= n) {

@@ -235,10 +235,17 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
         write(Opcode.Handshake, handshake(clientId))
       })
       socket.on("data", (chunk: Buffer) => {
-        const { error, frames } = decoder.push(chunk)
-        for (const frame of frames) onFrame(frame)
-        if (error) {
-          failure = { kind: "ProtocolError", message: `undecodable bytes from Discord: ${error.message}` }
+        try {
+          const { error, frames } = decoder.push(chunk)
+          for (const frame of frames) onFrame(frame)
+          if (error) {
+            failure = { kind: "ProtocolError", message: `undecodable bytes from Discord: ${error.message}` }
+            socket.destroy()
+          }
+        } catch (defect) {
+          // A bug of ours must not escape a socket callback (that kills the process):
+          // it ends this connection with the stack in the reason, and the supervisor reconnects.
+          failure = { kind: "ProtocolError", message: `internal error on bytes from Discord: ${String((defect as Error)?.stack ?? defect)}` }
           socket.destroy()
         }
       })

@@ -95,6 +95,16 @@ describe("Frame codec", () => {
     expect(makeFrameDecoder().push(header(7, 100)).error?.reason).toBe("UnknownOpcode")
   })
 
+  it("a zero-length body is a typed InvalidJson error, wherever the chunk boundary falls", () => {
+    // the header alone, nothing buffered after it: the case the soak fuzzer found
+    expect(makeFrameDecoder().push(header(Opcode.Frame, 0)).error?.reason).toBe("InvalidJson")
+    // the header after a complete frame in the same chunk
+    const good = encodeFrame(Opcode.Frame, { a: 1 })
+    const both = makeFrameDecoder().push(concat([good, header(Opcode.Frame, 0)]))
+    expect(both.frames).toEqual([{ opcode: Opcode.Frame, payload: { a: 1 } }])
+    expect(both.error?.reason).toBe("InvalidJson")
+  })
+
   it("arbitrary bytes never throw: they decode or end in a typed error", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 10 }), (chunks) => {
