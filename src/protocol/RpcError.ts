@@ -78,14 +78,21 @@ export const rpcErrorName = (code: number): string => errorNames.get(code) ?? `U
 export const closeName = (code: number): string => closeNames.get(code) ?? `UNKNOWN_${code}`
 
 /**
- * What a user should do about an RPC error, where there is something to do.
+ * What a user should do about an RPC error, where there is something to do. Discord's
+ * message refines the hint where one code has several causes.
  *
  * @category error codes
  */
-export const rpcErrorHint = (code: number): string | undefined => {
+export const rpcErrorHint = (code: number, message = ""): string | undefined => {
   switch (code) {
     case RpcErrorCode.INVALID_PERMISSIONS:
-      return "deckcord lacks an OAuth scope or permission for this; run `deckcord auth` to authorize again"
+      // 4006 covers a missing scope and Discord-side permissions alike (spec §3.4):
+      // only the first is fixed by authorizing again
+      if (/connect permission/i.test(message)) return "your Discord account lacks Connect permission on that channel"
+      if (/scope|authenticated/i.test(message)) {
+        return "deckcord lacks an OAuth scope for this; run `deckcord auth` to authorize again"
+      }
+      return "Discord refused this for your account (a server permission, e.g. soundboard or invites)"
     case RpcErrorCode.INVALID_TOKEN:
       return "the stored access token was rejected; deckcord refreshes it, or run `deckcord auth`"
     case RpcErrorCode.INVALID_CLIENTID:

@@ -17,7 +17,7 @@ export class RpcCommandError extends Schema.TaggedError<RpcCommandError>()("RpcC
     return rpcErrorName(this.code)
   }
   override get message(): string {
-    const hint = rpcErrorHint(this.code)
+    const hint = rpcErrorHint(this.code, this.detail)
     return `${this.cmd} failed: ${this.code} ${this.codeName}: ${this.detail}${hint ? ` (${hint})` : ""}`
   }
 }

@@ -84,6 +84,11 @@ describe("error and close codes (spec §2.5, §3.4)", () => {
     expect(rpcErrorName(4242)).toBe("UNKNOWN_4242")
     expect(closeName(4003)).toBe("TOKEN_REVOKED")
     expect(closeName(1003)).toBe("CLOSE_UNSUPPORTED")
-    expect(rpcErrorHint(4006)).toMatch(/deckcord auth/)
+  })
+
+  it("a 4006 hint follows Discord's message: only a missing scope is fixed by authorizing again", () => {
+    expect(rpcErrorHint(4006, "Not authenticated or invalid scope")).toMatch(/deckcord auth/)
+    expect(rpcErrorHint(4006, "Connect permission required to join channel")).toMatch(/Connect permission/)
+    expect(rpcErrorHint(4006, "Invalid Permissions.")).not.toMatch(/deckcord auth/)
   })
 })
