@@ -273,6 +273,20 @@ describe("DiscordRpc against FakeDiscord", () => {
       expect(yield* commandsReceived(fake, "SUBSCRIBE")).toHaveLength(1)
     }))
 
+  it.live("a subscriber that stops reading keeps only its newest events, and the drops are counted", () =>
+    Effect.gen(function*() {
+      const fake = yield* fakeWith()
+      const rpc = yield* client([fake.socketPath], { subscriberBuffer: 4 })
+      yield* ready(rpc)
+      const stalled = yield* rpc.subscribe("VOICE_SETTINGS_UPDATE") // not read until the end
+      yield* eventually(fake.subscriptions, (subs) => subs.length === 1, "one remote subscription")
+      // the initial dispatch, then ten changes: eleven events for a buffer of four
+      for (let volume = 1; volume <= 10; volume++) yield* fake.setVoiceSettings({ input: { volume } })
+      yield* eventually(rpc.stats, (s) => s.droppedEvents === 7, "seven dropped")
+      const kept = yield* stalled.pipe(Stream.map((v) => v.input?.volume), Stream.take(4), Stream.runCollect)
+      expect(kept).toEqual([7, 8, 9, 10])
+    }))
+
   it.live("subscriptions are sent again after Discord restarts", () =>
     Effect.gen(function*() {
       const fake = yield* fakeWith()
@@ -311,7 +325,8 @@ describe("DiscordRpc against FakeDiscord", () => {
         pendingRequests: 0,
         queuedCommands: 0,
         remoteSubscriptions: 0,
-        localSubscribers: 0
+        localSubscribers: 0,
+        droppedEvents: 0
       })
       expect((yield* commandsReceived(fake, "SUBSCRIBE")).length).toBe(2_000)
       expect((yield* commandsReceived(fake, "UNSUBSCRIBE")).length).toBe(2_000)

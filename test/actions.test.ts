@@ -130,7 +130,7 @@ const harness = (initial: VoiceModel) =>
       request: (cmd, args) => record(cmd, args).pipe(Effect.as(null)),
       subscribe: () => Effect.succeed(Stream.empty),
       reconnect: record("(reconnect)"),
-      stats: Effect.succeed({ pendingRequests: 0, queuedCommands: 0, remoteSubscriptions: 0, localSubscribers: 0 }),
+      stats: Effect.succeed({ pendingRequests: 0, queuedCommands: 0, remoteSubscriptions: 0, localSubscribers: 0, droppedEvents: 0 }),
       getVoiceSettings: Effect.succeed(SETTINGS),
       setVoiceSettings: (patch) =>
         record("SET_VOICE_SETTINGS", patch as Record<string, unknown>).pipe(

@@ -130,6 +130,8 @@ export interface RpcStats {
   readonly remoteSubscriptions: number
   /** Local subscribers across them. */
   readonly localSubscribers: number
+  /** Events dropped because a subscriber fell `subscriberBuffer` events behind. */
+  readonly droppedEvents: number
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +235,11 @@ export interface DiscordRpcOptions {
   readonly commandDeadlineMillis?: number
   /** Reply timeout for ordinary commands once sent. */
   readonly requestTimeoutMillis?: number
+  /**
+   * Events one subscriber may have waiting. A subscriber that stops reading loses its
+   * oldest events past this (counted in `stats`, warned once) instead of growing memory.
+   */
+  readonly subscriberBuffer?: number
   readonly reconnect?: ReconnectOptions
 }
 
@@ -240,6 +247,11 @@ export interface DiscordRpcOptions {
 export const DEFAULT_COMMAND_DEADLINE_MILLIS = 5_000
 /** Enough for a burst of presses during a restart; more means something is stuck. */
 export const DEFAULT_QUEUE_CAPACITY = 64
+/**
+ * Well above the ~650 small events one 64 KiB socket read can hold, which arrive before any
+ * reader runs; a reader this far behind is stuck, not slow.
+ */
+export const DEFAULT_SUBSCRIBER_BUFFER = 4_096
 /** Ordinary replies come in milliseconds; 15 s is what working clients use (spec §9). */
 export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 15_000
 /** AUTHORIZE waits for a person to click in Discord (spec §4.2). */
@@ -394,6 +406,8 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const capacity = options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY
   const deadlineMillis = options.commandDeadlineMillis ?? DEFAULT_COMMAND_DEADLINE_MILLIS
   const requestTimeout = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS
+  const subscriberBuffer = options.subscriberBuffer ?? DEFAULT_SUBSCRIBER_BUFFER
+  let droppedEvents = 0
 
   const notStarted: ConnectionState = {
     _tag: "Disconnected",
@@ -569,7 +583,9 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     args: Readonly<Record<string, unknown>> = {}
   ): Effect.Effect<Stream.Stream<EventPayload<E>>, never, Scope.Scope> =>
     Effect.gen(function*() {
-      const queue = yield* Queue.unbounded<EventPayload<E>>()
+      // sliding: a stalled reader keeps the newest events, and Discord's initial dispatch
+      // after every reconnect (spec §6.1) cannot pile up in it
+      const queue = yield* Queue.sliding<EventPayload<E>>(subscriberBuffer)
       const key = subscriptionKey(evt, args)
       let sub = subscriptions.get(key)
       if (sub === undefined) {
@@ -596,6 +612,15 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       return Stream.fromQueue(queue)
     })
 
+  const dropOldest = (evt: string) => {
+    // warn on the first drop and then at powers of two, so a stuck reader is seen, not spammed
+    if (++droppedEvents & (droppedEvents - 1)) return
+    run(Effect.logWarning(
+      `a ${evt} subscriber is ${subscriberBuffer} events behind and not reading; dropped its oldest ` +
+        `(${droppedEvents} dropped so far). Read the subscription stream, or raise subscriberBuffer.`
+    ))
+  }
+
   const dispatchEvent = (evt: string, data: unknown) => {
     const subs = subscriptionsByEvent.get(evt)
     if (subs === undefined || subs.size === 0) return
@@ -613,7 +638,10 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         typeof payload.channel_id === "string" && typeof sub.args.channel_id === "string" &&
         payload.channel_id !== sub.args.channel_id
       ) continue
-      for (const subscriber of sub.subscribers) Queue.offerUnsafe(subscriber, payload)
+      for (const subscriber of sub.subscribers) {
+        if (Queue.isFullUnsafe(subscriber)) dropOldest(evt)
+        Queue.offerUnsafe(subscriber, payload)
+      }
     }
   }
 
@@ -767,7 +795,8 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         pendingRequests: current?.pending.size ?? 0,
         queuedCommands: liveWaiting,
         remoteSubscriptions: subscriptions.size,
-        localSubscribers
+        localSubscribers,
+        droppedEvents
       }
     }),
     getVoiceSettings: typed("GET_VOICE_SETTINGS", VoiceSettings),
