@@ -9,6 +9,7 @@ import * as Net from "node:net"
 import { DiscordRpc } from "../src/services/DiscordRpc.ts"
 import { fixtures } from "../src/testing/FakeDiscord.ts"
 import { forkFake, readyRuntime } from "./setup.ts"
+import { survivorsOf } from "./heapObjects.ts"
 import { heapAfterGc, MiB, type Row, single, sleep } from "./stats.ts"
 
 const GROUP = "leaks"
@@ -16,6 +17,8 @@ export const SUBSCRIBE_CYCLES = Number(process.env.BENCH_CYCLES ?? 10_000)
 export const RECONNECTS = Number(process.env.BENCH_RECONNECTS ?? 200)
 /** Cycles run untimed first, so first-use allocations (JIT, caches) are not counted. */
 const WARMUP_CYCLES = 200
+/** Reconnects before the object census, so first-use allocations are not counted. */
+const WARMUP_RECONNECTS = 20
 /** Give up waiting for one reconnect after this long (the schedule retries within ~50 ms). */
 const RECONNECT_TIMEOUT_MILLIS = 5_000
 
@@ -74,18 +77,29 @@ export async function benchLeaks(): Promise<Array<Row>> {
 
     // reconnects, with one live subscription that must follow every reconnect
     const held = runtime.runFork(
-      Effect.scoped(DiscordRpc.use((rpc) => rpc.subscribe("VOICE_SETTINGS_UPDATE").pipe(Effect.andThen(Effect.never))))
+      // it reads its stream, as every real subscriber does (each reconnect delivers one event)
+      Effect.scoped(DiscordRpc.use((rpc) => rpc.subscribe("VOICE_SETTINGS_UPDATE").pipe(Effect.flatMap(Stream.runDrain))))
     )
     await settle()
-    let failedReconnects = 0
-    for (let i = 0; i < RECONNECTS; i++) {
-      const before = readyCount
-      await fake.ask({ type: "drop" }, "dropped")
-      const deadline = performance.now() + RECONNECT_TIMEOUT_MILLIS
-      while (readyCount === before && performance.now() < deadline) await sleep(2)
-      if (readyCount === before) failedReconnects++
+    /** Drop the socket `n` times, each time waiting for Ready again; returns how many never came. */
+    const reconnect = async (n: number) => {
+      let failed = 0
+      for (let i = 0; i < n; i++) {
+        const before = readyCount
+        await fake.ask({ type: "drop" }, "dropped")
+        const deadline = performance.now() + RECONNECT_TIMEOUT_MILLIS
+        while (readyCount === before && performance.now() < deadline) await sleep(2)
+        if (readyCount === before) failed++
+      }
+      await settle()
+      return failed
     }
-    await settle()
+    await reconnect(WARMUP_RECONNECTS)
+    let failedReconnects = 0
+    const survivors = await survivorsOf(async () => {
+      failedReconnects = await reconnect(RECONNECTS)
+    })
+    const [mostKept = { kind: "none", count: 0 }, nextKept = { kind: "none", count: 0 }] = survivors
     const { count: remoteWhileHeld } = await fake.ask<{ count: number }>({ type: "subscriptions" }, "subscriptions")
     await runtime.runPromise(Fiber.interrupt(held))
     await settle()
@@ -113,7 +127,14 @@ export async function benchLeaks(): Promise<Array<Row>> {
       }),
       single(GROUP, `heap after GC, delta over the ${RECONNECTS} reconnects`, "KiB", kib(heapAfterReconnects - heapAfterSubscribe), {
         target: "< 1 MiB",
-        met: heapAfterReconnects - heapAfterSubscribe < MiB
+        met: heapAfterReconnects - heapAfterSubscribe < MiB,
+        note: "mostly V8's compiled code, which it re-optimizes and ages on its own; the next row counts objects"
+      }),
+      single(GROUP, `objects made during the ${RECONNECTS} reconnects and still alive, most of one kind (heap snapshots)`, "objects", mostKept.count, {
+        target: `< ${RECONNECTS} (none kept per reconnect)`,
+        met: mostKept.count < RECONNECTS,
+        note: `${mostKept.kind}, then ${nextKept.count} ${nextKept.kind}; ` +
+          `${survivors.reduce((n, k) => n + k.count, 0)} in all, including the live connection's own`
       }),
       single(GROUP, "remote subscriptions on the fake at the end", "subscriptions", remoteAtEnd, { target: "0", met: remoteAtEnd === 0 }),
       single(GROUP, "pending requests + queued commands at the end", "requests", end.pendingRequests + end.queuedCommands, {
