@@ -37,6 +37,21 @@ const socketListeners = () => {
   return { sockets: clientSockets.length, listeners }
 }
 
+/** A row for a survivor census: a per-iteration leak puts one kind at ≥ `iterations`. */
+const survivorsRow = (
+  what: string,
+  iterations: number,
+  survivors: Awaited<ReturnType<typeof survivorsOf>>,
+  per: string
+) => {
+  const [most = { kind: "none", count: 0 }, next = { kind: "none", count: 0 }] = survivors
+  return single(GROUP, `objects made during ${what} and still alive, most of one kind (heap snapshots)`, "objects", most.count, {
+    target: `< ${iterations} (none kept ${per})`,
+    met: most.count < iterations,
+    note: `${most.kind}, then ${next.count} ${next.kind}; ${survivors.reduce((n, k) => n + k.count, 0)} in all`
+  })
+}
+
 export async function benchLeaks(): Promise<Array<Row>> {
   const fake = await forkFake()
   const runtime = await readyRuntime(fake.socketPath)
@@ -70,8 +85,10 @@ export async function benchLeaks(): Promise<Array<Row>> {
     await settle()
     const listenersBefore = socketListeners()
     const heapBefore = await heapAfterGc()
-    await cycles(SUBSCRIBE_CYCLES)
-    await settle()
+    const cycleSurvivors = await survivorsOf(async () => {
+      await cycles(SUBSCRIBE_CYCLES)
+      await settle()
+    })
     const heapAfterSubscribe = await heapAfterGc()
     const { count: remoteAfterSubscribe } = await fake.ask<{ count: number }>({ type: "subscriptions" }, "subscriptions")
 
@@ -99,7 +116,6 @@ export async function benchLeaks(): Promise<Array<Row>> {
     const survivors = await survivorsOf(async () => {
       failedReconnects = await reconnect(RECONNECTS)
     })
-    const [mostKept = { kind: "none", count: 0 }, nextKept = { kind: "none", count: 0 }] = survivors
     const { count: remoteWhileHeld } = await fake.ask<{ count: number }>({ type: "subscriptions" }, "subscriptions")
     await runtime.runPromise(Fiber.interrupt(held))
     await settle()
@@ -116,6 +132,7 @@ export async function benchLeaks(): Promise<Array<Row>> {
         met: heapAfterSubscribe - heapBefore < MiB,
         note: `${((heapAfterSubscribe - heapBefore) / SUBSCRIBE_CYCLES).toFixed(1)} B per cycle`
       }),
+      survivorsRow(`${SUBSCRIBE_CYCLES} subscribe/unsubscribe cycles`, SUBSCRIBE_CYCLES, cycleSurvivors, "per cycle"),
       single(GROUP, "remote subscriptions on the fake after the cycles", "subscriptions", remoteAfterSubscribe, {
         target: "0",
         met: remoteAfterSubscribe === 0
@@ -130,12 +147,7 @@ export async function benchLeaks(): Promise<Array<Row>> {
         met: heapAfterReconnects - heapAfterSubscribe < MiB,
         note: "mostly V8's compiled code, which it re-optimizes and ages on its own; the next row counts objects"
       }),
-      single(GROUP, `objects made during the ${RECONNECTS} reconnects and still alive, most of one kind (heap snapshots)`, "objects", mostKept.count, {
-        target: `< ${RECONNECTS} (none kept per reconnect)`,
-        met: mostKept.count < RECONNECTS,
-        note: `${mostKept.kind}, then ${nextKept.count} ${nextKept.kind}; ` +
-          `${survivors.reduce((n, k) => n + k.count, 0)} in all, including the live connection's own`
-      }),
+      survivorsRow(`${RECONNECTS} reconnects`, RECONNECTS, survivors, "per reconnect"),
       single(GROUP, "remote subscriptions on the fake at the end", "subscriptions", remoteAtEnd, { target: "0", met: remoteAtEnd === 0 }),
       single(GROUP, "pending requests + queued commands at the end", "requests", end.pendingRequests + end.queuedCommands, {
         target: "0",
