@@ -342,12 +342,39 @@ describe("DiscordRpc against FakeDiscord", () => {
             Effect.as(undefined),
             Effect.orDie
           ),
-        tokenRevoked: Ref.update(revoked, (n) => n + 1)
+        tokenRevoked: Ref.update(revoked, (n) => n + 1),
+        scopeRejected: () => Effect.succeed(false)
       })
       const rpc = yield* client([fake.socketPath], {}, auth)
       yield* ready(rpc)
       yield* fake.revokeToken(TOKEN)
       yield* eventually(Ref.get(revoked), (n) => n === 1, "tokenRevoked called")
+    }))
+
+  it.live("a missing-scope 4006 on a command asks the authenticator once, and reconnects when it says so", () =>
+    Effect.gen(function*() {
+      const fake = yield* fakeWith() // the token has no rpc.video.write
+      const refusals = yield* Ref.make<ReadonlyArray<{ cmd: string; evt?: string | undefined }>>([])
+      const auth = Layer.succeed(Authenticator, {
+        authenticate: (session) =>
+          session.request("AUTHENTICATE", { access_token: TOKEN }).pipe(Effect.as(undefined), Effect.orDie),
+        tokenRevoked: Effect.void,
+        scopeRejected: (refused) =>
+          Ref.modify(refusals, (xs) => [xs.length === 0, [...xs, refused]]) // yes the first time only
+      })
+      const rpc = yield* client([fake.socketPath], {}, auth)
+      yield* ready(rpc)
+      const error = yield* rpc.request("TOGGLE_VIDEO").pipe(Effect.flip)
+      assert(error._tag === "RpcCommandError")
+      expect(error.code).toBe(4006)
+      yield* eventually(fake.handshakes, (hs) => hs.length === 2, "one reconnect")
+      yield* ready(rpc)
+      yield* rpc.request("TOGGLE_VIDEO").pipe(Effect.flip)
+      yield* eventually(Ref.get(refusals), (xs) => xs.length === 2, "asked again")
+      expect(yield* Ref.get(refusals)).toEqual([{ cmd: "TOGGLE_VIDEO", evt: undefined }, { cmd: "TOGGLE_VIDEO", evt: undefined }])
+      // the authenticator said no the second time: no further reconnect
+      yield* rpc.getVoiceSettings
+      expect(yield* fake.handshakes).toHaveLength(2)
     }))
 
   it.live("without an application id it waits (NotConfigured) and connects on reconnect once one is set", () =>

@@ -288,6 +288,43 @@ describe("OAuthFlow", () => {
       assert.include(result?.scopes ?? [], "rpc.screenshare.write")
     }))
 
+  it.effect("a command refused for lack of scope: its scope group is added and authorized ONCE, never a loop", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      const t = seeded(fake)
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        assert.isTrue(yield* auth.scopeRejected({ cmd: "TOGGLE_VIDEO" }))
+        assert.isFalse(yield* auth.scopeRejected({ cmd: "TOGGLE_VIDEO" }), "a burst asks for one reconnect")
+        const s1 = scriptedSession(fake)
+        const result = yield* auth.authenticate(s1.session)
+        assert.deepStrictEqual(s1.cmds(), ["AUTHORIZE", "AUTHENTICATE"])
+        assert.deepStrictEqual(s1.calls[0]!.args.scopes, [...BASE, "rpc.video.read", "rpc.video.write"])
+        assert.strictEqual(s1.calls[0]!.args.prompt, "none")
+        assert.include(result?.scopes ?? [], "rpc.video.write")
+        // refused again with that grant: reported, not re-authorized
+        assert.isFalse(yield* auth.scopeRejected({ cmd: "TOGGLE_VIDEO" }))
+        const s2 = scriptedSession(fake)
+        yield* auth.authenticate(s2.session)
+        assert.deepStrictEqual(s2.cmds(), ["AUTHENTICATE"])
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+    }))
+
+  it.effect("refused although the stored grant lists every scope: one re-authorization with the same scopes", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      const t = seeded(fake)
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        assert.isTrue(yield* auth.scopeRejected({ cmd: "SUBSCRIBE", evt: "VOICE_SETTINGS_UPDATE" }))
+        const s1 = scriptedSession(fake)
+        yield* auth.authenticate(s1.session)
+        assert.deepStrictEqual(s1.cmds(), ["AUTHORIZE", "AUTHENTICATE"])
+        assert.deepStrictEqual(s1.calls[0]!.args.scopes, BASE)
+        assert.isFalse(yield* auth.scopeRejected({ cmd: "SUBSCRIBE", evt: "VOICE_SETTINGS_UPDATE" }))
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+    }))
+
   it.effect("AUTHORIZE failures a person must fix are not retried and say what to do", () =>
     Effect.gen(function*() {
       const fake = yield* FakeOAuth.make()
@@ -471,6 +508,25 @@ describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
         assert.strictEqual(frames.length, 2)
         assert.strictEqual(frames[1]?.args.prompt, "consent")
       }).pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+    }))
+
+  it.live("a camera toggle refused for lack of scope re-authorizes once with the video scopes, then works", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      yield* Effect.gen(function*() {
+        const rpc = yield* DiscordRpc
+        yield* nextState("Ready")
+        const refused = yield* rpc.toggleVideo().pipe(Effect.flip)
+        assert.strictEqual(refused._tag === "RpcCommandError" ? refused.code : undefined, 4006)
+        yield* nextState("Ready", (s) => s._tag === "Ready" && (s.authenticated?.scopes ?? []).includes("rpc.video.write"))
+        yield* rpc.toggleVideo()
+        const frames = yield* authorizeFrames(discord)
+        assert.strictEqual(frames.length, 2)
+        assert.includeMembers([...(frames[1]!.args.scopes as ReadonlyArray<string>)], ["rpc.video.write"])
+        assert.strictEqual(frames[1]!.args.prompt, "none")
+      }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))))
     }))
 
   it.live("invalid_scope ends in an AuthenticationFailed state that explains the Developer-Portal reality", () =>

@@ -38,7 +38,8 @@ const claimingAuthenticator = (token: string, claimScopes: ReadonlyArray<string>
         Effect.map((a): Authenticated => ({ ...a, scopes: claimScopes })),
         Effect.mapError((e) => new AuthenticationError({ message: e.message, retry: true }))
       ),
-    tokenRevoked: Effect.void
+    tokenRevoked: Effect.void,
+    scopeRejected: () => Effect.succeed(false)
   })
 
 interface Harness {

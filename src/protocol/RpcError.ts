@@ -78,6 +78,16 @@ export const rpcErrorName = (code: number): string => errorNames.get(code) ?? `U
 export const closeName = (code: number): string => closeNames.get(code) ?? `UNKNOWN_${code}`
 
 /**
+ * A 4006 that is about the token's scopes. The same code also means a Discord-side
+ * permission (no Connect permission, a sound you may not play), which no authorization fixes
+ * (spec §3.4).
+ *
+ * @category error codes
+ */
+export const isMissingScope = (code: number, message: string): boolean =>
+  code === RpcErrorCode.INVALID_PERMISSIONS && /scope|authenticated/i.test(message)
+
+/**
  * What a user should do about an RPC error, where there is something to do. Discord's
  * message refines the hint where one code has several causes.
  *
@@ -86,12 +96,10 @@ export const closeName = (code: number): string => closeNames.get(code) ?? `UNKN
 export const rpcErrorHint = (code: number, message = ""): string | undefined => {
   switch (code) {
     case RpcErrorCode.INVALID_PERMISSIONS:
-      // 4006 covers a missing scope and Discord-side permissions alike (spec §3.4):
-      // only the first is fixed by authorizing again
-      if (/connect permission/i.test(message)) return "your Discord account lacks Connect permission on that channel"
-      if (/scope|authenticated/i.test(message)) {
-        return "deckcord lacks an OAuth scope for this; run `deckcord auth` to authorize again"
+      if (isMissingScope(code, message)) {
+        return "deckcord lacks an OAuth scope for this; it authorizes again once by itself, or run `deckcord auth`"
       }
+      if (/connect permission/i.test(message)) return "your Discord account lacks Connect permission on that channel"
       return "Discord refused this for your account (a server permission, e.g. soundboard or invites)"
     case RpcErrorCode.INVALID_TOKEN:
       return "the stored access token was rejected; deckcord refreshes it, or run `deckcord auth`"

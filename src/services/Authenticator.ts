@@ -42,11 +42,19 @@ export class Authenticator extends Context.Service<Authenticator, {
    * (spec §2.5, §7.2). Stored tokens must be dropped; the next `authenticate` authorizes anew.
    */
   readonly tokenRevoked: Effect.Effect<void>
+  /**
+   * Discord refused a command (or a SUBSCRIBE to `evt`) with a missing-scope 4006 on an
+   * authenticated connection. True asks the connection to reconnect so the next
+   * `authenticate` can authorize again (a socket cannot AUTHORIZE after AUTHENTICATE, spec
+   * §7.3); implementations answer true at most once per scope set, so this never loops.
+   */
+  readonly scopeRejected: (refused: { readonly cmd: string; readonly evt?: string | undefined }) => Effect.Effect<boolean>
 }>()("deckcord/Authenticator") {
   /** Skip AUTHENTICATE: only LOCAL-scope commands work (spec §4.5), e.g. GET_SOUNDBOARD_SOUNDS. */
   static readonly none: Layer.Layer<Authenticator> = Layer.succeed(Authenticator, {
     authenticate: () => Effect.succeed(undefined),
-    tokenRevoked: Effect.void
+    tokenRevoked: Effect.void,
+    scopeRejected: () => Effect.succeed(false)
   })
 
   /** AUTHENTICATE with a fixed access token. */
@@ -62,7 +70,9 @@ export class Authenticator extends Context.Service<Authenticator, {
             })
           )
         ),
-      tokenRevoked: Effect.void
+      tokenRevoked: Effect.void,
+      // a fixed token cannot gain scopes; the error's hint says what to do
+      scopeRejected: () => Effect.succeed(false)
     })
 }
 

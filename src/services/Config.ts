@@ -98,6 +98,26 @@ const EXTRA_SCOPES: Record<ScopeExtra, ReadonlyArray<string>> = {
 }
 
 /**
+ * The scope group a command or event needs beyond the base scopes (spec §4.5), if any: what
+ * to add when Discord refuses it for lack of scope.
+ *
+ * @category scopes
+ */
+export const scopeExtraFor = (cmd: string, evt?: string): ScopeExtra | undefined => {
+  const name = cmd === "SUBSCRIBE" || cmd === "UNSUBSCRIBE" ? evt : cmd
+  switch (name) {
+    case "TOGGLE_VIDEO":
+    case "VIDEO_STATE_UPDATE":
+      return "video"
+    case "TOGGLE_SCREENSHARE":
+    case "SCREENSHARE_STATE_UPDATE":
+      return "screenshare"
+    default:
+      return undefined
+  }
+}
+
+/**
  * The OAuth scopes deckcord requests: one fixed, ordered list. Camera and screenshare
  * scopes only when the config (or `extra`, e.g. from the layout) asks for them, because
  * every scope the app may not grant fails the whole request (spec §4.5).

@@ -40,7 +40,7 @@ import {
   VoiceSettings,
   type VoiceSettingsPatch
 } from "../protocol/Message.ts"
-import { closeHint, CloseCode } from "../protocol/RpcError.ts"
+import { closeHint, CloseCode, isMissingScope } from "../protocol/RpcError.ts"
 import { type AuthenticationError, Authenticator } from "./Authenticator.ts"
 import { DiscordIpc, type IpcConnectError, type IpcConnection } from "./DiscordIpc.ts"
 import {
@@ -294,6 +294,8 @@ interface Connection {
 /** A sent request awaiting its reply. */
 interface Pending {
   readonly cmd: string
+  /** The event of a (UN)SUBSCRIBE. */
+  readonly evt: string | undefined
   readonly reply: Deferred.Deferred<unknown, RpcRequestError>
   /**
    * The reply timeout: a plain timer armed at send time, cleared by the reply. An Effect-level
@@ -449,7 +451,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         Deferred.doneUnsafe(reply, Exit.fail(new RpcTimeoutError({ cmd, timeoutMillis })))
       }
     }, timeoutMillis)
-    connection.pending.set(nonce, { cmd, reply, timer })
+    connection.pending.set(nonce, { cmd, evt, reply, timer })
     if (!connection.ipc.send(commandEnvelope(cmd, nonce, args, evt))) {
       release(connection, nonce)
       Deferred.doneUnsafe(reply, Exit.fail(new ConnectionLostError({ cmd, reason: "socket closed" })))
@@ -651,6 +653,14 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       case "ErrorReply": {
         const pending = release(connection, message.nonce)
         if (pending === undefined) return // a reply after its request timed out
+        if (message._tag === "ErrorReply" && connection.authenticated && isMissingScope(message.code, message.message)) {
+          // the request fails as it is; the authorization is widened for the next one
+          run(
+            authenticator.scopeRejected({ cmd: pending.cmd, evt: pending.evt }).pipe(
+              Effect.flatMap((authorizeAgain) => (authorizeAgain ? reconnect : Effect.void))
+            )
+          )
+        }
         Deferred.doneUnsafe(
           pending.reply,
           message._tag === "Reply"

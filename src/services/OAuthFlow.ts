@@ -31,7 +31,7 @@ import {
   type AuthSession,
   Authenticator
 } from "./Authenticator.ts"
-import { requiredScopes } from "./Config.ts"
+import { requiredScopes, type ScopeExtra, scopeExtraFor } from "./Config.ts"
 import { isTransientOAuthError, OAuth, type OAuthCredentials, type OAuthError, type TokenGrant } from "./OAuth.ts"
 import { redactTokens, type RpcRequestError } from "./RpcErrors.ts"
 import { Settings, type StoredToken, TokenStore } from "./Settings.ts"
@@ -137,6 +137,13 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
     const lastClientId = yield* Ref.make<string | undefined>(undefined)
     /** Scope sets already re-authorized for in this process: a second miss is not retried (no loop). */
     const reauthorizedFor = yield* Ref.make<ReadonlySet<string>>(new Set())
+    /** Scope groups a refused command showed to be needed, beyond what the config asks for. */
+    const refusedExtras = yield* Ref.make<ReadonlySet<ScopeExtra>>(new Set())
+    /** Why the next `authenticate` must authorize again even if the stored grant looks complete. */
+    const authorizeAgain = yield* Ref.make<string | undefined>(undefined)
+    const scopesNeeded = Effect.gen(function*() {
+      return requiredScopes(yield* settings.config, [...(yield* Ref.get(refusedExtras))])
+    })
 
     const credentials = Effect.fnUntraced(function*(clientId: string) {
       const config = yield* settings.config
@@ -205,23 +212,15 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         )
       })
 
-    /** Stored grant lacks scopes: authorize again, once per scope set per process. */
-    const reauthorizeForScopes = (
-      session: AuthSession,
-      creds: OAuthCredentials,
-      scopes: ReadonlyArray<string>,
-      missing: ReadonlyArray<string>
-    ) =>
+    /** The stored grant falls short (`why`): authorize again, once per scope set per process. */
+    const reauthorize = (session: AuthSession, creds: OAuthCredentials, scopes: ReadonlyArray<string>, why: string) =>
       Effect.gen(function*() {
         const key = scopes.join(" ")
         if ((yield* Ref.get(reauthorizedFor)).has(key)) {
-          return yield* fail(
-            `the authorization still lacks ${missing.join(" ")} after authorizing again. ${INVALID_SCOPE_HELP}`,
-            false
-          )
+          return yield* fail(`${why}, even after authorizing again. ${INVALID_SCOPE_HELP}`, false)
         }
         yield* Ref.update(reauthorizedFor, (s) => new Set(s).add(key))
-        yield* Effect.logInfo(`the stored authorization lacks ${missing.join(" ")}; asking Discord to authorize again`)
+        yield* Effect.logInfo(`${why}; asking Discord to authorize again`)
         return yield* authorize(session, creds, scopes, true)
       })
 
@@ -250,8 +249,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
       Effect.gen(function*() {
         const clientId = session.clientId
         yield* Ref.set(lastClientId, clientId)
-        const config = yield* settings.config
-        const scopes = requiredScopes(config)
+        const scopes = yield* scopesNeeded
         const creds = yield* credentials(clientId)
         yield* tokens.reload // `deckcord auth` may have stored tokens while we were running
         const stored = yield* tokens.get(clientId)
@@ -261,8 +259,12 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
 
         let token = stored.value
         const missing = missingScopes(token.scopes, scopes)
+        const refused = yield* Ref.getAndSet(authorizeAgain, undefined)
         // AUTHORIZE is impossible after AUTHENTICATE on one socket (spec §7.3): decide now
-        if (missing.length > 0) return yield* reauthorizeForScopes(session, creds, scopes, missing)
+        if (missing.length > 0) {
+          return yield* reauthorize(session, creds, scopes, `the stored authorization lacks ${missing.join(" ")}`)
+        }
+        if (refused !== undefined) return yield* reauthorize(session, creds, scopes, refused)
 
         const refreshOrAuthorize = (from: StoredToken) =>
           refreshStored(creds, from).pipe(
@@ -324,6 +326,25 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
       yield* tokens.remove(clientId).pipe(Effect.catchTag("SettingsFileError", (e) => Effect.logError(e.message)))
     })
 
-    return Authenticator.of({ authenticate, tokenRevoked })
+    const scopeRejected = ({ cmd, evt }: { readonly cmd: string; readonly evt?: string | undefined }) =>
+      Effect.gen(function*() {
+        const what = evt === undefined ? cmd : `${cmd} ${evt}`
+        const extra = scopeExtraFor(cmd, evt)
+        if (extra !== undefined) yield* Ref.update(refusedExtras, (s) => new Set(s).add(extra))
+        const scopes = yield* scopesNeeded
+        if ((yield* Ref.get(reauthorizedFor)).has(scopes.join(" "))) {
+          yield* Effect.logError(
+            `Discord refused ${what} for lack of an OAuth scope although deckcord authorized ${scopes.join(" ")} ` +
+              `in this run; not asking again. ${INVALID_SCOPE_HELP}`
+          )
+          return false
+        }
+        // several refusals in a burst ask for one re-authorization
+        if ((yield* Ref.get(authorizeAgain)) !== undefined) return false
+        yield* Ref.set(authorizeAgain, `Discord refused ${what} for lack of an OAuth scope`)
+        return true
+      })
+
+    return Authenticator.of({ authenticate, tokenRevoked, scopeRejected })
   })
 }
