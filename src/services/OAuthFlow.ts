@@ -249,6 +249,8 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
       Effect.gen(function*() {
         const clientId = session.clientId
         yield* Ref.set(lastClientId, clientId)
+        // consumed by this connection whatever path it takes, so it cannot linger to a later one
+        const refused = yield* Ref.getAndSet(authorizeAgain, undefined)
         const scopes = yield* scopesNeeded
         const creds = yield* credentials(clientId)
         yield* tokens.reload // `deckcord auth` may have stored tokens while we were running
@@ -259,7 +261,6 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
 
         let token = stored.value
         const missing = missingScopes(token.scopes, scopes)
-        const refused = yield* Ref.getAndSet(authorizeAgain, undefined)
         // AUTHORIZE is impossible after AUTHENTICATE on one socket (spec §7.3): decide now
         if (missing.length > 0) {
           return yield* reauthorize(session, creds, scopes, `the stored authorization lacks ${missing.join(" ")}`)
