@@ -468,6 +468,9 @@ class RenderCache {
     return hit
   }
   set(key: string, value: RenderedFace): void {
+    // replacing an entry must not count its bytes twice, or the cache would shrink to nothing
+    this.bytes -= this.entries.get(key)?.rgba.byteLength ?? 0
+    this.entries.delete(key)
     this.entries.set(key, value)
     this.bytes += value.rgba.byteLength
     while (this.entries.size > RENDER_CACHE_MAX_ENTRIES || this.bytes > RENDER_CACHE_MAX_BYTES) {
