@@ -408,6 +408,42 @@ describe("Controller end to end", () => {
       assert.isUndefined((yield* h.controller.faces).get(key(mini, 1)))
     }), 30_000)
 
+  it.live("page keys switch pages, work while Discord is away, and the switching press's release stays on its page", () =>
+    Effect.gen(function*() {
+      const layout = {
+        "*": {
+          keys: { "0": "mute", "5": { action: "page", page: "talk" } },
+          pages: { talk: { keys: { "0": { action: "page", page: "home" }, "5": "push-to-talk" } } }
+        }
+      }
+      const h = yield* harness({ decks: ["mini"], layout })
+      const [mini] = h.decks as [FakeDeck]
+      const folder = yield* faceWhere(h, key(mini, 5), (f) => f.icon === "folder", "the page key")
+      assert.deepStrictEqual(folder, { icon: "folder", tone: "neutral", label: "talk" })
+      yield* keyShows(h, mini, 5, folder)
+      // down switches; the up lands on push-to-talk, which never saw its press
+      mini.keyDown(5)
+      yield* faceWhere(h, key(mini, 5), (f) => f.label === "PTT", "push-to-talk on the new page")
+      mini.keyUp(5)
+      assert.strictEqual((yield* faceWhere(h, key(mini, 0), (f) => f.icon === "back", "the back key")).label, "Back")
+      mini.pressKey(5)
+      yield* eventually(commands(h.fake, "PUSH_TO_TALK"), (cs) => cs.length >= 2, "a full push-to-talk press")
+      assert.deepStrictEqual((yield* commands(h.fake, "PUSH_TO_TALK")).map((c) => c.args.active), [true, false])
+      // navigation is local: it works with Discord gone, while the other keys say offline
+      yield* h.fake.stop
+      yield* faceWhere(h, key(mini, 5), (f) => f.tone === "offline", "push-to-talk offline")
+      mini.pressKey(0)
+      yield* faceWhere(h, key(mini, 5), (f) => f.icon === "folder" && f.tone === "neutral", "home again, offline")
+      assert.strictEqual((yield* faceWhere(h, key(mini, 0), (f) => f.tone === "offline", "mute offline")).label, "Mute")
+      // an edit that removes the page on show goes home
+      mini.pressKey(5)
+      yield* faceWhere(h, key(mini, 0), (f) => f.icon === "back", "on the page")
+      yield* SubscriptionRef.update(h.config, (c) => ({ ...c, decks: { "*": { keys: { "0": "mute", "1": "deafen" } } } }))
+      // key 1 is bound only on the edited home page
+      yield* faceWhere(h, key(mini, 1), (f) => f.tone === "offline", "home after the edit")
+      assert.strictEqual((yield* h.controller.faces).get(key(mini, 5)), undefined)
+    }), 30_000)
+
   it.live("without a client id every key says to set up", () =>
     Effect.gen(function*() {
       const h = yield* harness({ decks: ["mini"], layout: { "*": { keys: { "0": "mute", "1": "status" } } } })

@@ -92,7 +92,7 @@ describe("decodeLayout", () => {
     assert.match(at(`["decks"]["ABC"]["keys"]["top"]`)!, /numbered from 0/)
     assert.match(at(`["decks"]["ABC"]["keys"]["5"]["background"]`)!, /colour like "#5865f2", got "red"/)
     assert.match(at(`["decks"]["ABC"]["encoders"]["0"]["step"]`)!, /integer.*got 2\.5/i)
-    assert.match(at(`["decks"]["ABC"]["buttons"]`)!, /"keys" and "encoders"/)
+    assert.match(at(`["decks"]["ABC"]["buttons"]`)!, /"keys", "encoders", "pages" are allowed/)
     assert.strictEqual(problems.length, 7)
   })
 
@@ -102,12 +102,50 @@ describe("decodeLayout", () => {
     decodeOk({ "*": { keys: { "0": { action: "soundboard", name: "airhorn" } } } })
   })
 
+  it("pages: decoded per deck, each with its keys and dials and a way back", () => {
+    const layout = decodeOk({
+      "*": {
+        keys: { "0": "mute", "5": { action: "page", page: "sounds" } },
+        pages: {
+          sounds: { keys: { "0": { action: "page", page: "home" }, "1": { action: "page", page: "more" } } },
+          more: { keys: { "0": { action: "page", page: "sounds" } }, encoders: { "0": "output-volume" } }
+        }
+      }
+    })
+    const deck = layout.decks.get("*")!
+    assert.deepStrictEqual([...deck.pages.keys()], ["sounds", "more"])
+    assert.deepStrictEqual(names(deck.pages.get("sounds")!.keys, 2), ["page", "page"])
+    assert.deepStrictEqual(names(deck.pages.get("more")!.encoders, 1), ["output-volume"])
+  })
+
+  it("pages: a missing target, a reserved or empty name, a page without a way off and a nested field are each named", () => {
+    const problems = decodeErr({
+      "*": {
+        keys: { "5": { action: "page", page: "sundos" } },
+        pages: {
+          home: { keys: {} },
+          " ": { keys: {} },
+          sounds: { keys: { "0": "mute", "1": { action: "page", page: "sounds" } }, pages: {} }
+        }
+      }
+    })
+    assert.deepStrictEqual(problems, [
+      `at ["decks"]["*"]["pages"]["home"]: a page needs a name other than "home" ("home" is the deck's own keys)`,
+      `at ["decks"]["*"]["pages"][" "]: a page needs a name other than " " ("home" is the deck's own keys)`,
+      `at ["decks"]["*"]["pages"]["sounds"]["pages"]: unknown key; "keys", "encoders" are allowed here`,
+      `at ["decks"]["*"]["keys"]["5"]["page"]: no page "sundos"; pages: home, sounds`,
+      `at ["decks"]["*"]["pages"]["sounds"]: nothing on this page leads off it; add a key like { "action": "page", "page": "home" }`
+    ])
+  })
+
   it("scopeExtrasFor asks for video / screenshare scopes only when camera / screen-share are bound", () => {
     assert.deepStrictEqual(scopeExtrasFor(decodeOk({ "*": { keys: { "0": "mute" } } })), [])
     assert.deepStrictEqual(
       scopeExtrasFor(decodeOk({ "*": { keys: { "0": "screen-share" } }, X: { keys: { "1": "camera" } } })),
       ["video", "screenshare"]
     )
+    const onPage = { "*": { keys: { "0": { action: "page", page: "p" } }, pages: { p: { keys: { "0": "camera", "1": { action: "page", page: "home" } } } } } }
+    assert.deepStrictEqual(scopeExtrasFor(decodeOk(onPage)), ["video"])
   })
 })
 
@@ -123,6 +161,18 @@ describe("layoutFor", () => {
       assert.deepStrictEqual(resolved.problems, [
         `at ["decks"]["*"]["keys"]["6"]: Stream Deck Mini (SERIAL-mini) has no key 6; it has keys 0–5. Ignoring this binding.`,
         `at ["decks"]["*"]["encoders"]["0"]: Stream Deck Mini (SERIAL-mini) has no dial 0; it has no dials. Ignoring this binding.`
+      ])
+    }))
+
+  it.effect("page bindings beyond the deck's grid are ignored with their page in the path", () =>
+    Effect.gen(function*() {
+      const mini = yield* infoOf("mini")
+      const resolved = layoutFor(mini, decodeOk({
+        "*": { keys: { "0": { action: "page", page: "p" } }, pages: { p: { keys: { "0": { action: "page", page: "home" }, "9": "mute" } } } }
+      }))
+      assert.deepStrictEqual(names(resolved.pages.get("p")!.keys, 10), ["page", "-", "-", "-", "-", "-", "-", "-", "-", "-"])
+      assert.deepStrictEqual(resolved.problems, [
+        `at ["decks"]["*"]["pages"]["p"]["keys"]["9"]: Stream Deck Mini (SERIAL-mini) has no key 9; it has keys 0–5. Ignoring this binding.`
       ])
     }))
 

@@ -187,6 +187,7 @@ const harness = (initial: VoiceModel) =>
           options: decode(def, options),
           control,
           env,
+          navigate: (page) => record("(page)", { page }),
           local: { get: Effect.sync(() => state.value), set: (v) => Effect.sync(() => void (state.value = v)) }
         })
         return sent.slice(from)

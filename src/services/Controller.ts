@@ -28,6 +28,7 @@ import {
   type ActionEnv,
   type ActionInput,
   type ControlKind,
+  HOME_PAGE,
   isLive,
   LIVE_WAIT_MILLIS,
   makeKnownState,
@@ -39,7 +40,7 @@ import {
 import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "./Deck.ts"
 import { DiscordRpc } from "./DiscordRpc.ts"
 import { BLANK_FACE, type Face } from "./Face.ts"
-import { type Binding, decodeLayout, EMPTY_LAYOUT, type Layout, layoutFor } from "./Layout.ts"
+import { type Binding, decodeLayout, EMPTY_LAYOUT, type Layout, layoutFor, type PageLayout } from "./Layout.ts"
 import { Settings } from "./Settings.ts"
 import { type VoiceModel, VoiceState } from "./VoiceState.ts"
 
@@ -100,7 +101,8 @@ export const bindingFace = (
   state: { readonly local: unknown; readonly overlay: "pending" | "error" | undefined },
   configured: boolean
 ): Face => {
-  const why = unavailability(model, configured)
+  // navigation needs no Discord: its keys work while everything else waits
+  const why = binding.action.offline === true ? undefined : unavailability(model, configured)
   const base: Face = why === undefined
     ? {
       ...binding.action.face(model, binding.options, state.local, kind),
@@ -212,15 +214,31 @@ const makeController = Effect.gen(function*() {
       return next
     })
 
-  /** One deck under one layout version, until either changes. */
-  const runLayout = (info: DeckInfo, { configured, layout }: LayoutState) =>
+  /** One deck under one layout version, until either changes: its pages, one at a time. */
+  const runLayout = (info: DeckInfo, { configured, layout }: LayoutState, page: SubscriptionRef.SubscriptionRef<string>) =>
     Effect.gen(function*() {
       const resolved = layoutFor(info, layout)
       for (const problem of resolved.problems) yield* Effect.logWarning(problem)
       yield* Effect.logInfo(
         `${info.productName} (${info.serial}): layout ${resolved.source === "default" ? "default for its size" : `from decks[${JSON.stringify(resolved.source)}]`}`
       )
+      // an edit that removed the page on show goes back to the first one
+      const current = yield* SubscriptionRef.get(page)
+      if (current !== HOME_PAGE && !resolved.pages.has(current)) yield* SubscriptionRef.set(page, HOME_PAGE)
+      const navigate = (target: string) => SubscriptionRef.set(page, target)
+      const handle = yield* FiberHandle.make<never, never>()
+      return yield* SubscriptionRef.changes(page).pipe(
+        Stream.changes,
+        Stream.runForEach((name) =>
+          FiberHandle.run(handle, runPage(info, configured, resolved.pages.get(name) ?? resolved, navigate).pipe(Effect.scoped))
+        ),
+        Effect.andThen(Effect.never)
+      )
+    })
 
+  /** One page of a deck's layout while it is shown. */
+  const runPage = (info: DeckInfo, configured: boolean, resolved: PageLayout, navigate: (page: string) => Effect.Effect<void>) =>
+    Effect.gen(function*() {
       const poke = yield* Queue.sliding<void>(1)
       const redraw = Queue.offer(poke, undefined).pipe(Effect.asVoid)
 
@@ -293,7 +311,7 @@ const makeController = Effect.gen(function*() {
       // ---- command path: each control's inputs in order; different controls concurrently ----
       const run = (b: Live, input: ActionInput) =>
         Effect.gen(function*() {
-          const startedLive = isLive(yield* voice.get)
+          const startedLive = b.binding.action.offline === true || isLive(yield* voice.get)
           const pending = yield* Effect.sleep(Duration.millis(startedLive ? PENDING_FACE_AFTER_MILLIS : 0)).pipe(
             Effect.andThen(Effect.sync(() => void (b.state.overlay = "pending"))),
             Effect.andThen(redraw),
@@ -303,6 +321,7 @@ const makeController = Effect.gen(function*() {
             options: b.binding.options,
             control: b.kind,
             env,
+            navigate,
             local: {
               get: Effect.sync(() => b.state.local),
               set: (value: unknown) => Effect.sync(() => void (b.state.local = value)).pipe(Effect.andThen(redraw))
@@ -333,13 +352,14 @@ const makeController = Effect.gen(function*() {
 
       for (const b of bound) {
         yield* Queue.take(b.queue).pipe(
-          Effect.tap((input) =>
-            Effect.sync(() => {
-              if (input._tag === "Press") b.held = true
-              else if (input._tag === "Release") b.held = false
-            })
-          ),
-          Effect.flatMap((input) => run(b, input)),
+          Effect.flatMap((input) => {
+            // a release without its press here (the press switched pages, or came before this
+            // layout) must not reach the new binding: it would end a hold-to-mute never started
+            if (input._tag === "Release" && !b.held) return Effect.void
+            if (input._tag === "Press") b.held = true
+            else if (input._tag === "Release") b.held = false
+            return run(b, input)
+          }),
           Effect.forever,
           Effect.forkScoped
         )
@@ -351,6 +371,7 @@ const makeController = Effect.gen(function*() {
               options: b.binding.options,
               control: b.kind,
               env,
+              navigate: () => Effect.void, // nothing navigates while this page is torn down
               local: { get: Effect.sync(() => b.state.local), set: () => Effect.void }
             }).pipe(
               Effect.catchCause((cause) => Effect.logWarning(`releasing "${b.binding.action.name}": ${describeFailure(cause)}`)),
@@ -371,13 +392,14 @@ const makeController = Effect.gen(function*() {
       return yield* Effect.never
     })
 
-  /** One deck while it is connected: its layout follows the config. */
+  /** One deck while it is connected: its layout follows the config, its page its page keys. */
   const runDeck = (info: DeckInfo) =>
     Effect.gen(function*() {
       const handle = yield* FiberHandle.make<never, never>()
+      const page = yield* SubscriptionRef.make(HOME_PAGE)
       yield* layoutState.pipe(
         SubscriptionRef.changes,
-        Stream.runForEach((state) => FiberHandle.run(handle, runLayout(info, state).pipe(Effect.scoped))),
+        Stream.runForEach((state) => FiberHandle.run(handle, runLayout(info, state, page).pipe(Effect.scoped))),
       )
       return yield* Effect.never
     }).pipe(Effect.scoped)

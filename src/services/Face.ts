@@ -28,6 +28,8 @@ export const ICON_NAMES = [
   "leave-call",
   "signal",
   "voice-processing",
+  "folder",
+  "back",
   "disconnected",
   "unauthorized",
   "setup",

@@ -14,6 +14,8 @@ import {
   actionNamed,
   type AnyActionDef,
   deafen,
+  HOME_PAGE,
+  page as pageAction,
   inputDevice,
   inputMode,
   inputVolume,
@@ -44,10 +46,15 @@ export interface Binding {
   readonly foreground?: string
 }
 
-/** The bindings of one deck: keys and dials by index. */
-export interface DeckLayout {
+/** The bindings of one page: keys and dials by index. */
+export interface PageLayout {
   readonly keys: ReadonlyMap<number, Binding>
   readonly encoders: ReadonlyMap<number, Binding>
+}
+
+/** One deck: its own keys and dials (the home page) and further pages by name. */
+export interface DeckLayout extends PageLayout {
+  readonly pages: ReadonlyMap<string, PageLayout>
 }
 
 /** The whole `decks` field: deck layouts by serial, `"*"` for any deck without its own. */
@@ -91,7 +98,8 @@ const lowerFirst = (s: string): string => (s.length === 0 ? s : s[0]!.toLowerCas
 const COMMON_FIELDS = ["action", "label", "icon", "background", "foreground"] as const
 const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/
 const INDEX = /^(0|[1-9]\d{0,3})$/
-const DECK_FIELDS = ["keys", "encoders"] as const
+const PAGE_FIELDS = ["keys", "encoders"] as const
+const DECK_FIELDS = [...PAGE_FIELDS, "pages"] as const
 
 const formatStandard = SchemaIssue.makeFormatterStandardSchemaV1()
 
@@ -198,6 +206,78 @@ const decodeControls = (
   return out
 }
 
+/** A page's `keys` and `encoders`, warning about any other field but `allowed` ones. */
+const decodePage = (
+  entry: Record<string, unknown>,
+  path: ReadonlyArray<PropertyKey>,
+  allowed: ReadonlyArray<string>,
+  problems: Array<string>
+): PageLayout => {
+  for (const key of Object.keys(entry)) {
+    if (!allowed.includes(key)) {
+      problems.push(`at ${formatPath([...path, key])}: unknown key; ${allowed.map((f) => `"${f}"`).join(", ")} are allowed here`)
+    }
+  }
+  return {
+    keys: decodeControls(entry["keys"], [...path, "keys"], "keys", problems),
+    encoders: decodeControls(entry["encoders"], [...path, "encoders"], "encoders", problems)
+  }
+}
+
+const decodePages = (raw: unknown, path: ReadonlyArray<PropertyKey>, problems: Array<string>): Map<string, PageLayout> => {
+  const pages = new Map<string, PageLayout>()
+  if (raw === undefined) return pages
+  if (!isRecord(raw)) {
+    problems.push(`at ${formatPath(path)}: expected pages by name, like { "sounds": { "keys": { … } } }, got ${show(raw)}`)
+    return pages
+  }
+  for (const [name, entry] of Object.entries(raw)) {
+    if (name === HOME_PAGE || name.trim() === "") {
+      problems.push(`at ${formatPath([...path, name])}: a page needs a name other than ${show(name)} ("${HOME_PAGE}" is the deck's own keys)`)
+    } else if (!isRecord(entry)) {
+      problems.push(`at ${formatPath([...path, name])}: expected { "keys": { … }, "encoders": { … } }, got ${show(entry)}`)
+    } else {
+      pages.set(name, decodePage(entry, [...path, name], PAGE_FIELDS, problems))
+    }
+  }
+  return pages
+}
+
+const pageBindings = (page: PageLayout, path: ReadonlyArray<PropertyKey>) =>
+  (["keys", "encoders"] as const).flatMap((field) =>
+    [...page[field]].map(([index, binding]) => ({ binding, path: [...path, field, String(index)] }))
+  )
+
+/** Every `page` key must lead to a page that exists, and every page must have a way off it. */
+const checkNavigation = (
+  home: PageLayout,
+  pages: ReadonlyMap<string, PageLayout>,
+  path: ReadonlyArray<PropertyKey>,
+  problems: Array<string>
+) => {
+  const names = [HOME_PAGE, ...pages.keys()]
+  const check = (page: PageLayout, pagePath: ReadonlyArray<PropertyKey>, self: string) => {
+    let exits = 0
+    for (const { binding, path: at } of pageBindings(page, pagePath)) {
+      if (binding.action !== pageAction) continue
+      const target = (binding.options as { readonly page: string }).page
+      if (!names.includes(target)) {
+        problems.push(`at ${formatPath([...at, "page"])}: no page ${show(target)}; pages: ${names.join(", ")}`)
+      } else if (target !== self) exits++
+    }
+    return exits
+  }
+  check(home, path, HOME_PAGE)
+  for (const [name, page] of pages) {
+    if (check(page, [...path, "pages", name], name) === 0) {
+      problems.push(
+        `at ${formatPath([...path, "pages", name])}: nothing on this page leads off it; ` +
+          `add a key like { "action": "page", "page": "${HOME_PAGE}" }`
+      )
+    }
+  }
+}
+
 /**
  * Decode the config file's `decks` field (`undefined`: no layouts, every deck gets its default).
  * Paths in the errors start at `["decks"]`, as the user sees the file.
@@ -216,15 +296,10 @@ export const decodeLayout = (decks: unknown): Result.Result<Layout, LayoutError>
         problems.push(`at ${formatPath(path)}: expected { "keys": { … }, "encoders": { … } }, got ${show(entry)}`)
         continue
       }
-      for (const key of Object.keys(entry)) {
-        if (!(DECK_FIELDS as ReadonlyArray<string>).includes(key)) {
-          problems.push(`at ${formatPath([...path, key])}: unknown key; a deck layout has "keys" and "encoders"`)
-        }
-      }
-      out.set(serial, {
-        keys: decodeControls(entry["keys"], [...path, "keys"], "keys", problems),
-        encoders: decodeControls(entry["encoders"], [...path, "encoders"], "encoders", problems)
-      })
+      const home = decodePage(entry, path, DECK_FIELDS, problems)
+      const pages = decodePages(entry["pages"], [...path, "pages"], problems)
+      checkNavigation(home, pages, path, problems)
+      out.set(serial, { ...home, pages })
     }
   }
   if (problems.length > 0) return Result.fail(new LayoutError({ message: problems.join("\n"), problems }))
@@ -280,7 +355,7 @@ export const defaultLayout = (deck: DeckInfo): DeckLayout => {
     const next = dials.shift()
     if (next !== undefined) encoders.set(encoder.index, next)
   }
-  return { keys, encoders }
+  return { keys, encoders, pages: new Map() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,6 +368,8 @@ export interface ResolvedLayout {
   readonly source: string
   readonly keys: ReadonlyMap<number, Binding>
   readonly encoders: ReadonlyMap<number, Binding>
+  /** Further pages by name, filtered to this deck's controls like the home page. */
+  readonly pages: ReadonlyMap<string, PageLayout>
   /** One line per ignored binding, naming its path and the deck's real controls. */
   readonly problems: ReadonlyArray<string>
 }
@@ -310,6 +387,7 @@ export const layoutFor = (deck: DeckInfo, layout: Layout): ResolvedLayout => {
   const filter = (
     bindings: ReadonlyMap<number, Binding>,
     exists: (index: number) => boolean,
+    path: ReadonlyArray<PropertyKey>,
     field: "keys" | "encoders",
     count: number
   ) => {
@@ -318,7 +396,7 @@ export const layoutFor = (deck: DeckInfo, layout: Layout): ResolvedLayout => {
       if (exists(index)) out.set(index, binding)
       else {
         problems.push(
-          `at ${formatPath(["decks", source, field, String(index)])}: ${deck.productName} (${deck.serial}) has no ` +
+          `at ${formatPath([...path, field, String(index)])}: ${deck.productName} (${deck.serial}) has no ` +
             `${field === "keys" ? "key" : "dial"} ${index}; ${describeRange(count, field === "keys" ? "keys" : "dials")}. ` +
             `Ignoring this binding.`
         )
@@ -326,12 +404,13 @@ export const layoutFor = (deck: DeckInfo, layout: Layout): ResolvedLayout => {
     }
     return out
   }
-  return {
-    source,
-    keys: filter(chosen.keys, (i) => deck.keys.some((k) => k.index === i), "keys", deck.keys.length),
-    encoders: filter(chosen.encoders, (i) => deck.encoders.some((e) => e.index === i), "encoders", deck.encoders.length),
-    problems
-  }
+  const fit = (page: PageLayout, path: ReadonlyArray<PropertyKey>): PageLayout => ({
+    keys: filter(page.keys, (i) => deck.keys.some((k) => k.index === i), path, "keys", deck.keys.length),
+    encoders: filter(page.encoders, (i) => deck.encoders.some((e) => e.index === i), path, "encoders", deck.encoders.length)
+  })
+  const path = ["decks", source]
+  const pages = new Map([...chosen.pages].map(([name, page]) => [name, fit(page, [...path, "pages", name])] as const))
+  return { source, ...fit(chosen, path), pages, problems }
 }
 
 /**
@@ -341,8 +420,10 @@ export const layoutFor = (deck: DeckInfo, layout: Layout): ResolvedLayout => {
 export const scopeExtrasFor = (layout: Layout): ReadonlyArray<"video" | "screenshare"> => {
   const extras = new Set<"video" | "screenshare">()
   for (const deck of layout.decks.values()) {
-    for (const binding of [...deck.keys.values(), ...deck.encoders.values()]) {
-      for (const scope of binding.action.scopes ?? []) extras.add(scope)
+    for (const page of [deck, ...deck.pages.values()]) {
+      for (const binding of [...page.keys.values(), ...page.encoders.values()]) {
+        for (const scope of binding.action.scopes ?? []) extras.add(scope)
+      }
     }
   }
   return (["video", "screenshare"] as const).filter((s) => extras.has(s))

@@ -130,6 +130,12 @@ export const ICONS: { readonly [K in IconName]: Icon } = {
     ].join("")
   },
   // A plug pulled out of its socket, with sparks in the gap.
+  // A folder: a page of more keys.
+  folder: {
+    body: `<path d="M2.5 6.5A1.5 1.5 0 0 1 4 5h5l2 2.5h9a1.5 1.5 0 0 1 1.5 1.5v9.5a1.5 1.5 0 0 1-1.5 1.5H4a1.5 1.5 0 0 1-1.5-1.5z"/>`
+  },
+  // A return arrow: back to the first page.
+  back: { body: `<path d="M8.5 5l-5 5 5 5"/><path d="M3.5 10h11a5 5 0 0 1 0 10h-4"/>` },
   disconnected: {
     body: [
       `<path d="M2 12h3"/>`,

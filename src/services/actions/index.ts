@@ -6,6 +6,7 @@
 import { camera, screenShare, soundboard } from "./media.ts"
 import { leaveCall, textChannel, voiceChannel } from "./channels.ts"
 import { inputDevice, outputDevice } from "./devices.ts"
+import { page } from "./pages.ts"
 import { status } from "./status.ts"
 import type { AnyActionDef } from "./types.ts"
 import { deafen, inputMode, mute, pushToTalk, voiceProcessing } from "./voice.ts"
@@ -15,6 +16,7 @@ export * from "./types.ts"
 export { camera, screenShare, soundboard } from "./media.ts"
 export { leaveCall, textChannel, voiceChannel } from "./channels.ts"
 export { inputDevice, outputDevice } from "./devices.ts"
+export { HOME_PAGE, page } from "./pages.ts"
 export { status, unavailability, unavailableFace, statusUnavailableFace } from "./status.ts"
 export { deafen, inputMode, mute, pushToTalk, voiceProcessing } from "./voice.ts"
 export { inputVolume, outputVolume, userVolume } from "./volume.ts"
@@ -37,7 +39,8 @@ export const ACTIONS: ReadonlyArray<AnyActionDef> = [
   screenShare,
   soundboard,
   voiceProcessing,
-  status
+  status,
+  page
 ]
 
 /** Every action name, for error messages. */

@@ -168,6 +168,8 @@ export interface HandlerContext<O, L> {
   readonly control: ControlKind
   readonly env: ActionEnv
   readonly local: LocalState<L>
+  /** Show another page of this deck's layout (`HOME_PAGE` for its own keys). */
+  readonly navigate: (page: string) => Effect.Effect<void>
 }
 
 /**
@@ -191,6 +193,8 @@ export interface ActionDef<O, L = undefined> {
   readonly watches?: (options: O) => ReadonlyArray<string>
   /** Extra OAuth scopes this binding needs (spec §4.5). */
   readonly scopes?: ReadonlyArray<"video" | "screenshare">
+  /** Needs no Discord (page navigation): its face and presses work while Discord is unavailable. */
+  readonly offline?: boolean
 }
 
 /** Type-checks a definition without widening its types. */
