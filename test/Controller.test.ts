@@ -444,6 +444,33 @@ describe("Controller end to end", () => {
       assert.strictEqual((yield* h.controller.faces).get(key(mini, 5)), undefined)
     }), 30_000)
 
+  it.live("on a Stream Deck +, swiping the touch strip turns the pages in the order they are written", () =>
+    Effect.gen(function*() {
+      const back = { action: "page", page: "home" }
+      const layout = {
+        "*": {
+          keys: { "0": { action: "page", page: "a" } },
+          pages: { a: { keys: { "0": back, "1": "mute" } }, b: { keys: { "0": back, "1": "deafen" } } }
+        }
+      }
+      const h = yield* harness({ decks: ["plus"], layout })
+      const [plus] = h.decks as [FakeDeck]
+      const onHome = faceWhere(h, key(plus, 0), (f) => f.icon === "folder", "home")
+      const onA = faceWhere(h, key(plus, 1), (f) => f.icon === "mic", "page a")
+      const onB = faceWhere(h, key(plus, 1), (f) => f.icon === "headphones", "page b")
+      const left = () => plus.swipeLcd({ x: 600, y: 50 }, { x: 100, y: 50 })
+      const right = () => plus.swipeLcd({ x: 100, y: 50 }, { x: 600, y: 50 })
+      yield* onHome
+      left()
+      yield* onA
+      left()
+      yield* onB
+      left()
+      yield* onHome
+      right()
+      yield* onB
+    }), 30_000)
+
   it.live("without a client id every key says to set up", () =>
     Effect.gen(function*() {
       const h = yield* harness({ decks: ["mini"], layout: { "*": { keys: { "0": "mute", "1": "status" } } } })

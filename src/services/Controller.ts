@@ -193,10 +193,18 @@ const makeController = Effect.gen(function*() {
 
   // ---- input routing: one reader for all decks, one ordered queue per bound control ----
   const routes = new Map<string, ReadonlyMap<string, Queue.Queue<ActionInput>>>()
+  /** Per deck with pages: turn by one page (a horizontal swipe on the touch strip). */
+  const pageTurners = new Map<string, (step: 1 | -1) => Effect.Effect<void>>()
+  const turnPage = (swipe: Extract<DeckInput, { readonly _tag: "LcdSwipe" }>) => {
+    const turn = pageTurners.get(swipe.serial)
+    const dx = swipe.to.x - swipe.from.x
+    // a swipe to the left brings the next page in, as on a phone
+    return turn === undefined || dx === 0 ? Effect.void : turn(dx < 0 ? 1 : -1)
+  }
   const inputs = yield* deck.subscribeInput
   yield* inputs.pipe(
     Stream.runForEach((event) =>
-      Effect.sync(() => {
+      event._tag === "LcdSwipe" ? turnPage(event) : Effect.sync(() => {
         const route = routeOf(event)
         if (route === undefined) return
         const queue = routes.get(event.serial)?.get(route.control)
@@ -226,6 +234,17 @@ const makeController = Effect.gen(function*() {
       const current = yield* SubscriptionRef.get(page)
       if (current !== HOME_PAGE && !resolved.pages.has(current)) yield* SubscriptionRef.set(page, HOME_PAGE)
       const navigate = (target: string) => SubscriptionRef.set(page, target)
+      if (resolved.pages.size > 0) {
+        const order = [HOME_PAGE, ...resolved.pages.keys()]
+        const turn = (step: 1 | -1) =>
+          SubscriptionRef.update(page, (name) => order[(order.indexOf(name) + step + order.length) % order.length]!)
+        pageTurners.set(info.serial, turn)
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            if (pageTurners.get(info.serial) === turn) pageTurners.delete(info.serial)
+          })
+        )
+      }
       const handle = yield* FiberHandle.make<never, never>()
       return yield* SubscriptionRef.changes(page).pipe(
         Stream.changes,
