@@ -21,13 +21,12 @@ import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
 import { FIXTURE_CLIENT_ID, fixtures, startFakeDiscord } from "../src/testing/FakeDiscord.ts"
 import type { FakeDiscordServer } from "../src/testing/fakeDiscord/server.ts"
-import { FAST_RECONNECT } from "./setup.ts"
+import { BENCH_SCOPES, FAST_RECONNECT } from "./setup.ts"
 import { heapAfterGc, MiB, type Row, single, sleep, summarize } from "./stats.ts"
 import { STORM_RATE, STORM_SECONDS } from "./storm.ts"
 
 const GROUP = "end to end"
 const TOKEN = "bench-e2e-token-0123456789"
-const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]
 /** Samples per latency figure, after warm-up (both faces rendered once, JIT warm). */
 const SAMPLES = 1_000
 const WARMUP = 20
@@ -100,7 +99,7 @@ const watchFrames = (fake: FakeDiscordServer) => {
 export async function benchEndToEnd(): Promise<Array<Row>> {
   const { lounge } = fixtures.channels
   const fake = await startFakeDiscord({
-    authority: simpleAuthority({ [TOKEN]: SCOPES }),
+    authority: simpleAuthority({ [TOKEN]: BENCH_SCOPES }),
     initialVoiceChannelId: lounge.id
   })
   const config = Effect.runSync(SubscriptionRef.make<DeckcordConfig>({

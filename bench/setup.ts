@@ -6,6 +6,7 @@ import * as ChildProcess from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
 import { Authenticator } from "../src/services/Authenticator.ts"
+import { BASE_SCOPES } from "../src/services/Config.ts"
 import { DiscordIpc } from "../src/services/DiscordIpc.ts"
 import { DiscordRpc, type DiscordRpcOptions } from "../src/services/DiscordRpc.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
@@ -14,7 +15,7 @@ import type { FakeDiscordServer } from "../src/testing/fakeDiscord/server.ts"
 
 /** The token the fake accepts, with every voice scope. */
 export const BENCH_TOKEN = "bench-access-token-0123456789"
-export const BENCH_SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"] as const
+export const BENCH_SCOPES = BASE_SCOPES
 
 /** Reconnect fast: the fake is local, nothing to be polite to. */
 export const FAST_RECONNECT = { absentBaseMillis: 10, absentCapMillis: 50, failureBaseMillis: 10, failureCapMillis: 50 }

@@ -138,7 +138,7 @@ const routeOf = (input: DeckInput): { readonly control: string; readonly input: 
         ? undefined
         : { control: `encoder:${input.encoder}`, input: { _tag: "Touch", long: input.kind === "long" } }
     case "LcdSwipe":
-      return undefined
+      return undefined // swipes turn pages (`turnPage`), they belong to no control
   }
 }
 
