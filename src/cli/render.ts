@@ -5,11 +5,10 @@
  *
  * @since 0.1.0
  */
-import { Resvg } from "@resvg/resvg-js"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import { type Face, ICON_NAMES, type PixelSize } from "../services/Face.ts"
-import { escapeXml, FONT_FAMILY, FONT_FILES, KeyRenderer } from "../services/KeyRenderer.ts"
+import { escapeXml, FONT_FAMILY, FONT_FILES, KeyRenderer, loadResvg } from "../services/KeyRenderer.ts"
 
 /** A named face for the previews. */
 export interface PreviewFace {
@@ -98,7 +97,7 @@ const sheetSvg = (cells: ReadonlyArray<{ name: string; svg: string; size: PixelS
 }
 
 const rasterizeSheet = (svg: string): Uint8Array => {
-  const png = new Resvg(svg, {
+  const png = new (loadResvg())(svg, {
     font: { loadSystemFonts: false, fontFiles: [FONT_FILES.bold, FONT_FILES.regular], defaultFontFamily: FONT_FAMILY }
   }).render().asPng()
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength)

@@ -7,9 +7,10 @@
  *
  * @since 0.1.0
  */
-import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js"
+import type { Resvg, ResvgRenderOptions } from "@resvg/resvg-js"
 import { Context, Effect, Layer, Schema } from "effect"
 import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import type { Face, PixelSize, Tone } from "./Face.ts"
 import { type FontMetrics, hasGlyph, parseFontMetrics, textWidth } from "./FontMetrics.ts"
@@ -498,6 +499,16 @@ const checkSize = (size: PixelSize): PixelSize => {
   return size
 }
 
+const requireNative = createRequire(import.meta.url)
+let resvgClass: typeof Resvg | undefined
+
+/**
+ * resvg's class, its native binding loaded on the first call: starting the daemon or
+ * importing the library does not pay for it (~15 ms) until something is drawn.
+ */
+export const loadResvg = (): typeof Resvg =>
+  resvgClass ??= (requireNative("@resvg/resvg-js") as typeof import("@resvg/resvg-js")).Resvg
+
 /** Build a renderer from font files (the bundled ones for `KeyRenderer.layer`). */
 export const makeKeyRenderer = (files: { readonly bold: string; readonly regular: string }) =>
   Effect.gen(function*() {
@@ -516,7 +527,7 @@ export const makeKeyRenderer = (files: { readonly bold: string; readonly regular
     const cache = new RenderCache()
     const rasterize = (face: Face, size: PixelSize) => {
       const svg = faceSvg(fonts, face, checkSize(size))
-      return new Resvg(svg, optionsFor(svg)).render()
+      return new (loadResvg())(svg, optionsFor(svg)).render()
     }
 
     return KeyRenderer.of({
