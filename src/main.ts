@@ -2,7 +2,8 @@
 /**
  * The deckcord command line: the daemon (default), `auth`, `doctor` and `render`.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { authCommand } from "./cli/auth.ts"
