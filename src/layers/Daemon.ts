@@ -8,7 +8,7 @@ import { Effect, Layer, Redacted, Stream } from "effect"
 import { requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
 import { Deck } from "../services/Deck.ts"
-import { DeckProvider } from "../services/DeckProvider.ts"
+import { DeckProvider, deckProviderFromEnv } from "../services/DeckProvider.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
 import { DiscordRpc } from "../services/DiscordRpc.ts"
 import { KeyRenderer } from "../services/KeyRenderer.ts"
@@ -22,7 +22,7 @@ export interface DaemonOptions {
   readonly configPath?: string | undefined
   /** The token file; else `$XDG_STATE_HOME/deckcord/tokens.json`. */
   readonly tokenPath?: string | undefined
-  /** Where decks come from: real HID (default) or fakes (demos, tests). */
+  /** Where decks come from: real HID (default; fakes when `$DECKCORD_FAKE_DECKS` is set) or fakes (tests). */
   readonly deckProvider?: Layer.Layer<DeckProvider>
 }
 
@@ -66,7 +66,7 @@ const services = (options: DaemonOptions) =>
         Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
       )
       const deck = Deck.layerWith({ brightness: config.brightness }).pipe(
-        Layer.provide(options.deckProvider ?? DeckProvider.layerNode),
+        Layer.provide(options.deckProvider ?? deckProviderFromEnv()),
         Layer.provide(KeyRenderer.layer)
       )
       return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange).pipe(
