@@ -75,7 +75,11 @@ export const importsOf = (source: string): ReadonlyArray<ImportEdge> => {
   return edges
 }
 
-export const SOURCE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"]
+/**
+ * The program's modules. Plain `.js` under src/ is browser code served as static files (the
+ * web UI): a separate program with its own imports, not part of this graph.
+ */
+export const SOURCE_EXTENSIONS = [".ts", ".mts"]
 
 /** Source files under `root`, as paths relative to it with `/` separators, sorted. */
 export const listSources = (root: string): ReadonlyArray<string> => {
