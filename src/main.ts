@@ -11,6 +11,7 @@ import { doctorCommand } from "./cli/doctor.ts"
 import { loggingLayer } from "./cli/logging.ts"
 import { renderCommand } from "./cli/render.ts"
 import { daemonLayer } from "./layers/Daemon.ts"
+import { FAKE_DECKS_ENV } from "./services/FakeDecksFromEnv.ts"
 import { VERSION } from "./version.ts"
 
 const daemonFlags = {
@@ -30,7 +31,8 @@ const runDaemon = (flags: { readonly config: Option.Option<string>; readonly log
     // a broken config is the user's to fix: say what and where, without a stack trace
     Effect.catchTags({
       ConfigError: (e) => refuseToStart(e.message, "fix the config file, then start deckcord again"),
-      SettingsFileError: (e) => refuseToStart(e.message, "check the file's permissions")
+      SettingsFileError: (e) => refuseToStart(e.message, "check the file's permissions"),
+      FakeDecksError: (e) => refuseToStart(e.message, `fix or unset $${FAKE_DECKS_ENV}, then start deckcord again`)
     }),
     Effect.provide(loggingLayer(flags.logFormat))
   )

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Result } from "effect"
-import { DeckProvider, deckProviderFromEnv, FAKE_DECKS_ENV } from "../src/services/DeckProvider.ts"
+import { DeckProvider } from "../src/services/DeckProvider.ts"
+import { deckProviderFromEnv, FAKE_DECKS_ENV } from "../src/services/FakeDecksFromEnv.ts"
 
 /** Log lines written while building the provider, instead of printing them. */
 const capturingLogs = (lines: Array<string>) =>
@@ -30,7 +31,7 @@ describe(`$${FAKE_DECKS_ENV}`, () => {
       const result = yield* listWith({ [FAKE_DECKS_ENV]: "original-mk2,mk3" }).pipe(Effect.result)
       assert.isTrue(Result.isFailure(result))
       if (Result.isFailure(result)) {
-        assert.strictEqual(result.failure._tag, "ConfigError")
+        assert.strictEqual(result.failure._tag, "FakeDecksError")
         assert.include(result.failure.message, `$${FAKE_DECKS_ENV}: unknown Stream Deck model "mk3"`)
         assert.include(result.failure.message, "original-mk2, ")
         assert.include(result.failure.message, "unset it to use USB decks")
