@@ -19,7 +19,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import { FAKE_DECKS_ENV } from "../src/services/DeckProvider.ts"
+import { FAKE_DECKS_ENV } from "../src/services/FakeDecksFromEnv.ts"
 import { FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
 import { BENCH_SCOPES, BENCH_TOKEN, type ForkedFake, forkFake } from "./setup.ts"
 import { MiB, pending, type Row, single, sleep, summarize } from "./stats.ts"
@@ -93,13 +93,14 @@ interface Started {
 
 /** Spawn and wait for the first output and for `ready` (or exit, or the timeout: an error). */
 const spawnUntil = (
+  node: string,
   args: ReadonlyArray<string>,
   env: NodeJS.ProcessEnv,
   ready: RegExp | undefined
 ): Promise<Started> =>
   new Promise((resolve, reject) => {
     const start = performance.now()
-    const child = ChildProcess.spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = ChildProcess.spawn(node, args, { env, stdio: ["ignore", "pipe", "pipe"] })
     let output = ""
     let first: number | undefined
     let settled = false
@@ -184,7 +185,12 @@ const bundleReference = async (): Promise<string> => {
   return Path.join(outdir, "main.js")
 }
 
-export async function benchDaemon(): Promise<Array<Row>> {
+/**
+ * The start figures with `node` (default: the Node running the bench) for every process,
+ * the floor's included; `group` names the rows (a second Node's rows get a group of their own).
+ */
+export async function benchDaemon(node: string = process.execPath, group: string = GROUP): Promise<Array<Row>> {
+  const GROUP = group
   if (!Fs.existsSync(daemonEntry)) {
     return [pending(GROUP, "daemon start", undefined, "no dist/main.js: run npm run build")]
   }
@@ -204,24 +210,24 @@ export async function benchDaemon(): Promise<Array<Row>> {
     const readyNoDeck: Array<number> = []
     const cpu: Array<number> = []
     // warm-up: Node's compile cache is filled by the first start of a new build
-    await stop((await spawnUntil([reference], process.env, undefined)).child)
+    await stop((await spawnUntil(node, [reference], process.env, undefined)).child)
     const warm = home()
-    await stop((await spawnUntil([daemonEntry, "--config", warm.configFile], warm.env, READY_LINE)).child)
+    await stop((await spawnUntil(node, [daemonEntry, "--config", warm.configFile], warm.env, READY_LINE)).child)
     for (let i = 0; i < RUNS; i++) {
-      const bare = await spawnUntil(["-e", "console.log(0)"], process.env, undefined)
+      const bare = await spawnUntil(node, ["-e", "console.log(0)"], process.env, undefined)
       floor.push(bare.firstLineMillis)
       await stop(bare.child)
-      const minimal = await spawnUntil([reference], process.env, undefined)
+      const minimal = await spawnUntil(node, [reference], process.env, undefined)
       framework.push(minimal.firstLineMillis)
       await stop(minimal.child)
       const withDeck = home()
-      const daemon = await spawnUntil([daemonEntry, "--config", withDeck.configFile], withDeck.env, READY_LINE)
+      const daemon = await spawnUntil(node, [daemonEntry, "--config", withDeck.configFile], withDeck.env, READY_LINE)
       first.push(daemon.firstLineMillis)
       ready.push(daemon.readyMillis)
       cpu.push(daemon.cpuAtReadyMillis)
       await stop(daemon.child)
       const noDeck = home("none")
-      const bare2 = await spawnUntil([daemonEntry, "--config", noDeck.configFile], noDeck.env, READY_LINE)
+      const bare2 = await spawnUntil(node, [daemonEntry, "--config", noDeck.configFile], noDeck.env, READY_LINE)
       readyNoDeck.push(bare2.readyMillis)
       await stop(bare2.child)
     }
@@ -270,6 +276,7 @@ export async function benchDaemon(): Promise<Array<Row>> {
     Fs.rmSync(filesFile, { force: true })
     const counting = home()
     const counted = await spawnUntil(
+      node,
       ["--import", probe, daemonEntry, "--config", counting.configFile],
       { ...counting.env, DECKCORD_BENCH_PROBE: filesFile, DECKCORD_BENCH_PROBE_FILES: "1" },
       READY_LINE
@@ -296,7 +303,9 @@ export async function benchDaemon(): Promise<Array<Row>> {
  * its waiting overlaps them: an idle process's memory and its own wake-ups do not depend on
  * what else runs.
  */
-export const startIdleDaemon = async (): Promise<{ readonly rows: () => Promise<Array<Row>> }> => {
+export const startIdleDaemon = async (
+  node: string = process.execPath
+): Promise<{ readonly rows: () => Promise<Array<Row>> }> => {
   if (!Fs.existsSync(daemonEntry)) return { rows: async () => [] }
   const fake: ForkedFake = await forkFake()
   const prepared = prepareHome(fake.socketPath)
@@ -304,6 +313,7 @@ export const startIdleDaemon = async (): Promise<{ readonly rows: () => Promise<
   Fs.rmSync(probeFile, { force: true })
   const startedAt = performance.now()
   const idle = await spawnUntil(
+    node,
     ["--import", probe, daemonEntry, "--config", prepared.configFile],
     { ...prepared.env, DECKCORD_BENCH_PROBE: probeFile },
     READY_LINE
@@ -312,7 +322,7 @@ export const startIdleDaemon = async (): Promise<{ readonly rows: () => Promise<
   // the floor beside it: a bare node process that only waits, measured at the same age
   const bareScript = `setTimeout(() => console.log(JSON.stringify(process.memoryUsage())), ${IDLE_AFTER_MILLIS})`
   const bare = new Promise<NodeJS.MemoryUsage>((resolve, reject) =>
-    ChildProcess.execFile(process.execPath, ["-e", bareScript], (error, stdout) =>
+    ChildProcess.execFile(node, ["-e", bareScript], (error, stdout) =>
       error ? reject(error) : resolve(JSON.parse(stdout) as NodeJS.MemoryUsage))
   )
   const until = (ms: number) => sleep(Math.max(0, ms - (performance.now() - startedAt)))

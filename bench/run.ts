@@ -4,6 +4,7 @@
  *
  * Compiled by `tsc -p tsconfig.bench.json` to build/bench and run with `--expose-gc`.
  */
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -180,6 +181,12 @@ const main = async () => {
     if (wanted(name)) rows.push(...await section(name, run))
   }
   if (idle !== undefined) rows.push(...await section("daemon idle", idle.rows))
+  // $DECKCORD_BENCH_NODES: more Node binaries (e.g. the other supported major) to time the daemon's start with
+  for (const node of (process.env.DECKCORD_BENCH_NODES ?? "").split(",").filter((n) => n !== "")) {
+    if (!wanted("daemon")) break
+    const version = ChildProcess.execFileSync(node, ["--version"], { encoding: "utf8" }).trim()
+    rows.push(...await section(`daemon on Node ${version}`, () => benchDaemon(node, `daemon (Node ${version})`)))
+  }
   const results: Results = {
     date,
     commit: commit(root),

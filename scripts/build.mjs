@@ -8,7 +8,7 @@
  *    package, so importing one loads them all: effect's alone is ~390 files and ~200 ms.
  *    The sources keep the barrel style; only the emitted JS changes, and the build fails on
  *    a name it cannot map.
- * 2. Command line (`dist/main.js`): the CLI is bundled by esbuild into a small launcher,
+ * 2. Command line (`dist/main.js`): the CLI is bundled by esbuild (scripts/bundle.mjs) into a small launcher,
  *    which turns on Node's module compile cache where the Node has one, and chunks under
  *    `dist/chunks/`, so one compiled file replaces ~500 module loads. Native addons stay
  *    external. Chunks sit two levels below the package root like `dist/services/*.js`, so a
@@ -21,6 +21,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { leftovers, readBarrel, rewriteSource } from "./barrels.mjs"
+import { bundleEntry } from "./bundle.mjs"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const dist = Path.join(root, "dist")
@@ -63,55 +64,9 @@ const check = () => {
   return bad.length === 0
 }
 
-/** Every `new URL("../…", import.meta.url)` in a chunk must name a file of the package. */
-const checkRelativeUrls = (files) => {
-  for (const file of files) {
-    const source = Fs.readFileSync(file, "utf8")
-    for (const match of source.matchAll(/new URL\(\s*"(\.\.?\/[^"]+)",\s*import\.meta\.url\s*\)/g)) {
-      const target = Path.resolve(Path.dirname(file), match[1])
-      if (!Fs.existsSync(target)) {
-        throw new Error(`${Path.relative(root, file)}: ${match[1]} resolves to ${target}, which does not exist`)
-      }
-    }
-  }
-}
-
 const bundleCli = async () => {
-  const esbuild = await import("esbuild")
   Fs.rmSync(Path.join(dist, chunksDir), { recursive: true, force: true })
-  const result = await esbuild.build({
-    stdin: {
-      // the launcher: enable the compile cache before the first heavy module is compiled
-      contents: [
-        "#!/usr/bin/env node",
-        'import * as Module from "node:module"',
-        "try { Module.enableCompileCache?.() } catch {}",
-        'await import("./src/main.ts")'
-      ].join("\n"),
-      resolveDir: root,
-      sourcefile: "launcher.js",
-      loader: "js"
-    },
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    outdir: dist,
-    entryNames: "main",
-    chunkNames: `${chunksDir}/[name]-[hash]`,
-    external: EXTERNAL,
-    minifySyntax: true,
-    minifyWhitespace: true,
-    sourcemap: "linked",
-    metafile: true,
-    legalComments: "none",
-    logLevel: "warning",
-    // bundled CommonJS (e.g. in @effect/platform-node-shared) calls require for node: built-ins
-    banner: { js: 'import { createRequire as __deckcordRequire } from "node:module"; const require = __deckcordRequire(import.meta.url);' }
-  })
-  const outputs = Object.keys(result.metafile.outputs).filter((o) => o.endsWith(".js")).map((o) => Path.resolve(root, o))
-  checkRelativeUrls(outputs)
+  const outputs = await bundleEntry({ entry: "./src/main.ts", resolveDir: root, outdir: dist, chunksDir, external: EXTERNAL })
   Fs.chmodSync(Path.join(dist, "main.js"), 0o755)
   return outputs.length
 }
