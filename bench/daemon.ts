@@ -307,9 +307,24 @@ export const startIdleDaemon = async (
   node: string = process.execPath
 ): Promise<{ readonly rows: () => Promise<Array<Row>> }> => {
   if (!Fs.existsSync(daemonEntry)) return { rows: async () => [] }
+  const withDeck = await idleRun(node, FAKE_DECK)
+  const noDeck = await idleRun(node, "none")
+  return {
+    rows: async () => {
+      const [a, b] = [await withDeck.rows(), await noDeck.rows()]
+      const rss = b.find((r) => r.name.startsWith("idle: resident memory"))
+      if (rss === undefined) return a
+      return [...a, single(GROUP, "idle: resident memory 10 s after start, no deck", "MiB", rss.median, {
+        note: `the same with ${FAKE_DECKS_ENV}=none: the difference to the row with a deck is what the deck adds (resvg, images)`
+      })]
+    }
+  }
+}
+
+const idleRun = async (node: string, decks: string): Promise<{ readonly rows: () => Promise<Array<Row>> }> => {
   const fake: ForkedFake = await forkFake()
-  const prepared = prepareHome(fake.socketPath)
-  const probeFile = Path.join(Os.tmpdir(), `deckcord-bench-probe-${process.pid}.jsonl`)
+  const prepared = prepareHome(fake.socketPath, decks)
+  const probeFile = Path.join(Os.tmpdir(), `deckcord-bench-probe-${process.pid}-${decks}.jsonl`)
   Fs.rmSync(probeFile, { force: true })
   const startedAt = performance.now()
   const idle = await spawnUntil(
