@@ -140,6 +140,7 @@ interface ProbeReport {
   readonly rss: number
   readonly heapUsed: number
   readonly timers: Readonly<Record<string, number>>
+  readonly resources: Readonly<Record<string, number>>
   readonly files: ReadonlyArray<string>
 }
 
@@ -289,7 +290,7 @@ export async function benchDaemon(node: string = process.execPath, group: string
     rows.push(single(GROUP, "JavaScript files loaded by Ready", "files", files.length, {
       note: describeFiles(files)
     }))
-    rows.push(remoteCommandRow())
+    rows.push(await benchRemote(node, GROUP, fake, floorRow, home))
     return rows
   } finally {
     await fake.close()
@@ -376,7 +377,9 @@ const idleRun = async (node: string, decks: string): Promise<{ readonly rows: ()
           single(GROUP, `idle: main-thread wake-ups over ${IDLE_WINDOW_MILLIS / 1000} s`, "wake-ups", wakeups, {
             note: `voluntary context switches of the main thread (/proc/<pid>/task/<pid>/status); timers that fired: ${
               describeTimers(window.timers)
-            }`
+            }; what the loop waits on: ${
+              Object.entries(window.resources).map(([kind, n]) => `${n} ${kind}`).join(", ")
+            } (a wake-up without a timer is I/O on one of these, or V8's own housekeeping)`
           })
         ]
       } finally {
@@ -389,16 +392,48 @@ const idleRun = async (node: string, decks: string): Promise<{ readonly rows: ()
   }
 }
 
+/** Where the remote commands' client is, once the remote-control CLI is built. */
+const remoteClient = Path.join(root, "dist/cli/remote.js")
+
 /**
- * The remote-control CLI (`deckcord remote …`, another change) start → first frame, ≤ 2×
- * the floor. Pending until its entry point is built; then this row gets its measurement.
+ * A remote command (`node dist/main.js mute`, the remote-control CLI) against the running
+ * daemon: spawn → the SET_VOICE_SETTINGS frame it causes arrives at FakeDiscord, ≤ 2× the
+ * floor. Pending until that CLI is built (dist/cli/remote.js).
  */
-const remoteCommandRow = (): Row =>
-  pending(
-    GROUP,
-    "remote command spawn → first frame",
-    "median ≤ 2× floor",
-    Fs.existsSync(Path.join(root, "dist/cli/remote.js"))
-      ? "dist/cli/remote.js exists but bench/daemon.ts does not measure it yet: time `node dist/main.js remote …` against the running daemon here"
-      : "the remote-control CLI is not built (no dist/cli/remote.js)"
-  )
+const benchRemote = async (
+  node: string,
+  group: string,
+  fake: ForkedFake,
+  floor: Row,
+  home: (decks?: string) => ReturnType<typeof prepareHome>
+): Promise<Row> => {
+  const name = "remote command `mute` spawn → its frame at FakeDiscord"
+  if (!Fs.existsSync(remoteClient)) {
+    return pending(group, name, "median ≤ 2× floor", "the remote-control CLI is not built (no dist/cli/remote.js)")
+  }
+  const prepared = home("none")
+  const daemon = await spawnUntil(node, [daemonEntry, "--config", prepared.configFile], prepared.env, READY_LINE)
+  try {
+    const samples: Array<number> = []
+    for (let i = 0; i < RUNS; i++) {
+      const frame = fake.ask<{ readonly at: number }>({ type: "nextFrame", cmd: "SET_VOICE_SETTINGS" }, "frame")
+      const startedAt = performance.timeOrigin + performance.now()
+      const remote = ChildProcess.spawn(node, [daemonEntry, "mute"], { env: prepared.env, stdio: ["ignore", "pipe", "pipe"] })
+      let output = ""
+      remote.stdout.on("data", (c: Buffer) => void (output += c.toString("utf8")))
+      remote.stderr.on("data", (c: Buffer) => void (output += c.toString("utf8")))
+      const exited = new Promise<number | null>((resolve) => remote.once("exit", (code) => resolve(code)))
+      const code = await Promise.race([exited, frame.then(() => undefined)])
+      if (code !== undefined) throw new Error(`deckcord mute exited (${code}) before its frame reached the fake:\n${output}`)
+      samples.push((await frame).at - startedAt)
+      if ((await exited) !== 0) throw new Error(`deckcord mute failed:\n${output}`)
+    }
+    const row = summarize(group, name, "ms", samples, {
+      note: "node dist/main.js mute: the light client, the daemon's control socket, the Controller's press path, the RPC socket"
+    })
+    const ratio = { median: Number((row.median / floor.median).toFixed(2)), p99: Number((row.p99 / floor.p99).toFixed(2)) }
+    return { ...row, ratio, target: "median ≤ 2× floor", met: row.median <= 2 * floor.median }
+  } finally {
+    await stop(daemon.child)
+  }
+}

@@ -60,5 +60,7 @@ process.on("SIGUSR2", () => {
   const timers = Object.fromEntries([...fired].sort((a, b) => b[1] - a[1]))
   fired = new Map()
   const files = [...esModules.filter((u) => u.startsWith("file:")), ...Object.keys(requireHere.cache)]
-  Fs.appendFileSync(out, `${JSON.stringify({ rss: memory.rss, heapUsed: memory.heapUsed, timers, files })}\n`)
+  // what can wake the loop at all: timers (including Node's own), sockets, watchers
+  const resources = process.getActiveResourcesInfo().reduce<Record<string, number>>((n, r) => ({ ...n, [r]: (n[r] ?? 0) + 1 }), {})
+  Fs.appendFileSync(out, `${JSON.stringify({ rss: memory.rss, heapUsed: memory.heapUsed, timers, resources, files })}\n`)
 })
