@@ -46,6 +46,8 @@ export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, extern
     minifySyntax: true,
     minifyWhitespace: true,
     sourcemap: "linked",
+    // maps point into node_modules and src/ for stack traces; the sources themselves ship there already
+    sourcesContent: false,
     metafile: true,
     legalComments: "none",
     logLevel: "warning",
