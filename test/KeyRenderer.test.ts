@@ -433,6 +433,17 @@ describe("face layout", () => {
     expect(faceLayout(fonts, { icon: "voice-activity", label: "Voice activity" }, square(120)).lines).toHaveLength(1)
   })
 
+  it("breaks a long label at a word and cuts only what is left; centres text that has no glyph beside it", () => {
+    const long = faceLayout(fonts, { icon: "voice-channel", label: "The Extremely Long Voice Channel Name" }, square(72))
+    expect(long.lines.map((l) => l.text)).toEqual(["The", "Extremely…"])
+    const strip = faceLayout(fonts, { label: "Lobby" }, { width: 200, height: 100 })
+    const line = strip.lines[0]!
+    expect(line.anchor).toBe("middle")
+    expect(Math.abs(line.box.x + line.box.width / 2 - 100)).toBeLessThan(15)
+    // a badge on the Neo's 58 px strip is still its number, not "…"
+    expect(faceLayout(fonts, { icon: "voice-channel", label: "General", badge: "3" }, { width: 248, height: 58 }).badge?.line.text).toBe("3")
+  })
+
   it("gives the glyph most of the key", () => {
     for (const size of KEY_SIZES) {
       const s = size.width

@@ -321,19 +321,18 @@ export const fitLabel = (
   if (!one.text.endsWith(ELLIPSIS) || one.text === text || !allowTwoLines) return [one]
   const words = text.split(" ")
   if (words.length < 2) return [one]
-  // the break that makes the wider line narrowest
-  let best: { first: string; second: string; width: number } | undefined
-  for (let i = 1; i < words.length; i++) {
-    const first = words.slice(0, i).join(" ")
-    const second = words.slice(i).join(" ")
-    const width = Math.max(chainWidth(chain, first), chainWidth(chain, second))
-    if (best === undefined || width < best.width) best = { first, second, width }
-  }
-  if (best === undefined) return [one]
-  const size = Math.max(minSize, Math.min(sizeToFit(chain, best.first, maxWidth, maxSize), sizeToFit(chain, best.second, maxWidth, maxSize)))
+  const splits = words.slice(1).map((_, i) => ({ first: words.slice(0, i + 1).join(" "), second: words.slice(i + 1).join(" ") }))
+  const sizeOf = (split: { first: string; second: string }) =>
+    Math.min(sizeToFit(chain, split.first, maxWidth, maxSize), sizeToFit(chain, split.second, maxWidth, maxSize))
+  // the break that lets both lines be largest; if none fits both, the longest first line that
+  // fits, with the rest cut ("The Extremely" / "Long Voice Ch…")
+  const whole = splits.filter((sp) => sizeOf(sp) >= minSize).sort((x, y) => sizeOf(y) - sizeOf(x))[0]
+  const split = whole ?? splits.filter((sp) => chainWidth(chain, sp.first) * minSize <= maxWidth).at(-1)
+  if (split === undefined) return [one]
+  const size = Math.max(minSize, sizeOf(split))
   const line = (t: string): FittedText =>
     chainWidth(chain, t) * size <= maxWidth + 0.01 ? { text: t, fontSize: size, width: chainWidth(chain, t) * size } : ellipsize(chain, t, maxWidth, size)
-  return [line(best.first), line(best.second)]
+  return [line(split.first), line(split.second)]
 }
 
 /** Escape the five XML special characters for text content and attribute values. */
@@ -479,7 +478,8 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
 
   // the corners, sitting on the edge ring: a failed command's "!" top-left (top-right on
   // strips, whose left is the glyph) and a badge top-right; glyph and text keep clear of both
-  const corner = s * 0.16
+  // (never so small that the mark stops reading as one: the Neo's 58 px strip)
+  const corner = Math.max(11, s * 0.16)
   const inset = edge * 0.5
   const alertBox: Box = wide
     ? { x: W - inset - corner, y: inset, width: corner, height: corner }
@@ -490,8 +490,9 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
   if (face.badge !== undefined) {
     const text = sanitizeText(fonts.label, face.badge)
     if (text.length > 0) {
-      const h = s * 0.18
-      const inner = fitText(fonts.label, text, s * 0.32 - h * 0.5, h * 0.74, Math.max(8, h * 0.55))
+      const h = Math.max(12, s * 0.18)
+      const maxSize = h * 0.74
+      const inner = fitText(fonts.label, text, Math.max(h, s * 0.32) - h * 0.5, maxSize, Math.min(maxSize, Math.max(8, h * 0.55)))
       const w = Math.max(h, inner.width + h * 0.5)
       const box: Box = wide
         ? { x: alertBox.x - gap - w, y: inset, width: w, height: h }
@@ -584,10 +585,13 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
         : { x: pad + (rightLimit - pad - g) / 2, y: top + (contentH - g) / 2, width: g, height: g }
     }
     if (hasText) {
+      // beside the glyph, or centred without one
       const x = glyphBox === undefined ? pad : glyphBox.x + glyphBox.width + gap * 1.5
       const fitted = fitLines(rightLimit - x, true)
       const h = stackHeight(fitted)
-      lines = place(fitted, x, top + (contentH - h) / 2, "start")
+      lines = glyphBox === undefined
+        ? place(fitted, (pad + rightLimit) / 2, top + (contentH - h) / 2, "middle")
+        : place(fitted, x, top + (contentH - h) / 2, "start")
     }
   } else if (!hasText) {
     if (hasGlyph) glyphBox = placeGlyph({ x: pad, y: top, width: W - 2 * pad, height: bottom - top }, s * GLYPH_ALONE, keepOut, gap / 2)
