@@ -4,6 +4,7 @@ import { Effect, FileSystem, Layer, Path } from "effect"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { faceColor } from "../src/services/Deck.ts"
 import { PREVIEW_FACES, PREVIEW_SIZES, renderPreviews, renderSheet, SHEET_FACES } from "../src/cli/render.ts"
 import { type Face, ICON_NAMES, type PixelSize } from "../src/services/Face.ts"
 import { FontParseError, parseFontMetrics, textWidth } from "../src/services/FontMetrics.ts"
@@ -499,6 +500,10 @@ describe("face layout", () => {
       const r = yield* makeKeyRenderer(FONT_FILES, noSystemFonts)
       const blank = yield* r.render({}, square(72))
       expect(countColour(blank, [0, 0, 0], 0)).toBe(72 * 72)
+      // and an RGB-only key (Neo touch keys) is off for a calm face, red when muted
+      expect(faceColor({})).toEqual([0, 0, 0])
+      expect(faceColor({ icon: "mic", tone: "neutral" })).toEqual([0, 0, 0])
+      expect(faceColor({ tone: "muted" })).toEqual([0xed, 0x42, 0x45])
     })))
 })
 
