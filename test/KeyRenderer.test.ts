@@ -349,6 +349,18 @@ layer(NodeServices.layer)("deckcord render", (it) => {
       expect(Array.from(png.subarray(1, 4))).toEqual([0x50, 0x4e, 0x47])
     }))
 
+  it.effect("keeps the README's picture current (run `npm run faces` after changing a face)", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "deckcord-sheet-" })
+      const fresh = path.join(dir, "faces.png")
+      yield* renderSheet(fresh)
+      const committed = yield* fs.readFile(fileURLToPath(new URL("../docs/faces.png", import.meta.url)))
+      const same = Buffer.from(yield* fs.readFile(fresh)).equals(Buffer.from(committed))
+      expect(same, "docs/faces.png is out of date: run `npm run faces` and commit it").toBe(true)
+    }))
+
   it.effect("writes a preview per face and size, contact sheets and an index", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem

@@ -82,7 +82,7 @@ export const SHEET_FACES: ReadonlyArray<PreviewFace> = [
   { name: "Leave", face: { icon: "leave-call", tone: "muted", label: "Leave", sublabel: "General" } },
   { name: "Mic volume", face: { icon: "mic", tone: "neutral", label: "Mic +10", sublabel: "100%", value: 1 } },
   { name: "Output volume", face: { icon: "volume", tone: "neutral", label: "Output +10", sublabel: "100%", value: 0.5, mark: 0.5 } },
-  { name: "User volume", face: { icon: "user", tone: "neutral", label: "田中", sublabel: "150%", value: 0.75, mark: 0.5 } },
+  { name: "User volume", face: { icon: "user", tone: "neutral", label: "Alex", sublabel: "150%", value: 0.75, mark: 0.5 } },
   { name: "Soundboard", face: { icon: "soundboard", glyph: "🎺", tone: "neutral", label: "Airhorn" } },
   { name: "Soundboard (no emoji)", face: { icon: "soundboard", tone: "neutral", label: "Quack" } },
   { name: "Noise suppression", face: { icon: "voice-processing", tone: "active", label: "Noise filter", sublabel: "on" } },
