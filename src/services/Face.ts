@@ -54,7 +54,7 @@ export interface Face {
   /** A character drawn as the glyph instead of the icon, e.g. a soundboard sound's emoji. */
   readonly glyph?: string
   readonly tone?: Tone
-  /** First label line (shrunk, then ellipsized to fit). */
+  /** The label (shrunk, then broken into two lines, then ellipsized to fit). */
   readonly label?: string
   /** Second, smaller label line. */
   readonly sublabel?: string
@@ -66,7 +66,7 @@ export interface Face {
   readonly mark?: number
   /** A ring around the face, e.g. someone in the channel is speaking. */
   readonly highlight?: boolean
-  /** A command is waiting (pending) or just failed (error). */
+  /** A command is waiting (pending: a dashed ring) or just failed (error: an amber ring and an alert mark). */
   readonly overlay?: "pending" | "error"
   /** Colour overrides from the user's layout ("#rrggbb"). */
   readonly background?: string
