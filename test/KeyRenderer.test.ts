@@ -284,8 +284,8 @@ layer(Layer.orDie(KeyRenderer.layer))("KeyRenderer", (it) => {
       for (const face of variants) hashes.add(sha256(yield* renderer.render(face, square(96))))
       expect(hashes.size).toBe(variants.length)
       const muted = yield* renderer.render({ ...base, tone: "muted" }, square(96))
-      expect(countColour(muted, [0x2e, 0x0a, 0x0c], 2)).toBeGreaterThan(96 * 96 / 2) // TONE_COLORS.muted.background
-      expect(countColour(muted, [0xff, 0x61, 0x66], 24)).toBeGreaterThan(200) // its red glyph and label
+      expect(countColour(muted, [0x4a, 0x0f, 0x13], 2)).toBeGreaterThan(96 * 96 / 2) // TONE_COLORS.muted.background
+      expect(countColour(muted, [0xff, 0x7a, 0x7e], 24)).toBeGreaterThan(200) // its red glyph and label
     }))
 
   it.effect("returns the cached buffer for equal faces and evicts the least recently used", () =>

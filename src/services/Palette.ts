@@ -30,9 +30,9 @@ export const BLANK_BACKGROUND = "#000000"
 /** One colour set per tone. */
 export const TONE_COLORS: { readonly [T in Tone]: ToneColors } = {
   neutral: { background: "#000000", foreground: "#FFFFFF", secondary: "#B5BAC1", lamp: "#000000" },
-  active: { background: "#0B2614", foreground: "#3DD47A", secondary: "#A6EBC0", lamp: "#23A55A" },
-  muted: { background: "#2E0A0C", foreground: "#FF6166", secondary: "#FFB3B5", lamp: "#ED4245" },
-  warning: { background: "#2B1F02", foreground: "#F5C04A", secondary: "#F7DDA0", lamp: "#F0B232" },
+  active: { background: "#0F3A1F", foreground: "#4BE08A", secondary: "#B4F0CA", lamp: "#23A55A" },
+  muted: { background: "#4A0F13", foreground: "#FF7A7E", secondary: "#FFC2C4", lamp: "#ED4245" },
+  warning: { background: "#3D2C05", foreground: "#F7C85A", secondary: "#FAE2AA", lamp: "#F0B232" },
   offline: { background: "#000000", foreground: "#9BA1A9", secondary: "#9BA1A9", lamp: "#000000" }
 }
 
