@@ -856,6 +856,7 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
         yield* nextState("Ready")
         assert.strictEqual(oauth.requestCount("authorization_code"), 5, "first run, three failures, the retry that worked")
         assert.strictEqual(oauth.consentPrompts(), 2, "one dialog for the first run, one after the revocation")
+        assert.strictEqual(oauth.abandonedCodes(), 0)
         assert.strictEqual((yield* authorizeFrames(discord)).length, 2)
       }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))
     }))
@@ -883,6 +884,7 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
         yield* nextState("Ready")
         assert.strictEqual(oauth.consentPrompts(), 2)
         assert.strictEqual(oauth.codesIssued(), 2)
+        assert.strictEqual(oauth.abandonedCodes(), 0)
       }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))
     }))
 

@@ -99,6 +99,12 @@ export interface FakeOAuthServer extends FakeAuthority {
    * scopes beyond what the user has already granted the application (spec §4.2).
    */
   readonly consentPrompts: () => number
+  /**
+   * Codes never presented to the token endpoint before a newer code was issued for the same
+   * application: each is an authorization the user gave that the client threw away (or whose
+   * AUTHORIZE reply was lost with the connection).
+   */
+  readonly abandonedCodes: () => number
   /** Make every access token issued so far expired (AUTHENTICATE then fails with 4009). */
   readonly expireAccessTokens: () => void
   /** Revoke every grant: access and refresh tokens stop working, and the user's consent is forgotten. */
@@ -131,6 +137,9 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
   let scopeOutage: FakeScopeOutage | undefined
   let codesIssued = 0
   let consentPrompts = 0
+  let abandonedCodes = 0
+  /** Issued codes not yet sent to the endpoint, per application. */
+  const unpresented = new Map<string, Set<string>>()
   const accessTokens = new Map<string, Grant & { expiresAt: number }>()
   const refreshTokens = new Map<string, Grant>()
   const scripts: Record<GrantType, Array<FakeTokenBehavior>> = { authorization_code: [], refresh_token: [] }
@@ -210,6 +219,7 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
     let grant: Grant | undefined
     if (form.grant_type === "authorization_code") {
       const code = form.code ?? ""
+      for (const waiting of unpresented.values()) waiting.delete(code)
       const issued = codes.get(code)
       codes.delete(code) // codes are single-use
       grant = issued !== undefined && issued.expiresAt > Date.now() ? issued : undefined
@@ -289,6 +299,7 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
         },
         codesIssued: () => codesIssued,
         consentPrompts: () => consentPrompts,
+        abandonedCodes: () => abandonedCodes,
         expireAccessTokens: () => {
           for (const [token, grant] of accessTokens) accessTokens.set(token, { ...grant, expiresAt: 0 })
         },
@@ -304,6 +315,9 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
           consent(clientId, scopes)
           codesIssued++
           const code = `fakecode${++counter}x${randomPart()}`
+          const waiting = unpresented.get(clientId) ?? new Set<string>()
+          abandonedCodes += waiting.size
+          unpresented.set(clientId, new Set([code]))
           codes.set(code, { clientId, scopes: [...scopes], expiresAt: Date.now() + codeLifetimeMillis })
           return code
         },
