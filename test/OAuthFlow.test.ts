@@ -12,6 +12,8 @@ import { type AuthSession, Authenticator } from "../src/services/Authenticator.t
 import type { DeckcordConfig } from "../src/services/Config.ts"
 import { OAuth } from "../src/services/OAuth.ts"
 import { OAuthFlow, refreshDelayMillis } from "../src/services/OAuthFlow.ts"
+import { unavailability } from "../src/services/actions/status.ts"
+import type { VoiceModel } from "../src/services/VoiceState.ts"
 import { redactTokens, RpcCommandError, type RpcRequestError, RpcTimeoutError } from "../src/services/RpcErrors.ts"
 import { Settings, type StoredToken, TokenStore } from "../src/services/Settings.ts"
 import { FakeDiscord, type FakeDiscordShape } from "../src/testing/FakeDiscord.ts"
@@ -879,6 +881,9 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
           if (s._tag !== "Disconnected") continue
           assert.notInclude(s.reason.hint ?? "", "deckcord auth", "a network failure needs nobody to run anything")
           assert.include(s.reason.hint ?? "", "by itself")
+          // nor do the keys ask anyone to sign in
+          const keys = unavailability({ connection: s, synced: false } as VoiceModel, true)
+          assert.strictEqual(keys?.short, "retrying")
         }
         oauth.setOutage(undefined)
         yield* nextState("Ready")
