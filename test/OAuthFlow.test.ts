@@ -622,6 +622,20 @@ describe("deckcord auth (runAuth) end to end", () => {
       assert.deepStrictEqual(stored.tokens[ID].scopes, BASE)
     }))
 
+  it.live("a code exchange that fails for a while: it waits and finishes with the same code, one dialog", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      Fs.writeFileSync(NodePath.join(dir, "config.json"), JSON.stringify({ socketPath: discord.socketPath }))
+      oauth.script("authorization_code", { _tag: "ServerError", status: 503 })
+      yield* runAuth(flags(ID, SECRET)).pipe(Effect.provide(authLayer(dir, oauth)), Effect.provide(quietLogs))
+      assert.strictEqual(oauth.requestCount("authorization_code"), 2)
+      assert.strictEqual(oauth.consentPrompts(), 1)
+      const stored = JSON.parse(Fs.readFileSync(NodePath.join(dir, "tokens.json"), "utf8"))
+      assert.deepStrictEqual(stored.tokens[ID].scopes, BASE)
+    }))
+
   it.live("each failure has its own exit code and explanation", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
