@@ -33,6 +33,8 @@ const FAKE_DECK = "original-mk2"
 const READY_LINE = /connected to Discord/
 const IDLE_AFTER_MILLIS = 10_000
 const IDLE_WINDOW_MILLIS = 10_000
+/** The floor: print one line (then stay, so its CPU can be read; it is stopped right after). */
+const FLOOR_SCRIPT = "console.log(0); setTimeout(() => {}, 10_000)"
 /** A start that has not reached Ready by then is a failure, not a slow sample. */
 const START_TIMEOUT_MILLIS = 20_000
 
@@ -72,7 +74,12 @@ const prepareHome = (socketPath: string, fakeDecks: string = FAKE_DECK) => {
 
 /** utime + stime of a live process, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
 const cpuMillis = (pid: number): number => {
-  const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+  let stat: string
+  try {
+    stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+  } catch {
+    return Number.NaN // already gone
+  }
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
@@ -88,6 +95,8 @@ interface Started {
   readonly firstLineMillis: number
   readonly readyMillis: number
   readonly cpuAtReadyMillis: number
+  /** CPU used by the first output line: unlike wall time, barely moved by other load on the machine. */
+  readonly cpuAtFirstLineMillis: number
   readonly output: () => string
 }
 
@@ -103,6 +112,7 @@ const spawnUntil = (
     const child = ChildProcess.spawn(node, args, { env, stdio: ["ignore", "pipe", "pipe"] })
     let output = ""
     let first: number | undefined
+    let cpuAtFirst = Number.NaN
     let settled = false
     const timer = setTimeout(() => fail(new Error(`no "${ready}" within ${START_TIMEOUT_MILLIS} ms`)), START_TIMEOUT_MILLIS)
     const fail = (error: Error) => {
@@ -114,14 +124,24 @@ const spawnUntil = (
     }
     const onData = (chunk: Buffer) => {
       const now = performance.now()
-      first ??= now - start
+      if (first === undefined) {
+        first = now - start
+        cpuAtFirst = cpuMillis(child.pid!)
+      }
       output += chunk.toString("utf8")
       if (settled) return
       if (ready === undefined || ready.test(output)) {
         settled = true
         clearTimeout(timer)
         const cpu = ready === undefined ? Number.NaN : cpuMillis(child.pid!)
-        resolve({ child, firstLineMillis: first, readyMillis: now - start, cpuAtReadyMillis: cpu, output: () => output })
+        resolve({
+          child,
+          firstLineMillis: first,
+          readyMillis: now - start,
+          cpuAtReadyMillis: cpu,
+          cpuAtFirstLineMillis: cpuAtFirst,
+          output: () => output
+        })
       }
     }
     child.stdout.on("data", onData)
@@ -176,6 +196,28 @@ const describeTimers = (timers: Readonly<Record<string, number>>): string => {
     : entries.map(([site, n]) => `${n}× ${site}`).join("; ")
 }
 
+/**
+ * CPU (user + system, /proc, 10 ms ticks) by the first output line, for the floor, the
+ * reference and the daemon: a machine busy with other work stretches wall time, hardly CPU.
+ */
+const cpuRows = (
+  group: string,
+  floor: ReadonlyArray<number>,
+  framework: ReadonlyArray<number>,
+  daemon: ReadonlyArray<number>
+): Array<Row> => {
+  const floorRow = summarize(group, "CPU by the first output line: floor (bare `node -e`)", "ms", floor)
+  const ratio = (samples: ReadonlyArray<number>) => {
+    const row = summarize(group, "", "ms", samples)
+    return { median: Number((row.median / floorRow.median).toFixed(2)), p99: Number((row.p99 / floorRow.p99).toFixed(2)) }
+  }
+  return [
+    { ...floorRow, note: "user + system CPU from /proc/<pid>/stat when the line arrives (10 ms ticks): load on the machine stretches wall time, hardly this" },
+    summarize(group, "CPU by the first output line: reference Effect CLI", "ms", framework, { ratio: ratio(framework) }),
+    summarize(group, "CPU by the first output line: daemon", "ms", daemon, { ratio: ratio(daemon) })
+  ]
+}
+
 /** The reference program, bundled into build/bench/reference/ like the CLI into dist/. */
 const bundleReference = async (): Promise<string> => {
   // the script lives at the repo root, not in build/bench/ where this file runs from
@@ -205,7 +247,10 @@ export async function benchDaemon(node: string = process.execPath, group: string
   }
   try {
     const floor: Array<number> = []
+    const floorCpu: Array<number> = []
     const framework: Array<number> = []
+    const frameworkCpu: Array<number> = []
+    const firstCpu: Array<number> = []
     const first: Array<number> = []
     const ready: Array<number> = []
     const readyNoDeck: Array<number> = []
@@ -215,15 +260,18 @@ export async function benchDaemon(node: string = process.execPath, group: string
     const warm = home()
     await stop((await spawnUntil(node, [daemonEntry, "--config", warm.configFile], warm.env, READY_LINE)).child)
     for (let i = 0; i < RUNS; i++) {
-      const bare = await spawnUntil(node, ["-e", "console.log(0)"], process.env, undefined)
+      const bare = await spawnUntil(node, ["-e", FLOOR_SCRIPT], process.env, undefined)
       floor.push(bare.firstLineMillis)
+      floorCpu.push(bare.cpuAtFirstLineMillis)
       await stop(bare.child)
       const minimal = await spawnUntil(node, [reference], process.env, undefined)
       framework.push(minimal.firstLineMillis)
+      frameworkCpu.push(minimal.cpuAtFirstLineMillis)
       await stop(minimal.child)
       const withDeck = home()
       const daemon = await spawnUntil(node, [daemonEntry, "--config", withDeck.configFile], withDeck.env, READY_LINE)
       first.push(daemon.firstLineMillis)
+      firstCpu.push(daemon.cpuAtFirstLineMillis)
       ready.push(daemon.readyMillis)
       cpu.push(daemon.cpuAtReadyMillis)
       await stop(daemon.child)
@@ -269,7 +317,8 @@ export async function benchDaemon(node: string = process.execPath, group: string
       }),
       summarize(GROUP, "daemon CPU (user + system) by Ready, one fake deck", "ms", cpu, {
         note: "from /proc/<pid>/stat at the Ready line; 10 ms resolution"
-      })
+      }),
+      ...cpuRows(GROUP, floorCpu, frameworkCpu, firstCpu)
     ]
 
     // files loaded by Ready (a run of its own: the loader hook has a thread of its own)
