@@ -122,6 +122,17 @@ const startAnalysis = (rows: ReadonlyArray<Row>): Array<string> => {
       `${ms(first.median - reference.median)} after that (${ms(first.median)} in all); deckcord's own share of the 3× target ` +
       `is what is left after the framework's: ${ms(3 * floor.median - reference.median)}.`
   ]
+  const cpuFloor = find("daemon", "CPU by the first output line: floor")
+  const cpuReference = find("daemon", "CPU by the first output line: reference")
+  const cpuDaemon = find("daemon", "CPU by the first output line: daemon")
+  if (cpuFloor !== undefined && cpuReference !== undefined && cpuDaemon !== undefined) {
+    out.push(
+      "",
+      `In CPU, which other work on the machine hardly changes: ${ms(cpuFloor.median)} for the floor, ` +
+        `${ms(cpuReference.median)} for the reference, ${ms(cpuDaemon.median)} for the daemon by its first line ` +
+        `(${(cpuDaemon.median / cpuFloor.median).toFixed(1)}× the floor).`
+    )
+  }
   if (ready !== undefined && readyNoDeck !== undefined) {
     out.push(
       "",
