@@ -35,12 +35,16 @@ export const machine = (): Machine => ({
   loadAverage: Number((Os.loadavg()[0] ?? 0).toFixed(2))
 })
 
+/** What a bench run itself writes: left over from the last run, they do not make the tree dirty. */
+const BENCH_OUTPUTS: ReadonlySet<string> = new Set(["BENCHMARKS.md", "bench/results.json"])
+
 /** The commit measured, marked "+dirty" when the working tree has uncommitted changes. */
 export const commit = (cwd: string): string => {
   try {
     const sha = ChildProcess.execSync("git rev-parse --short HEAD", { cwd, encoding: "utf8" }).trim()
-    const dirty = ChildProcess.execSync("git status --porcelain --untracked-files=no", { cwd, encoding: "utf8" }).trim()
-    return dirty === "" ? sha : `${sha}+dirty`
+    const changed = ChildProcess.execSync("git status --porcelain --untracked-files=no", { cwd, encoding: "utf8" })
+      .split("\n").map((line) => line.slice(3).trim()).filter((path) => path !== "" && !BENCH_OUTPUTS.has(path))
+    return changed.length === 0 ? sha : `${sha}+dirty`
   } catch {
     return "unknown"
   }
