@@ -50,7 +50,8 @@ export const commit = (cwd: string): string => {
   }
 }
 
-const fmt = (v: number): string => (Number.isNaN(v) ? "—" : String(v))
+/** A pending row's NaN comes back from results.json as null: both print as a dash. */
+const fmt = (v: number | null): string => (v === null || Number.isNaN(v) ? "—" : String(v))
 
 const verdict = (row: Row): string =>
   row.status === "pending" ? "pending" : row.met === undefined ? "" : row.met ? "met" : "**missed**"
@@ -108,6 +109,9 @@ ${meanings(results.rows)}
 ${analysis.trim() === "" ? "" : `\n${analysis.trim()}\n`}`
 }
 
+/** A row's name, with its group where the group says more than the section (another Node). */
+const label = (r: Row): string => (r.group.includes("(") ? `${r.group}: ${r.name}` : r.name)
+
 /** The README's short table: every figure with a target, plus the peer library's round trip. */
 export const summaryTable = (results: Results): string => {
   const rows = results.rows.filter((r) =>
@@ -123,7 +127,7 @@ export const summaryTable = (results: Results): string => {
   for (const r of rows) {
     const ratio = r.ratio ? `${r.ratio.median}× / ${r.ratio.p99}×` : ""
     lines.push(
-      `| ${cell(r.name)} | ${cell(r.unit)} | ${fmt(r.median)} | ${fmt(r.p99)} | ${ratio} | ${cell(r.target ?? "")} | ${verdict(r)} |`
+      `| ${cell(label(r))} | ${cell(r.unit)} | ${fmt(r.median)} | ${fmt(r.p99)} | ${ratio} | ${cell(r.target ?? "")} | ${verdict(r)} |`
     )
   }
   return lines.join("\n")
