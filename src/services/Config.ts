@@ -71,7 +71,15 @@ export const ConfigFile = Schema.Struct({
   ),
   scopes: Schema.Array(ScopeExtra).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   /** The deck layout; decoded by the layout schema, opaque here. */
-  decks: Schema.optionalKey(Schema.Unknown)
+  decks: Schema.optionalKey(Schema.Unknown),
+  /** The web UI and HTTP control API: where to listen (default 127.0.0.1 and a fixed port), or `false` for off. */
+  web: Schema.optionalKey(Schema.Union([
+    Schema.Literal(false),
+    Schema.Struct({
+      port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))),
+      host: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty()))
+    })
+  ]))
 })
 
 /** The decoded config. @category models */
