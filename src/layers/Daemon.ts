@@ -8,7 +8,7 @@ import { Effect, Layer, Redacted, Stream } from "effect"
 import { requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
 import { Deck } from "../services/Deck.ts"
-import { DeckProvider } from "../services/DeckProvider.ts"
+import { DeckProvider, type DeckProviderShape } from "../services/DeckProvider.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
 import { DiscordRpc } from "../services/DiscordRpc.ts"
 import { KeyRenderer } from "../services/KeyRenderer.ts"
@@ -24,6 +24,8 @@ export interface DaemonOptions {
   readonly tokenPath?: string | undefined
   /** Where decks come from: real HID (default) or fakes (demos, tests). */
   readonly deckProvider?: Layer.Layer<DeckProvider>
+  /** Decks beside the USB ones (virtual decks); see `DeckOptions.surfaces`. */
+  readonly surfaces?: DeckProviderShape
 }
 
 /**
@@ -65,7 +67,10 @@ const services = (options: DaemonOptions) =>
         Layer.provide(ipc),
         Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
       )
-      const deck = Deck.layerWith({ brightness: config.brightness }).pipe(
+      const deck = Deck.layerWith({
+        brightness: config.brightness,
+        ...(options.surfaces === undefined ? {} : { surfaces: options.surfaces })
+      }).pipe(
         Layer.provide(options.deckProvider ?? DeckProvider.layerNode),
         Layer.provide(KeyRenderer.layer)
       )

@@ -76,7 +76,8 @@ export const ConfigFile = Schema.Struct({
   web: Schema.optionalKey(Schema.Union([
     Schema.Literal(false),
     Schema.Struct({
-      port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))),
+      /** 0 picks a free port (tests). */
+      port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
       host: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty()))
     })
   ]))

@@ -21,12 +21,16 @@ import {
   Layer,
   Queue,
   Result,
+  Schema,
   Stream,
   SubscriptionRef
 } from "effect"
 import {
+  ActionError,
   type ActionEnv,
+  type ActionFailure,
   type ActionInput,
+  type AnyActionDef,
   type ControlKind,
   HOME_PAGE,
   isLive,
@@ -69,6 +73,12 @@ export class Controller extends Context.Service<Controller, {
   readonly faces: Effect.Effect<ReadonlyMap<string, Face>>
   /** The current faces, then after every change. */
   readonly faceChanges: Stream.Stream<ReadonlyMap<string, Face>>
+  /**
+   * Run an action once without a deck (remote commands, the control API): the same handler,
+   * the same latest-known state and the same deadlines a key press gets, with its failure
+   * returned instead of shown on a key. `options` are decoded with the action's schema.
+   */
+  readonly perform: (action: AnyActionDef, options: unknown, input: ActionInput) => Effect.Effect<void, ActionFailure>
 }>()("deckcord/Controller") {
   static readonly layer: Layer.Layer<Controller, never, Deck | VoiceState | DiscordRpc | Settings> = Layer.effect(
     Controller,
@@ -445,8 +455,30 @@ const makeController = Effect.gen(function*() {
     Effect.forkScoped
   )
 
+  // ---- remote commands: one local state per (action, options), like one invisible key each ----
+  const remoteLocal = new Map<string, unknown>()
+  const perform = (action: AnyActionDef, options: unknown, input: ActionInput) =>
+    Effect.gen(function*() {
+      const decoded = yield* Schema.decodeUnknownEffect(action.options)(options).pipe(
+        Effect.mapError((e) => new ActionError({ action: action.name, message: `invalid options: ${e.message}` }))
+      )
+      const key = `${action.name} ${JSON.stringify(options)}`
+      if (!remoteLocal.has(key)) remoteLocal.set(key, action.initial(decoded))
+      yield* action.handle(input, {
+        options: decoded,
+        control: "key",
+        env,
+        navigate: () => Effect.void, // no deck, no pages
+        local: {
+          get: Effect.sync(() => remoteLocal.get(key)),
+          set: (value: unknown) => Effect.sync(() => void remoteLocal.set(key, value))
+        }
+      })
+    })
+
   return Controller.of({
     faces: SubscriptionRef.get(faces),
-    faceChanges: SubscriptionRef.changes(faces)
+    faceChanges: SubscriptionRef.changes(faces),
+    perform
   })
 })
