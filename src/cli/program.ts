@@ -7,6 +7,8 @@ import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { controlledDaemonLayer } from "../control/Daemon.ts"
 import { VERSION } from "../version.ts"
+import { webUiRoutes } from "../web/index.ts"
+import { LogTail } from "../web/LogTail.ts"
 import { authCommand } from "./auth.ts"
 import { doctorCommand } from "./doctor.ts"
 import { loggingLayer } from "./logging.ts"
@@ -25,7 +27,7 @@ const daemonFlags = {
 
 /** Run until SIGINT/SIGTERM; the layers' finalizers clear the decks and close the socket. */
 const runDaemon = (flags: { readonly config: Option.Option<string>; readonly logFormat: "pretty" | "json" }) =>
-  Layer.launch(controlledDaemonLayer({ configPath: Option.getOrUndefined(flags.config) })).pipe(
+  Layer.launch(controlledDaemonLayer({ configPath: Option.getOrUndefined(flags.config), routes: [webUiRoutes] })).pipe(
     // a broken config is the user's to fix: say what and where, without a stack trace
     Effect.catchTags({
       ConfigError: (e) => refuseToStart(e.message, "fix the config file, then start deckcord again"),
@@ -33,6 +35,8 @@ const runDaemon = (flags: { readonly config: Option.Option<string>; readonly log
       DaemonAlreadyRunning: (e) => refuseToStart(e.message, "one deckcord per user drives the decks and Discord"),
       ControlSocketError: (e) => refuseToStart(e.message, "fix the directory, or point $XDG_RUNTIME_DIR elsewhere")
     }),
+    // the web UI's log tail sees every line the daemon logs
+    Effect.provide(LogTail.layer),
     Effect.provide(loggingLayer(flags.logFormat))
   )
 

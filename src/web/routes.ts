@@ -12,6 +12,7 @@ import { Deferred, Duration, Effect, FileSystem, Layer, Option, Redacted, Schema
 import { Sse } from "effect/encoding"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { fileURLToPath } from "node:url"
+import { StreamsShutdown } from "../control/Server.ts"
 import { isClientId } from "../services/Config.ts"
 import { Deck } from "../services/Deck.ts"
 import { type Binding, defaultLayout, type PageLayout } from "../services/Layout.ts"
@@ -185,7 +186,7 @@ export const WebUiRoutes: Layer.Layer<never, never, HttpRouter.HttpRouter | WebU
     // optional: the log tail exists when the daemon was started with it (see `LogTail.layer`),
     // and the server's shutdown signal ends open streams at once instead of waiting for them
     const tail = yield* Effect.serviceOption(LogTail)
-    const shutdown = Option.none<Deferred.Deferred<void>>()
+    const shutdown = yield* Effect.serviceOption(StreamsShutdown)
     const add = (
       method: "GET" | "POST" | "PUT",
       path: HttpRouter.PathInput,

@@ -12,10 +12,10 @@ import { FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
 import { CATALOG } from "../../src/web/catalog.ts"
 import { versionOf } from "../../src/web/ConfigEditor.ts"
 import { eventually } from "../support/effects.ts"
-import { DECK_SERIAL, SECRET, startWebHarness, TOKEN, writeAtomically } from "./harness.ts"
+import { DECK_SERIAL, SECRET, startWebHarness, TOKEN, type WebHarness, writeAtomically } from "./harness.ts"
 
-const run = <A, E>(body: (h: Effect.Success<typeof startWebHarness>) => Effect.Effect<A, E>) =>
-  Effect.flatMap(startWebHarness, body).pipe(
+const run = <A, E>(body: (h: WebHarness) => Effect.Effect<A, E>) =>
+  Effect.flatMap(startWebHarness(), body).pipe(
     Effect.provide(NodeServices.layer),
     Effect.provide(Logger.layer([])), // quiet on success: the daemon logs every connect
     Effect.timeout("20 seconds")

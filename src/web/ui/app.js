@@ -16,6 +16,8 @@ export const h = (tag, attrs = {}, ...children) => {
     if (v === undefined || v === null || v === false) continue
     if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v)
     else if (k === "text") el.textContent = v
+    // through the CSSOM: the page's content security policy forbids inline style attributes
+    else if (k === "style") el.style.cssText = v
     else el.setAttribute(k, v === true ? "" : String(v))
   }
   for (const child of children.flat()) {
@@ -27,6 +29,16 @@ export const h = (tag, attrs = {}, ...children) => {
 
 export const clear = (el) => {
   while (el.firstChild) el.firstChild.remove()
+  return el
+}
+
+/** Replace an element's children, skipping the empty ones. */
+export const fill = (el, ...children) => {
+  clear(el)
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue
+    el.append(child)
+  }
   return el
 }
 
@@ -169,13 +181,13 @@ const renderStatusPage = (main) => {
   const draw = (s) => {
     if (!s) return
     const c = s.connection
-    clear(conn).append(
+    fill(conn, 
       h("h2", { id: "h-conn" }, "Discord connection"),
       h("p", {}, pill(toneOf(c.state), c.state), " ", c.summary),
       c.reason?.hint ? h("div.fix", { "data-testid": "fix" }, h("b", {}, "Fix: "), c.reason.hint) : null,
       c.socketPath ? h("dl.kv", {}, h("dt", {}, "Socket"), h("dd", {}, h("code", {}, c.socketPath))) : null
     )
-    clear(auth).append(
+    fill(auth, 
       h("h2", { id: "h-auth" }, "Authorization"),
       c.user
         ? h("dl.kv", {},
@@ -188,7 +200,7 @@ const renderStatusPage = (main) => {
         : h("p.empty", {}, "No Discord application configured. ", h("a", { href: "#/setup" }, "Set one up"), ".")
     )
     const v = s.voice
-    clear(voice).append(
+    fill(voice, 
       h("h2", { id: "h-voice" }, "Voice"),
       c.state !== "Ready"
         ? h("p.empty", {}, "Shown once Discord is connected.")
@@ -198,7 +210,7 @@ const renderStatusPage = (main) => {
           h("dt", {}, "Channel"), h("dd", {}, v.channel ? `${v.channel.name}${v.channel.guildName ? ` · ${v.channel.guildName}` : ""}` : "not in a voice channel"),
           v.channel ? [h("dt", {}, "With"), h("dd", {}, v.channel.members.join(", ") || "nobody")] : null)
     )
-    clear(decks).append(
+    fill(decks, 
       h("h2", { id: "h-decks" }, "Stream Decks"),
       s.decks.length === 0
         ? h("p.empty", {}, "No deck connected. ", h("a", { href: "#/deck" }, "Open a virtual deck"), ".")
@@ -285,7 +297,7 @@ const renderSetupPage = (main) => {
       : c.state === "Connecting"
       ? "Connecting to Discord…"
       : c.summary
-    clear(progress).append(h("div.progress", { "data-state": c.state }, icon, h("div", {}, h("div", {}, text), c.reason?.hint ? h("div.help", {}, c.reason.hint) : null)))
+    fill(progress, h("div.progress", { "data-state": c.state }, icon, h("div", {}, h("div", {}, text), c.reason?.hint ? h("div.help", {}, c.reason.hint) : null)))
     if (c.state === "Ready") authorizing = false
   }
 
@@ -300,7 +312,7 @@ const renderSetupPage = (main) => {
       await api("POST", "/api/ui/setup", { clientId: idInput.value, ...(secretInput.value ? { clientSecret: secretInput.value } : {}) })
       secretInput.value = ""
       authorizing = true
-      clear(progress).append(h("div.progress", {}, h("span.spinner", { "aria-hidden": "true" }), h("div", {}, "Saved. Connecting to Discord…")))
+      fill(progress, h("div.progress", {}, h("span.spinner", { "aria-hidden": "true" }), h("div", {}, "Saved. Connecting to Discord…")))
       await api("POST", "/api/ui/authorize", { reauthorize: reauth.checked })
       showProgress(live.status)
     } catch (e) {
@@ -310,7 +322,7 @@ const renderSetupPage = (main) => {
         input.setAttribute("aria-invalid", "true")
         out.textContent = p.message
       }
-      if (problems.length === 0) clear(progress).append(h("div.banner.bad", { role: "alert" }, e.message))
+      if (problems.length === 0) fill(progress, h("div.banner.bad", { role: "alert" }, e.message))
     } finally {
       button.disabled = false
     }

@@ -1,7 +1,7 @@
 // The virtual deck: every deck drawn at its real grid with the faces the daemon writes to it,
 // pressable with mouse, touch and keyboard (held keys stay down: push-to-talk works), dials
 // turned with the wheel, a drag or the arrow keys. Also a standalone deck of any model.
-import { api, clear, followFaces, h, live } from "./app.js"
+import { api, clear, fill, followFaces, h, live } from "./app.js"
 
 const faceUrl = (serial, control, version) =>
   `/api/decks/${encodeURIComponent(serial)}/${encodeURIComponent(control)}/face.svg?v=${version}`
@@ -62,7 +62,7 @@ export const buildDeck = (deck, { mode = "press", onSelect, captions } = {}) => 
   }
 
   // ---- keys ----
-  const keys = h("div.keys", { style: `grid-template-columns:repeat(${deck.columns}, auto)` })
+  const keys = h(captions ? "div.keys.captioned" : "div.keys", { style: `grid-template-columns:repeat(${deck.columns}, auto)` })
   for (const k of [...deck.keys].sort((a, b) => a.row - b.row || a.column - b.column)) {
     const control = `key:${k.index}`
     const { w, h: ht } = keySize(k)
@@ -297,7 +297,7 @@ export const renderDeckPage = (main) => {
       list.append(view.wrapper)
       view.loadFaces()
     }
-    if (decks.length === 0) clear(list).append(h("p.empty", {}, "No deck is connected. Add a virtual deck above to use deckcord without hardware."))
+    if (decks.length === 0) fill(list, h("p.empty", {}, "No deck is connected. Add a virtual deck above to use deckcord without hardware."))
     else list.querySelector(".empty")?.remove()
   }
 

@@ -2,7 +2,7 @@
 // action from the catalogue, fill its options with pickers from Discord (names, not ids), add
 // and link pages, save. Saving is refused, with the reason beside the field, when the daemon's
 // decoder rejects a value, and refused with a conflict when config.json changed on disk.
-import { api, ApiError, clear, followFaces, h, live } from "./app.js"
+import { api, ApiError, clear, fill, followFaces, h, live } from "./app.js"
 import { buildDeck } from "./deck.js"
 
 const HOME = "home"
@@ -263,19 +263,19 @@ export const renderLayoutPage = (main) => {
         const guild = select(loading("loading servers…"), "", () => {}, { "aria-label": "Server", id: `${id}-guild` })
         const channel = select(value ? [[value, `current: ${value}`]] : [["", "(choose a server first)"]], value, set)
         const fillChannels = (guildId) => {
-          clear(channel).append(h("option", { value: "" }, "loading channels…"))
+          fill(channel, h("option", { value: "" }, "loading channels…"))
           picker(`/api/ui/discord/channels?guild=${guildId}&kind=${kind.channelKind}`).then((channels) => {
-            clear(channel).append(h("option", { value: "" }, channels.length ? "(choose a channel)" : "no channels of this kind"))
+            fill(channel, h("option", { value: "" }, channels.length ? "(choose a channel)" : "no channels of this kind"))
             for (const c of channels) channel.append(h("option", { value: c.id }, `${kind.channelKind === "voice" ? "🔊" : "#"} ${c.name}`))
             if (value && !channels.some((c) => c.id === value)) channel.append(h("option", { value }, `current: ${value}`))
             channel.value = value ?? ""
-          }, (e) => clear(channel).append(h("option", { value: value ?? "" }, e.message)))
+          }, (e) => fill(channel, h("option", { value: value ?? "" }, e.message)))
         }
         guild.addEventListener("change", () => guild.value && fillChannels(guild.value))
         picker("/api/ui/discord/guilds").then((guilds) => {
-          clear(guild).append(h("option", { value: "" }, "(choose a server)"))
+          fill(guild, h("option", { value: "" }, "(choose a server)"))
           for (const g of guilds) guild.append(h("option", { value: g.id }, g.name))
-        }, (e) => clear(guild).append(h("option", { value: "" }, e.message)))
+        }, (e) => fill(guild, h("option", { value: "" }, e.message)))
         return wrap(guild, channel)
       }
       case "Member": {
@@ -302,7 +302,7 @@ export const renderLayoutPage = (main) => {
           setBinding(control, next)
         })
         picker("/api/ui/discord/sounds").then((sounds) => {
-          clear(el).append(h("option", { value: "" }, "(choose a sound)"))
+          fill(el, h("option", { value: "" }, "(choose a sound)"))
           for (const s of sounds) el.append(h("option", { value: `${s.guild}:${s.sound}` }, `${s.emoji ? `${s.emoji} ` : ""}${s.name}`))
           el.value = current
         }, (e) => el.append(h("option", { value: "", disabled: true }, e.message)))
@@ -311,7 +311,7 @@ export const renderLayoutPage = (main) => {
       case "Device": {
         const el = select([["", "(next device on each press)"], ...(value ? [[value, `current: ${value}`]] : [])], value, set)
         picker("/api/ui/discord/devices").then((devices) => {
-          clear(el).append(h("option", { value: "" }, "(next device on each press)"))
+          fill(el, h("option", { value: "" }, "(next device on each press)"))
           for (const d of devices[kind.direction]) el.append(h("option", { value: d.id }, d.name))
           el.value = value ?? ""
         }, (e) => el.append(h("option", { value: "", disabled: true }, e.message)))
@@ -374,7 +374,7 @@ export const renderLayoutPage = (main) => {
     }
   }
 
-  const drawBanner = (kind, ...content) => clear(banner).append(h(`div.banner.${kind}`, { role: kind === "bad" ? "alert" : "status" }, ...content))
+  const drawBanner = (kind, ...content) => fill(banner, h(`div.banner.${kind}`, { role: kind === "bad" ? "alert" : "status" }, ...content))
 
   const drawDeck = () => {
     clear(deckArea)
