@@ -22,6 +22,12 @@ export const LOG_TAIL_CAPACITY = 500
 /** A line longer than this is cut: one pasted blob must not fill the page. */
 const MAX_LINE = 2_000
 
+/**
+ * The web UI's address is logged with its access token; the page shows the log (and people
+ * share screenshots of it), so the token is cut from every line the tail keeps.
+ */
+export const redactTokens = (line: string): string => line.replace(/([?&]token=)[^\s&#]+/g, "$1…")
+
 const render = (part: unknown): string => {
   if (typeof part === "string") return part
   if (part instanceof Error) return part.message
@@ -66,11 +72,12 @@ function makeLogTail() {
   const listeners = new Set<(entry: LogEntry) => void>()
   let seq = 0
   const appendAt = (date: Date, level: string, message: string) => {
+    const text = redactTokens(message)
     const entry: LogEntry = {
       seq: ++seq,
       time: date.toISOString(),
       level,
-      message: message.length > MAX_LINE ? `${message.slice(0, MAX_LINE)}…` : message
+      message: text.length > MAX_LINE ? `${text.slice(0, MAX_LINE)}…` : text
     }
     entries.push(entry)
     if (entries.length > LOG_TAIL_CAPACITY) entries.splice(0, entries.length - LOG_TAIL_CAPACITY)
