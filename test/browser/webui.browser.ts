@@ -186,6 +186,34 @@ describe("the web UI in Chromium", () => {
     expect(Fs.readFileSync(h.configPath, "utf8")).toBe(before)
   })
 
+  it("adds a page, links it from a key, and the deck turns to it when that key is pressed", async () => {
+    await page.reload() // a fresh editor: the last test left it showing the conflict
+    await page.goto(`${h.base}/#/layout`)
+    await page.locator("#editor-deck .deck").waitFor()
+    await page.locator("#page-name").fill("sounds")
+    await page.locator("#add-page").click()
+    // a new page starts with a way back home on key 0
+    expect(await page.locator("#editor-deck [data-control='key:0'] .caption").textContent()).toBe("Page")
+    await page.locator(".pages button", { hasText: "Home" }).click()
+    await page.locator("#editor-deck [data-control='key:14']").click()
+    await page.locator("#panel summary", { hasText: "Pages" }).click()
+    await page.locator("#panel [data-action='page']").click()
+    await page.locator("#opt-page").selectOption("sounds")
+    await page.locator("#save").click()
+    await page.locator("#saved").waitFor()
+    const layout = JSON.parse(Fs.readFileSync(h.configPath, "utf8")).decks["*"]
+    expect(layout.keys["14"]).toEqual({ action: "page", page: "sounds" })
+    expect(layout.pages.sounds.keys["0"]).toEqual({ action: "page", page: "home" })
+
+    await page.goto(`${h.base}/#/deck`)
+    const deck = page.locator(`.deck[data-serial="${DECK_SERIAL}"]`)
+    await waitForPageFace("key:14", (f) => f.label === "sounds", "the page key")
+    await deck.locator("[data-control='key:14']").click()
+    await waitForPageFace("key:0", (f) => f.label === "Back", "the deck to show the sounds page")
+    await deck.locator("[data-control='key:0']").click()
+    await waitForPageFace("key:0", (f) => f.label === "Mic on" || f.label === "Muted", "the deck back home")
+  })
+
   it("Setup: the steps, the write-only secret, Authorize and its progress", async () => {
     await page.goto(`${h.base}/#/setup`)
     await page.locator("#client-id").waitFor()
