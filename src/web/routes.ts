@@ -12,18 +12,16 @@ import { Deferred, Duration, Effect, FileSystem, Layer, Option, Redacted, Schema
 import { Sse } from "effect/encoding"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { fileURLToPath } from "node:url"
+import type { Invalid, NotConnected, Refused } from "../control/Api.ts"
 import { StreamsShutdown } from "../control/Server.ts"
+import { WebLookups } from "../control/WebLookups.ts"
 import { isClientId } from "../services/Config.ts"
 import { Deck } from "../services/Deck.ts"
 import { type Binding, defaultLayout, type PageLayout } from "../services/Layout.ts"
-import { DiscordRpc } from "../services/DiscordRpc.ts"
-import { Settings, TokenStore } from "../services/Settings.ts"
-import { VoiceState } from "../services/VoiceState.ts"
-import { ChannelType } from "../protocol/Message.ts"
+import { Settings } from "../services/Settings.ts"
 import { CATALOG } from "./catalog.ts"
 import { ConfigEditor } from "./ConfigEditor.ts"
 import { LogTail } from "./LogTail.ts"
-import { connectionView, statusChanges, statusNow } from "./status.ts"
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -104,29 +102,16 @@ const serveFile = (name: string) =>
 // Discord pickers
 // ---------------------------------------------------------------------------------------------
 
-/** Pickers ask Discord directly; they must answer quickly or say why not. */
-const PICKER_TIMEOUT = Duration.seconds(5)
-
-const whenConnected = <A, E, R>(lookup: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const rpc = yield* DiscordRpc
-    const state = yield* rpc.state
-    if (state._tag !== "Ready") {
-      const view = connectionView(state)
-      return failure(503, "NotConnected", `Discord is not connected: ${view.summary}`, {
-        ...(view.reason?.hint !== undefined ? { fix: view.reason.hint } : {})
-      })
-    }
-    return yield* lookup.pipe(
-      Effect.timeout(PICKER_TIMEOUT),
-      Effect.map((body) => json(body)),
-      Effect.catch((e: unknown) =>
-        Effect.succeed(
-          failure(502, "Refused", `Discord did not answer: ${(e as { readonly message?: string }).message ?? String(e)}`)
-        )
-      )
-    )
-  })
+/** A lookup's answer, or its failure as the control API words it (503 not connected, 502 no answer). */
+const answer = <A, R>(lookup: Effect.Effect<A, NotConnected | Refused | Invalid, R>) =>
+  lookup.pipe(
+    Effect.map((body) => json(body)),
+    Effect.catchTags({
+      NotConnected: (e) => Effect.succeed(failure(503, "NotConnected", e.message, e.fix !== undefined ? { fix: e.fix } : {})),
+      Refused: (e) => Effect.succeed(failure(502, "Refused", e.message)),
+      Invalid: (e) => Effect.succeed(failure(409, "Invalid", e.message))
+    })
+  )
 
 const GuildQuery = Schema.Struct({
   guild: Schema.String.check(Schema.isPattern(/^\d{1,20}$/, { message: "expected a server id" })),
@@ -172,10 +157,8 @@ const AuthorizeBody = Schema.Struct({
 /** Everything the routes use from the daemon. */
 export type WebUiServices =
   | Settings
-  | TokenStore
-  | DiscordRpc
-  | VoiceState
   | Deck
+  | WebLookups
   | ConfigEditor
   | FileSystem.FileSystem
 
@@ -199,18 +182,19 @@ export const WebUiRoutes: Layer.Layer<never, never, HttpRouter.HttpRouter | WebU
     for (const name of Object.keys(UI_FILES)) yield* add("GET", `/ui/${name}`, serveFile(name))
 
     // ---- status and its live stream (status snapshots and log lines) ----
-    yield* add("GET", "/api/ui/status", Effect.map(statusNow, (view) => json(view)))
+    yield* add("GET", "/api/ui/status", Effect.map(WebLookups.use((l) => l.status), (view) => json(view)))
     yield* add(
       "GET",
       "/api/ui/events",
       Effect.gen(function*() {
-        const status = statusChanges.pipe(Stream.map((data) => ({ event: "status", data })))
+        const lookups = yield* WebLookups
+        const status = lookups.statusChanges.pipe(Stream.map((data) => ({ event: "status", data })))
         const log = Option.match(tail, {
           onNone: () => Stream.empty,
           onSome: (t) => t.follow.pipe(Stream.map((data) => ({ event: "log", data })))
         })
         const merged = Stream.merge(status, log)
-        return sse(Stream.provideContext(merged, context), shutdown)
+        return sse(merged, shutdown)
       })
     )
 
@@ -249,21 +233,14 @@ export const WebUiRoutes: Layer.Layer<never, never, HttpRouter.HttpRouter | WebU
       "/api/ui/authorize",
       Effect.gen(function*() {
         const body = yield* HttpServerRequest.schemaBodyJson(AuthorizeBody)
-        const settings = yield* Settings
-        const rpc = yield* DiscordRpc
-        const config = yield* settings.config
-        if (config.clientId === undefined) {
-          return failure(409, "NotConfigured", "save the Application ID and Client Secret first")
-        }
-        if (body.reauthorize === true) {
-          const tokens = yield* TokenStore
-          const removed = yield* tokens.remove(config.clientId).pipe(Effect.result)
-          if (removed._tag === "Failure") return failure(500, "FileError", removed.failure.message)
-        }
-        yield* Effect.logInfo("authorizing from the web UI: reconnecting to Discord")
-        // the same flow as at start: the OAuth flow authorizes when no token is stored
-        yield* rpc.reconnect
-        return json({ started: true })
+        const lookups = yield* WebLookups
+        return yield* lookups.authorize({ reauthorize: body.reauthorize === true }).pipe(
+          Effect.as(json({ started: true })),
+          Effect.catchTags({
+            Invalid: (e) => Effect.succeed(failure(409, "NotConfigured", e.message)),
+            SettingsFileError: (e) => Effect.succeed(failure(500, "FileError", e.message))
+          })
+        )
       }).pipe(Effect.catchTags(badBody))
     )
 
@@ -309,83 +286,17 @@ export const WebUiRoutes: Layer.Layer<never, never, HttpRouter.HttpRouter | WebU
     )
 
     // ---- pickers, filled from Discord by name ----
-    yield* add(
-      "GET",
-      "/api/ui/discord/guilds",
-      whenConnected(
-        DiscordRpc.use((rpc) => rpc.getGuilds).pipe(
-          Effect.map((guilds) =>
-            guilds.map((g) => ({ id: g.id, name: g.name ?? g.id })).sort((a, b) => a.name.localeCompare(b.name))
-          )
-        )
-      )
-    )
+    yield* add("GET", "/api/ui/discord/guilds", answer(WebLookups.use((l) => l.guilds)))
     yield* add(
       "GET",
       "/api/ui/discord/channels",
       Effect.gen(function*() {
         const query = yield* HttpServerRequest.schemaSearchParams(GuildQuery)
-        const types: ReadonlyArray<number> = query.kind === "voice"
-          ? [ChannelType.GuildVoice, ChannelType.GuildStageVoice]
-          : [ChannelType.GuildText]
-        return yield* whenConnected(
-          DiscordRpc.use((rpc) => rpc.getChannels(query.guild)).pipe(
-            Effect.map((channels) =>
-              channels.filter((c) => c.type !== undefined && types.includes(c.type)).map((c) => ({
-                id: c.id,
-                name: c.name ?? c.id,
-                type: c.type
-              }))
-            )
-          )
-        )
+        return yield* answer(WebLookups.use((l) => l.channels(query.guild, query.kind)))
       }).pipe(Effect.catchTag("SchemaError", (e) => Effect.succeed(failure(400, "Invalid", e.message))))
     )
-    yield* add(
-      "GET",
-      "/api/ui/discord/members",
-      whenConnected(
-        Effect.map(VoiceState.use((v) => v.get), (model) => {
-          const seen = new Map<string, { id: string; name: string; channel: string }>()
-          const channels = [...(model.channel ? [model.channel] : []), ...model.watched.values()]
-          for (const channel of channels) {
-            for (const member of channel.members.values()) {
-              if (member.id !== model.selfId && !seen.has(member.id)) {
-                seen.set(member.id, { id: member.id, name: member.name, channel: channel.name })
-              }
-            }
-          }
-          return [...seen.values()]
-        })
-      )
-    )
-    yield* add(
-      "GET",
-      "/api/ui/discord/sounds",
-      whenConnected(
-        DiscordRpc.use((rpc) => rpc.getSoundboardSounds).pipe(
-          Effect.map((sounds) =>
-            sounds.filter((s) => s.available !== false).map((s) => ({
-              sound: s.sound_id,
-              guild: s.guild_id ?? "0",
-              name: s.name ?? s.sound_id,
-              emoji: s.emoji_name ?? null
-            }))
-          )
-        )
-      )
-    )
-    yield* add(
-      "GET",
-      "/api/ui/discord/devices",
-      whenConnected(
-        DiscordRpc.use((rpc) => rpc.getVoiceSettings).pipe(
-          Effect.map((settings) => ({
-            input: settings.input?.available_devices ?? [],
-            output: settings.output?.available_devices ?? []
-          }))
-        )
-      )
-    )
+    yield* add("GET", "/api/ui/discord/members", answer(WebLookups.use((l) => l.members)))
+    yield* add("GET", "/api/ui/discord/sounds", answer(WebLookups.use((l) => l.sounds)))
+    yield* add("GET", "/api/ui/discord/devices", answer(WebLookups.use((l) => l.devices)))
   })
 )
