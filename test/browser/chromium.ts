@@ -20,6 +20,7 @@ export const launchChromium = async (): Promise<{ readonly context: BrowserConte
     viewport: { width: 1280, height: 860 },
     deviceScaleFactor: 1,
     colorScheme: "dark",
+    hasTouch: true, // the virtual deck on a phone: taps are touch pointers
     args: [
       "--no-sandbox",
       "--disable-gpu",

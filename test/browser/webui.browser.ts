@@ -58,9 +58,9 @@ const facesLoaded = () =>
   page.waitForFunction(() =>
     Array.from(document.querySelectorAll(".deck img[src]")).every((img) => img.complete && img.naturalWidth > 0)
   )
-const shoot = async (name: string) => {
+const shoot = async (name: string, options: { readonly fullPage?: boolean } = {}) => {
   Fs.mkdirSync(SCREENSHOTS, { recursive: true })
-  await page.screenshot({ path: Path.join(SCREENSHOTS, `${name}.png`), fullPage: false })
+  await page.screenshot({ path: Path.join(SCREENSHOTS, `${name}.png`), fullPage: options.fullPage ?? false })
 }
 
 beforeAll(async () => {
@@ -109,7 +109,6 @@ describe("the web UI in Chromium", () => {
     expect(await deck.locator("[data-control^='key:']").count()).toBe(15)
     await waitForPageFace("key:0", (f) => f.label === "Mic on", "the mute key to show the mic on")
     await facesLoaded()
-    await shoot("virtual-deck")
 
     await deck.locator("[data-control='key:0']").click()
     await until(fakeState, (s) => s.voiceSettings.mute === true, "FakeDiscord to be muted")
@@ -137,6 +136,22 @@ describe("the web UI in Chromium", () => {
     await page.mouse.up()
     await until(pttFrames, (frames) => frames.at(-1) === false, "PUSH_TO_TALK released")
     await waitForPageFace("key:3", (f) => f.tone !== "active", "the key to go dark on release")
+  })
+
+  it("a standalone virtual deck of another model, pressable like the rest", async () => {
+    await page.goto(`${h.base}/#/deck`)
+    await page.locator("#model option[value='plus']").waitFor({ state: "attached" })
+    await page.locator("#model").selectOption("plus")
+    await page.locator("#add-virtual").click()
+    const plus = page.locator(".deck", { hasText: "Stream Deck +" })
+    await plus.waitFor()
+    expect(await plus.locator("[data-dial]").count()).toBe(4)
+    const before = (await fakeState()).voiceSettings.mute
+    await plus.locator("[data-control='key:0']").click()
+    await until(fakeState, (s) => s.voiceSettings.mute !== before, "the virtual deck's mute key to act")
+    await facesLoaded()
+    await page.evaluate(() => window.scrollTo(0, 0))
+    await shoot("virtual-deck", { fullPage: true })
   })
 
   it("picks a voice channel by name for a key: config.json holds its id and the deck shows it", async () => {
@@ -227,18 +242,25 @@ describe("the web UI in Chromium", () => {
     await shoot("setup")
   })
 
-  it("a standalone virtual deck of another model, pressable like the rest", async () => {
-    await page.goto(`${h.base}/#/deck`)
-    await page.locator("#model option[value='plus']").waitFor({ state: "attached" })
-    await page.locator("#model").selectOption("plus")
-    await page.locator("#add-virtual").click()
-    const plus = page.locator(".deck", { hasText: "Stream Deck +" })
-    await plus.waitFor()
-    expect(await plus.locator("[data-dial]").count()).toBe(4)
-    const before = (await fakeState()).voiceSettings.mute
-    await plus.locator("[data-control='key:0']").click()
-    await until(fakeState, (s) => s.voiceSettings.mute !== before, "the virtual deck's mute key to act")
-    await facesLoaded()
-    await page.evaluate(() => window.scrollTo(0, 0))
+  it("on a phone-sized screen the deck fits and a tap presses a key", async () => {
+    const phone = await browser.context.newPage()
+    try {
+      await phone.setViewportSize({ width: 390, height: 844 })
+      await phone.goto(`${h.base}/#/deck`)
+      const key = phone.locator(`.deck[data-serial="${DECK_SERIAL}"] [data-control='key:0']`)
+      await key.waitFor()
+      const deckBox = (await phone.locator(`.deck[data-serial="${DECK_SERIAL}"]`).boundingBox())!
+      expect(deckBox.x + deckBox.width).toBeLessThanOrEqual(390)
+      const before = (await fakeState()).voiceSettings.mute
+      await key.tap()
+      await until(fakeState, (s) => s.voiceSettings.mute !== before, "the tapped mute key to act")
+      await phone.waitForFunction(() =>
+        Array.from(document.querySelectorAll(".deck img[src]")).every((img) => img.complete && img.naturalWidth > 0)
+      )
+      Fs.mkdirSync(SCREENSHOTS, { recursive: true })
+      await phone.screenshot({ path: Path.join(SCREENSHOTS, "phone.png") })
+    } finally {
+      await phone.close()
+    }
   })
 })
