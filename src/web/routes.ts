@@ -174,7 +174,7 @@ export const WebUiRoutes: Layer.Layer<never, never, HttpRouter.HttpRouter | WebU
       method: "GET" | "POST" | "PUT",
       path: HttpRouter.PathInput,
       handler: Effect.Effect<HttpServerResponse.HttpServerResponse, never, WebUiServices | HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams | HttpRouter.RouteContext>
-    ) => router.add(method, path, Effect.provideContext(handler, context) as never)
+    ) => router.add(method, path, Effect.provideContext(handler, context))
 
     // ---- pages ----
     yield* add("GET", "/", serveFile("index.html"))
