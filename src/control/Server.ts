@@ -167,7 +167,18 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
     const withFaces = new URL(request.url, "http://x").searchParams.get("faces") === "true"
     const controller = yield* Controller
     const shutdown = yield* StreamsShutdown
-    const statuses: Stream.Stream<StateEvent> = Stream.map(yield* statusChanges, (status) => ({ _tag: "Status", status }))
+    // the current status always comes first, so a client has the whole picture before any face
+    const first = yield* currentStatus
+    let lastStatus = JSON.stringify(first)
+    const statuses: Stream.Stream<StateEvent> = (yield* statusChanges).pipe(
+      Stream.filter((status) => {
+        const json = JSON.stringify(status)
+        if (json === lastStatus) return false
+        lastStatus = json
+        return true
+      }),
+      Stream.map((status) => ({ _tag: "Status", status }))
+    )
     let shown = new Map<string, Face>()
     const faces: Stream.Stream<StateEvent> = controller.faceChanges.pipe(
       Stream.flatMap((next) => {
@@ -186,7 +197,10 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
         return Stream.fromIterable(events)
       })
     )
-    const events = withFaces ? Stream.merge(statuses, faces) : statuses
+    const events = Stream.concat(
+      Stream.succeed<StateEvent>({ _tag: "Status", status: first }),
+      withFaces ? Stream.merge(statuses, faces) : statuses
+    )
     const body = Stream.merge(
       Stream.map(events, sseFrame),
       Stream.tick(HEARTBEAT).pipe(Stream.drop(1), Stream.map(() => ": ping\n\n")),

@@ -47,6 +47,8 @@ export interface HarnessOptions {
   readonly web?: false | { readonly port?: number; readonly host?: string }
   readonly layout?: unknown
   readonly routes?: ReadonlyArray<RouteLayer>
+  /** Default: a fresh directory in the temp dir. */
+  readonly socketPath?: string
   /** The fake starts without the user in a channel unless given. */
   readonly initialVoiceChannelId?: string
 }
@@ -62,7 +64,7 @@ export const startDaemon = (options: HarnessOptions = {}) =>
     yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
     const configPath = Path.join(dir, "config.json")
     const tokenPath = Path.join(dir, "tokens.json")
-    const socketPath = Path.join(dir, "run", "deckcord", "control.sock")
+    const socketPath = options.socketPath ?? Path.join(dir, "run", "deckcord", "control.sock")
     writeAtomically(configPath, {
       clientId: FIXTURE_CLIENT_ID,
       clientSecret: CLIENT_SECRET,
