@@ -391,7 +391,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
     parsed = parseRemote(args)
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
-    io.err(`deckcord: ${e.message}\n\n${USAGE}`)
+    io.err(`deckcord: ${e.message}\n(see \`deckcord ${args[0] ?? ""} --help\`)\n`)
     return EXIT.usage
   }
   if (parsed.kind === "help") {
