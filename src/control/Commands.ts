@@ -367,7 +367,7 @@ const findDeck = (serial: string) =>
         message: `no deck ${serial} is connected; connected: ${serials.join(", ") || "none"} (or "${VIRTUAL_ALIAS}")`
       })
     }
-    return { info, fake: (yield* virtual.decks).find((d) => d.serial === wanted) }
+    return info
   })
 
 /** Parse "key:3" / "encoder:0" against a deck. */
@@ -385,13 +385,13 @@ const controlOf = (info: DeckInfo, control: string) =>
   })
 
 /**
- * Act on a control as the hardware would. A virtual deck gets the input as HID reports, so
- * the library parses it as it parses a real deck's; a USB deck gets it injected beside its
- * own events. Either way it reaches the Controller's per-control queue, page and all.
+ * Act on a control as the hardware would: the inputs are injected beside the deck's own
+ * events, so they reach the Controller's per-control queue, page and all, whether the deck
+ * is on USB or virtual.
  */
 export const pressControl = (serial: string, press: DeckPress) =>
   Effect.gen(function*() {
-    const { fake, info } = yield* findDeck(serial)
+    const info = yield* findDeck(serial)
     const control = yield* controlOf(info, press.control)
     const deck = yield* Deck
     const events: Array<DeckInput> = []
@@ -400,31 +400,17 @@ export const pressControl = (serial: string, press: DeckPress) =>
       if (press.input === "rotate" || press.input === "touch") {
         return yield* new Invalid({ message: `a key cannot ${press.input}` })
       }
-      if (fake !== undefined) {
-        if (press.input === "down") fake.keyDown(control.index)
-        else if (press.input === "up") fake.keyUp(control.index)
-        else fake.pressKey(control.index)
-      } else {
-        if (press.input !== "up") events.push({ _tag: "KeyDown", serial: s, key: control.index })
-        if (press.input !== "down") events.push({ _tag: "KeyUp", serial: s, key: control.index })
-      }
+      if (press.input !== "up") events.push({ _tag: "KeyDown", serial: s, key: control.index })
+      if (press.input !== "down") events.push({ _tag: "KeyUp", serial: s, key: control.index })
     } else {
       const e = control.index
       const region = info.encoders.find((x) => x.index === e)?.lcdRegion
-      if (press.input === "touch" && region === undefined) {
-        return yield* new Invalid({ message: `encoder:${e} has no touch strip` })
-      }
-      if (fake !== undefined) {
-        if (press.input === "down") fake.dialDown(e)
-        else if (press.input === "up") fake.dialUp(e)
-        else if (press.input === "press") fake.pushDial(e)
-        else if (press.input === "rotate") fake.turnDial(e, press.delta ?? 1)
-        else fake.touchLcd(region!.x + Math.floor(region!.width / 2), Math.floor(region!.height / 2))
-      } else if (press.input === "rotate") {
+      if (press.input === "rotate") {
         events.push({ _tag: "EncoderRotate", serial: s, encoder: e, delta: press.delta ?? 1 })
       } else if (press.input === "touch") {
-        const x = region!.x + Math.floor(region!.width / 2)
-        events.push({ _tag: "LcdTouch", serial: s, kind: "short", x, y: Math.floor(region!.height / 2), encoder: e })
+        if (region === undefined) return yield* new Invalid({ message: `encoder:${e} has no touch strip` })
+        const x = region.x + Math.floor(region.width / 2)
+        events.push({ _tag: "LcdTouch", serial: s, kind: "short", x, y: Math.floor(region.height / 2), encoder: e })
       } else {
         if (press.input !== "up") events.push({ _tag: "EncoderDown", serial: s, encoder: e })
         if (press.input !== "down") events.push({ _tag: "EncoderUp", serial: s, encoder: e })

@@ -12,7 +12,7 @@
  *
  * Adding routes (the web UI does): write a `Layer<never, never, HttpRouter | ControlServices>`
  * with `HttpRouter.add(...)`, `HttpRouter.use(...)`, `HttpStaticServer.layer(...)` or
- * `HttpApiBuilder.layer(YourApi)`, and pass it in `routes` (see `controlledDaemonLayer`).
+ * `HttpApiBuilder.layer(YourApi)`, and pass it in `routes` (see `controlledDaemonLayer` in `src/layers/ControlledDaemon.ts`).
  * Every route is behind the same guard on HTTP and open on the socket; `WebAccess` says how
  * the web UI is reached. Keep `/api/*` for the API; pages may use any other path.
  *
@@ -128,7 +128,7 @@ const DeckHandlers = HttpApiBuilder.group(ControlApi, "decks", (handlers) =>
       .handle("faces", ({ params }) =>
         known(params.serial).pipe(Effect.andThen(Effect.map(controller.faces, (f) => facesOf(f, params.serial)))))
       .handle("press", ({ params, payload }) => Effect.provideContext(pressControl(params.serial, payload), context))
-      .handle("models", () => Effect.succeed(virtual.models))
+      .handle("models", () => virtual.models)
       .handle("addVirtual", ({ payload }) =>
         Effect.gen(function*() {
           const fake = yield* virtual.add(payload)
