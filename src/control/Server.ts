@@ -149,7 +149,7 @@ const DeckHandlers = HttpApiBuilder.group(ControlApi, "decks", (handlers) =>
         ))
   }))
 
-const ApiRoutes = HttpApiBuilder.layer(ControlApi).pipe(Layer.provide([StatusHandlers, ActionHandlers, DeckHandlers]))
+const ApiRoutes = HttpApiBuilder.layer(ControlApi, { openapiPath: "/api/openapi.json" }).pipe(Layer.provide([StatusHandlers, ActionHandlers, DeckHandlers]))
 
 /** Ends every event stream when the server shuts down (else shutdown waits for them). */
 export class StreamsShutdown extends Context.Service<StreamsShutdown, Deferred.Deferred<void>>()(
@@ -425,8 +425,6 @@ export const controlServerLayer = (
     const scope = yield* Effect.scope
     const token = options.token ?? makeToken()
     const shutdown = yield* Deferred.make<void>()
-    // ends the event streams first, so closing the servers does not wait for them
-    yield* Effect.addFinalizer(() => Deferred.succeed(shutdown, undefined))
 
     let web: { server: HttpServer.HttpServer["Service"]; host: string; port: number } | undefined
     if (options.web !== false) {
@@ -465,5 +463,7 @@ export const controlServerLayer = (
       yield* web.server.serve(guarded({ token, host: web.host, port: web.port })(app)).pipe(Scope.provide(scope))
       yield* Effect.logInfo(`web UI: ${access.url}`)
     }
+    // added last, so it runs first: the event streams end before the servers wait for open connections
+    yield* Effect.addFinalizer(() => Deferred.succeed(shutdown, undefined))
     return Context.make(WebAccess, access).pipe(Context.add(StreamsShutdown, shutdown))
   }))
