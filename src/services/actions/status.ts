@@ -35,7 +35,10 @@ export const unavailability = (model: VoiceModel, configured: boolean): Unavaila
     case "Disconnected":
       switch (c.reason.kind) {
         case "AuthenticationFailed":
-          return { icon: "unauthorized", label: "Sign in", short: "deckcord auth" }
+          // a token endpoint that is down for a while needs nobody to sign in again
+          return c.reason.retrying === true
+            ? { icon: "unauthorized", label: "Retrying", short: "retrying" }
+            : { icon: "unauthorized", label: "Sign in", short: "deckcord auth" }
         case "NoDiscord":
           return { icon: "disconnected", label: "No Discord", short: "offline" }
         case "ArRpcOnly":
