@@ -6,6 +6,7 @@
  */
 import {
   Cause,
+  Clock,
   Context,
   Deferred,
   Duration,
@@ -69,6 +70,7 @@ export interface DisconnectReason {
     | "HandshakeFailed"
     | "AuthenticationFailed"
     | "ProtocolError" // undecodable bytes from the server
+    | "InternalError" // a bug in deckcord's connection code: logged with its cause, retried after backoff
   readonly message: string
   readonly hint?: string
   /** Discord's close code, when it sent one. */
@@ -241,6 +243,17 @@ export interface DiscordRpcOptions {
    */
   readonly subscriberBuffer?: number
   readonly reconnect?: ReconnectOptions
+  /**
+   * How long a connection must stay Ready before the backoff starts over (default
+   * `STABLE_CONNECTION_MILLIS`). Shorter-lived connections count as failures.
+   */
+  readonly stableMillis?: number
+  /**
+   * Called if the supervisor itself dies (a bug outside any one connection). The default
+   * logs the cause and exits the process non-zero, so a service manager restarts it: a
+   * daemon that can no longer reconnect must not keep running as if it could.
+   */
+  readonly onFatal?: (cause: Cause.Cause<unknown>) => void
 }
 
 /** A key press may wait this long for Discord; later it would surprise the user. */
@@ -266,13 +279,39 @@ export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
   failureCapMillis: 60_000
 }
 
-/** Exponential, jittered, capped: the two reconnect schedules. */
+/**
+ * A connection that stayed Ready this long was a real one: the backoff starts over. One that
+ * died sooner (Discord's updater restarting it, a crash loop) counts as a failed attempt.
+ */
+export const STABLE_CONNECTION_MILLIS = 10_000
+
+/**
+ * The wait before retry `attempt` (0-based): exponential from `base`, jittered by ±20 % so many
+ * clients do not retry in step, then capped, so the cap is a promise (a 60 s cap never waits 72 s).
+ */
+export const backoffDelay = (attempt: number, baseMillis: number, capMillis: number, random: number = Math.random()): number =>
+  Math.min(capMillis, baseMillis * 2 ** Math.min(attempt, 30) * (0.8 + 0.4 * random))
+
+const defaultOnFatal = (cause: Cause.Cause<unknown>) => {
+  process.stderr.write(
+    `deckcord: the Discord connection supervisor died (a bug; please report it). Exiting so the service manager ` +
+      `restarts deckcord:\n${Cause.pretty(cause)}\n`
+  )
+  process.exit(70)
+}
+
+const describeCause = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Exponential, jittered, capped (the cap applies after the jitter): the two reconnect schedules. */
 export const reconnectSchedules = (options: ReconnectOptions = {}) => {
   const o = { ...DEFAULT_RECONNECT, ...options }
   const capped = (base: number, cap: number) =>
     Schedule.exponential(Duration.millis(base)).pipe(
-      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(cap)))),
-      Schedule.jittered
+      Schedule.jittered,
+      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(cap))))
     )
   return {
     whileAbsent: capped(o.absentBaseMillis, o.absentCapMillis),
@@ -409,6 +448,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const deadlineMillis = options.commandDeadlineMillis ?? DEFAULT_COMMAND_DEADLINE_MILLIS
   const requestTimeout = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS
   const subscriberBuffer = options.subscriberBuffer ?? DEFAULT_SUBSCRIBER_BUFFER
+  const onFatal = options.onFatal ?? defaultOnFatal
   let droppedEvents = 0
 
   const notStarted: ConnectionState = {
@@ -683,15 +723,22 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
 
   // --- the supervisor ---------------------------------------------------------------------------
 
+  /**
+   * Fail every request in flight. Completing a reply can run its waiter at once, and that
+   * waiter may release other entries (a sibling of an `Effect.all` is interrupted), so the map
+   * is emptied first and the snapshot completed after.
+   */
   const failPending = (connection: Connection, reason: string) => {
-    for (const nonce of [...connection.pending.keys()]) {
-      const pending = release(connection, nonce)!
+    const entries = [...connection.pending.values()]
+    connection.pending.clear()
+    for (const pending of entries) {
+      clearTimeout(pending.timer)
       Deferred.doneUnsafe(pending.reply, Exit.fail(new ConnectionLostError({ cmd: pending.cmd, reason })))
     }
   }
 
-  /** One connection from dial to drop. Succeeds when a Ready connection ends. */
-  const session: Effect.Effect<void, SessionError> = Effect.gen(function*() {
+  /** One connection from dial to drop. Succeeds, with how long it was Ready, when a Ready connection ends. */
+  const session: Effect.Effect<number, SessionError> = Effect.gen(function*() {
     const clientId = typeof options.clientId === "string" ? options.clientId : yield* options.clientId
     if (clientId === undefined) return yield* new NotConfiguredError()
     yield* setState({ _tag: "Connecting" })
@@ -729,17 +776,22 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       socketPath: ipcConnection.socketPath
     })
     yield* Effect.logInfo(`connected to Discord at ${ipcConnection.socketPath}`)
+    const readySince = yield* Clock.currentTimeMillis
     const reason = yield* ipcConnection.closed
+    const readyFor = (yield* Clock.currentTimeMillis) - readySince
     live.authenticated = false
     failPending(live, reason.message)
     if (reason.closeCode === CloseCode.TOKEN_REVOKED) yield* authenticator.tokenRevoked
     yield* Effect.logWarning(`Discord connection lost: ${reason.message}`)
     yield* setState({ _tag: "Disconnected", reason })
+    return readyFor
   }).pipe(Effect.scoped)
 
-  const schedules = reconnectSchedules(options.reconnect)
+  const backoff = { ...DEFAULT_RECONNECT, ...options.reconnect }
+  const stableMillis = options.stableMillis ?? STABLE_CONNECTION_MILLIS
   const isAbsent = (e: SessionError) => e._tag === "DiscordNotFoundError"
-  const recordFailure = (e: SessionError) => setState({ _tag: "Disconnected", reason: reasonOf(e) })
+  const isPermanent = (e: SessionError): e is AuthenticationError | NotConfiguredError =>
+    e._tag === "NotConfiguredError" || (e._tag === "AuthenticationError" && !e.retry)
 
   /** A failure no retry can fix (no application id, authorization refused) waits for `reconnect`. */
   const waitForReconnect = (e: AuthenticationError | NotConfiguredError) =>
@@ -747,23 +799,78 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       ? Effect.logWarning("no Discord application configured: run `deckcord auth`")
       : Effect.logError(`Discord authentication failed: ${e.message}`)).pipe(Effect.andThen(Effect.never))
 
-  /** Connect, and reconnect with backoff until a Ready connection ends. */
-  const connectWithBackoff = session.pipe(
-    Effect.tapError(recordFailure),
-    Effect.catchIf(
-      (e): e is AuthenticationError | NotConfiguredError =>
-        e._tag === "NotConfiguredError" || (e._tag === "AuthenticationError" && !e.retry),
-      waitForReconnect
-    ),
-    Effect.retry({ schedule: schedules.whileAbsent, while: isAbsent }),
-    Effect.tapError((e) => Effect.logWarning(`Discord connection failed: ${reasonOf(e).message}`)),
-    Effect.retry({ schedule: schedules.afterFailure })
-  )
+  /**
+   * Connect, and reconnect with backoff, for ever. The backoff resets only after a connection
+   * stayed Ready for `stableMillis`: a Discord that drops every connection right after READY
+   * is retried at the failure backoff, not in a tight loop. A defect in a session (a bug here)
+   * is logged with its cause, shown in the state, and retried like any failure: the loop
+   * itself must not die, or deckcord would sit "Ready" on a dead socket.
+   */
+  const superviseConnections: Effect.Effect<never> = Effect.gen(function*() {
+    let absentAttempt = 0
+    let failureAttempt = 0
+    while (true) {
+      const exit = yield* Effect.exit(session)
+      let delay: number
+      if (Exit.isSuccess(exit)) {
+        absentAttempt = 0
+        if (exit.value >= stableMillis) {
+          failureAttempt = 0
+          delay = 0
+        } else {
+          delay = backoffDelay(failureAttempt++, backoff.failureBaseMillis, backoff.failureCapMillis)
+          yield* Effect.logWarning(
+            `the Discord connection lasted only ${exit.value} ms; reconnecting in ${Math.round(delay)} ms`
+          )
+        }
+      } else if (Cause.hasInterruptsOnly(exit.cause)) {
+        return yield* Effect.interrupt
+      } else {
+        const failure = Cause.findErrorOption(exit.cause)
+        if (failure._tag === "Some") {
+          const e = failure.value
+          yield* setState({ _tag: "Disconnected", reason: reasonOf(e) })
+          if (isPermanent(e)) return yield* waitForReconnect(e)
+          if (isAbsent(e)) {
+            delay = backoffDelay(absentAttempt++, backoff.absentBaseMillis, backoff.absentCapMillis)
+          } else {
+            absentAttempt = 0
+            delay = backoffDelay(failureAttempt++, backoff.failureBaseMillis, backoff.failureCapMillis)
+            yield* Effect.logWarning(`Discord connection failed: ${reasonOf(e).message}`)
+          }
+        } else {
+          absentAttempt = 0
+          delay = backoffDelay(failureAttempt++, backoff.failureBaseMillis, backoff.failureCapMillis)
+          yield* Effect.logError(
+            `internal error in the Discord connection (a bug in deckcord; please report it with this log); ` +
+              `reconnecting in ${Math.round(delay)} ms:\n${Cause.pretty(exit.cause)}`
+          )
+          yield* setState({
+            _tag: "Disconnected",
+            reason: {
+              kind: "InternalError",
+              message: `internal error: ${describeCause(exit.cause)}`,
+              hint: "deckcord reconnects by itself; please report this with the log"
+            }
+          })
+        }
+      }
+      if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
+    }
+  })
 
   // A reconnect request interrupts whatever the supervisor is doing — a live connection, a
-  // backoff sleep, a wait after a refused authorization — and starts over with fresh schedules.
-  const supervisor = Effect.forever(Effect.raceFirst(connectWithBackoff, Queue.take(reconnectRequests)))
-  yield* Effect.forkScoped(supervisor)
+  // backoff sleep, a wait after a refused authorization — and starts over with fresh backoff.
+  const supervisor = Effect.forever(Effect.raceFirst(superviseConnections, Queue.take(reconnectRequests)))
+  yield* Effect.forkScoped(
+    supervisor.pipe(
+      Effect.onExit((exit) =>
+        Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+          ? Effect.sync(() => onFatal(exit.cause))
+          : Effect.void
+      )
+    )
+  )
   yield* Effect.addFinalizer(() =>
     Effect.sync(() => {
       // nothing waits forever for a connection that will not come
