@@ -69,6 +69,8 @@ export interface FakeDiscordShape {
   readonly start: Effect.Effect<void>
   readonly delayReplies: (ms: number | undefined, cmd?: string) => Effect.Effect<void>
   readonly withholdReplies: (cmd: string | undefined) => Effect.Effect<void>
+  /** Leave the next `count` (default 1) requests of `cmd` unanswered, then answer again. */
+  readonly withholdNext: (cmd: string, count?: number) => Effect.Effect<void>
   readonly injectRaw: (bytes: Uint8Array) => Effect.Effect<void>
   readonly revokeToken: (token?: string) => Effect.Effect<number>
   readonly setLoggedOut: (loggedOut: boolean) => Effect.Effect<void>
@@ -118,6 +120,7 @@ const wrap = (s: FakeDiscordServer): FakeDiscordShape => ({
   start: Effect.promise(() => s.start()),
   delayReplies: (ms, cmd) => Effect.sync(() => s.delayReplies(ms, cmd)),
   withholdReplies: (cmd) => Effect.sync(() => s.withholdReplies(cmd)),
+  withholdNext: (cmd, count) => Effect.sync(() => s.withholdNext(cmd, count)),
   injectRaw: (bytes) => Effect.sync(() => s.injectRaw(bytes)),
   revokeToken: (token) => Effect.sync(() => s.revokeToken(token)),
   setLoggedOut: (loggedOut) => Effect.sync(() => s.setLoggedOut(loggedOut)),

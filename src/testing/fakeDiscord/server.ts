@@ -125,6 +125,7 @@ export class FakeDiscordServer {
   private replyDelay: number | undefined
   private readonly replyDelayByCmd = new Map<string, number>()
   private readonly withheld = new Set<string>()
+  private readonly withheldNext = new Map<string, number>()
   private frames: Array<ReceivedFrame> = []
   private handshakeLog: Array<HandshakeRecord> = []
   private batch: Map<Conn, Array<Uint8Array>> | undefined
@@ -405,6 +406,12 @@ export class FakeDiscordServer {
       return this.send(conn, this.errorFrame(cmd, nonce ?? null, 4000, "Payload requires a nonce"))
     }
     if (cmd !== null && (this.withheld.has("*") || this.withheld.has(cmd))) return
+    const skip = cmd === null ? undefined : this.withheldNext.get(cmd)
+    if (cmd !== null && skip !== undefined) {
+      if (skip <= 1) this.withheldNext.delete(cmd)
+      else this.withheldNext.set(cmd, skip - 1)
+      return
+    }
     const delay = (cmd === null ? undefined : this.replyDelayByCmd.get(cmd)) ?? this.replyDelay
     if (delay === undefined) return this.handle(conn, cmd, nonce, body)
     const timer = setTimeout(() => {
@@ -534,6 +541,14 @@ export class FakeDiscordServer {
   withholdReplies(cmd: string | undefined): void {
     if (cmd === undefined) this.withheld.clear()
     else this.withheld.add(cmd)
+  }
+
+  /**
+   * Leave the next `count` requests of `cmd` unanswered (a reply lost or stuck in a busy
+   * client), then answer as usual.
+   */
+  withholdNext(cmd: string, count = 1): void {
+    if (count > 0) this.withheldNext.set(cmd, (this.withheldNext.get(cmd) ?? 0) + count)
   }
 
   /** Write raw bytes to every connected client. */
