@@ -32,7 +32,11 @@ export {
 } from "./services/DiscordIpc.ts"
 export {
   AUTHORIZE_TIMEOUT_MILLIS,
+  backoffDelay,
+  CommandDeadline,
   type ConnectionState,
+  type Deadline,
+  deadlineFrom,
   DEFAULT_COMMAND_DEADLINE_MILLIS,
   DEFAULT_QUEUE_CAPACITY,
   DEFAULT_RECONNECT,
@@ -45,6 +49,7 @@ export {
   type RequestOptions,
   type RpcStats,
   type SelectVoiceChannelOptions,
+  STABLE_CONNECTION_MILLIS,
   subscriptionKey,
   type UserVoiceSettingsPatch
 } from "./services/DiscordRpc.ts"
@@ -72,6 +77,7 @@ export {
   type DeckEncoder,
   type DeckInfo,
   type DeckInput,
+  type DeckInputEvent,
   type DeckKey,
   type DeckOptions,
   type DeckShape,

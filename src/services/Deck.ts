@@ -18,6 +18,7 @@ import type {
   StreamDeckLcdSegmentControlDefinition
 } from "@elgato-stream-deck/core"
 import {
+  Clock,
   Context,
   Deferred,
   type Duration,
@@ -92,7 +93,14 @@ export interface LcdPoint {
 }
 
 /** A control event, tagged with the deck's serial. */
-export type DeckInput =
+/**
+ * An input from a deck, stamped with when it entered deckcord (`at`, epoch ms of the Effect
+ * `Clock`): a press's deadline runs from there, however long it then waits.
+ */
+export type DeckInput = DeckInputEvent & { readonly at: number }
+
+/** An input as the device reports it, before it is stamped. */
+export type DeckInputEvent =
   | { readonly _tag: "KeyDown" | "KeyUp"; readonly serial: string; readonly key: number }
   | { readonly _tag: "EncoderDown" | "EncoderUp"; readonly serial: string; readonly encoder: number }
   | { readonly _tag: "EncoderRotate"; readonly serial: string; readonly encoder: number; readonly delta: number }
@@ -275,6 +283,7 @@ const describeCause = (cause: unknown) => (cause instanceof Error ? cause.messag
 const makeDeck = (options: DeckOptions) =>
   Effect.gen(function*() {
     const renderer = yield* KeyRenderer
+    const clock = yield* Clock.Clock
     const provider = yield* DeckProvider
     const defaultBrightness = clampPercent(options.brightness ?? DEFAULT_BRIGHTNESS)
     const onExit = options.onExit ?? "clear"
@@ -446,7 +455,7 @@ const makeDeck = (options: DeckOptions) =>
       })
 
     const attachInput = (d: OpenDeck) => {
-      const emit = (e: DeckInput) => void PubSub.publishUnsafe(inputs, e)
+      const emit = (e: DeckInputEvent) => void PubSub.publishUnsafe(inputs, { ...e, at: clock.currentTimeMillisUnsafe() })
       const serial = d.serial
       const touch = (kind: "short" | "long") => (_c: unknown, p: LcdPoint) => {
         const encoder = encoderAt(d.info, p.x)

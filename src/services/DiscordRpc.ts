@@ -95,13 +95,48 @@ export type ConnectionState =
 // requests
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * When a command entered deckcord and the instant after which it must not be sent, both in
+ * epoch milliseconds of the Effect `Clock`. A key press carries its deck input's time, so the
+ * 5 s it may wait run from the press, not from whenever it reaches the wire.
+ *
+ * @category models
+ */
+export interface Deadline {
+  readonly enteredAt: number
+  readonly expiresAt: number
+}
+
+/** The deadline of something that entered at `enteredAt` and may wait `budgetMillis`. */
+export const deadlineFrom = (enteredAt: number, budgetMillis: number = DEFAULT_COMMAND_DEADLINE_MILLIS): Deadline => ({
+  enteredAt,
+  expiresAt: enteredAt + budgetMillis
+})
+
+/**
+ * The deadline of every request made in this fiber, unless a request passes its own. Every
+ * surface that turns an input into commands (the deck, a remote command, a plugin) sets it
+ * around its handler from the input's own entry time:
+ * `handler.pipe(Effect.provideService(CommandDeadline, deadlineFrom(input.at)))`.
+ * A request past its deadline fails with `CommandExpiredError` and is never sent, also when
+ * it waited for a reconnect in the command queue.
+ *
+ * @category references
+ */
+export const CommandDeadline = Context.Reference<Deadline | undefined>("deckcord/CommandDeadline", {
+  defaultValue: () => undefined
+})
+
 /** @category models */
 export interface RequestOptions {
   /** How long to wait for the reply once sent (default per command, spec §3.2 / §9). */
   readonly timeoutMillis?: number
+  /** The command's own deadline (default: `CommandDeadline`, else `deadlineMillis` from now). */
+  readonly deadline?: Deadline
   /**
    * How long the command may wait for a connection before it fails with
    * `CommandExpiredError` instead of firing late (default: the layer's `commandDeadline`).
+   * Used only when there is no `deadline`.
    */
   readonly deadlineMillis?: number
 }
@@ -348,8 +383,9 @@ interface Queued {
   readonly cmd: string
   readonly args: Readonly<Record<string, unknown>>
   readonly timeoutMillis: number
+  readonly deadline: Deadline
   status: "waiting" | "sent" | "expired"
-  readonly sent: Deferred.Deferred<Connection>
+  readonly sent: Deferred.Deferred<Connection, CommandExpiredError>
   nonce: string
   readonly reply: Deferred.Deferred<unknown, RpcRequestError>
 }
@@ -526,18 +562,24 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     Queue.offerAllUnsafe(waiting, live)
   }
 
+  const expired = (cmd: string, deadline: Deadline, now: number) =>
+    new CommandExpiredError({ cmd, waitedMillis: Math.max(0, now - deadline.enteredAt) })
+
   const enqueue = (
     cmd: string,
     args: Readonly<Record<string, unknown>>,
-    options: RequestOptions
+    options: RequestOptions,
+    deadline: Deadline,
+    now: number
   ): Effect.Effect<unknown, RpcRequestError> =>
     Effect.suspend(() => {
       const item: Queued = {
         cmd,
         args,
         timeoutMillis: replyTimeoutMillis(cmd, args, requestTimeout, options.timeoutMillis),
+        deadline,
         status: "waiting",
-        sent: Deferred.makeUnsafe<Connection>(),
+        sent: Deferred.makeUnsafe<Connection, CommandExpiredError>(),
         nonce: "",
         reply: Deferred.makeUnsafe<unknown, RpcRequestError>()
       }
@@ -546,16 +588,15 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         if (!Queue.offerUnsafe(waiting, item)) return Effect.fail(new QueueFullError({ cmd, capacity }))
       }
       liveWaiting++
-      const deadline = options.deadlineMillis ?? deadlineMillis
       return Deferred.await(item.sent).pipe(
         Effect.timeoutOrElse({
-          duration: Duration.millis(deadline),
+          duration: Duration.millis(deadline.expiresAt - now),
           orElse: () =>
             Effect.suspend(() => {
               if (item.status !== "waiting") return Deferred.await(item.sent) // sent at the last moment
               item.status = "expired"
               liveWaiting--
-              return Effect.fail(new CommandExpiredError({ cmd, waitedMillis: deadline }))
+              return Clock.currentTimeMillis.pipe(Effect.flatMap((at) => Effect.fail(expired(cmd, deadline, at))))
             })
         }),
         Effect.onInterrupt(() =>
@@ -575,26 +616,41 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     args: Readonly<Record<string, unknown>> = {},
     options: RequestOptions = {}
   ): Effect.Effect<unknown, RpcRequestError> =>
-    Effect.suspend(() => {
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const deadline = options.deadline ?? (yield* CommandDeadline) ??
+        deadlineFrom(now, options.deadlineMillis ?? deadlineMillis)
+      // late is worse than never: a mute pressed long ago must not land now
+      if (now >= deadline.expiresAt) return yield* Effect.fail(expired(cmd, deadline, now))
       const connection = current
       // the fast path keeps order: only when nothing queued could be overtaken
       if (connection?.authenticated && liveWaiting === 0) {
-        return sendNow(connection, cmd, args, options.timeoutMillis)
+        return yield* sendNow(connection, cmd, args, options.timeoutMillis)
       }
-      return enqueue(cmd, args, options)
+      return yield* enqueue(cmd, args, options, deadline, now)
     })
 
-  /** Send queued commands in order, for as long as this connection is Ready. */
+  /**
+   * Send queued commands in order, for as long as this connection is Ready. One whose
+   * deadline passed while it waited fails here instead of going out late.
+   */
   const drain = (connection: Connection) =>
     Effect.forever(
       Queue.take(waiting).pipe(
-        Effect.map((item) => {
-          if (item.status !== "waiting") return
-          item.status = "sent"
-          liveWaiting--
-          item.nonce = write(connection, item.cmd, item.args, item.reply, item.timeoutMillis)
-          Deferred.doneUnsafe(item.sent, Exit.succeed(connection))
-        })
+        Effect.flatMap((item) =>
+          Clock.currentTimeMillis.pipe(Effect.map((now) => {
+            if (item.status !== "waiting") return
+            liveWaiting--
+            if (now >= item.deadline.expiresAt) {
+              item.status = "expired"
+              Deferred.doneUnsafe(item.sent, Exit.fail(expired(item.cmd, item.deadline, now)))
+              return
+            }
+            item.status = "sent"
+            item.nonce = write(connection, item.cmd, item.args, item.reply, item.timeoutMillis)
+            Deferred.doneUnsafe(item.sent, Exit.succeed(connection))
+          }))
+        )
       )
     )
 
