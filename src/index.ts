@@ -106,6 +106,10 @@ export {
   type ChannelView,
   makeVoiceState,
   type Member,
+  SYNC_READ_TIMEOUT_MILLIS,
+  SYNC_RETRY_BASE_MILLIS,
+  SYNC_RETRY_CAP_MILLIS,
+  SyncTiming,
   type VoiceModel,
   VoiceState
 } from "./services/VoiceState.ts"
@@ -141,10 +145,14 @@ export {
 } from "./services/actions/index.ts"
 export {
   bindingFace,
+  CONTROL_QUEUE_CAPACITY,
   controlId,
   Controller,
   ERROR_FACE_MILLIS,
-  PENDING_FACE_AFTER_MILLIS
+  PENDING_FACE_AFTER_MILLIS,
+  PRESS_DEADLINE_MILLIS,
+  type PressError,
+  PressRejectedError
 } from "./services/Controller.ts"
 export { daemonLayer, type DaemonOptions } from "./layers/Daemon.ts"
 

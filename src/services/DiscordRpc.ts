@@ -79,7 +79,12 @@ export interface DisconnectReason {
 
 /** @category models */
 export type ConnectionState =
-  | { readonly _tag: "Disconnected"; readonly reason: DisconnectReason }
+  | {
+    readonly _tag: "Disconnected"
+    readonly reason: DisconnectReason
+    /** When deckcord tries again by itself, once it has decided (absent: at once, or waiting for `reconnect`). */
+    readonly retryInMillis?: number
+  }
   | { readonly _tag: "Connecting" }
   | { readonly _tag: "Authenticating"; readonly user: User | undefined }
   | {
@@ -302,6 +307,9 @@ export const DEFAULT_QUEUE_CAPACITY = 64
 export const DEFAULT_SUBSCRIBER_BUFFER = 4_096
 /** Ordinary replies come in milliseconds; 15 s is what working clients use (spec §9). */
 export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 15_000
+/** An unanswered SUBSCRIBE is sent again after this, doubling up to the cap. */
+const SUBSCRIBE_RETRY_BASE_MILLIS = 250
+const SUBSCRIBE_RETRY_CAP_MILLIS = 10_000
 /** AUTHORIZE waits for a person to click in Discord (spec §4.2). */
 export const AUTHORIZE_TIMEOUT_MILLIS = 5 * 60_000
 /** SELECT_*_CHANNEL and GET_GUILD may wait their own `timeout` argument first (spec §3.2). */
@@ -660,17 +668,34 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
    * Write (UN)SUBSCRIBE now, synchronously — so it reaches the wire before any request issued
    * after `subscribe` returns — and watch its reply in the background.
    */
-  const sendSubscription = (connection: Connection, cmd: "SUBSCRIBE" | "UNSUBSCRIBE", sub: RemoteSubscription) => {
+  const sendSubscription = (
+    connection: Connection,
+    cmd: "SUBSCRIBE" | "UNSUBSCRIBE",
+    sub: RemoteSubscription,
+    attempt = 0
+  ): void => {
     const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
     const nonce = write(connection, cmd, sub.args, reply, requestTimeout, sub.evt)
     run(
       awaitReply(connection, nonce, reply).pipe(
-        Effect.catch((e) =>
+        Effect.catch((e) => {
           // subscriptions die with the socket anyway (spec §6.1): a drop is no news
-          e._tag === "ConnectionLostError"
-            ? Effect.logDebug(`${cmd} ${sub.evt}: ${e.message}`)
-            : Effect.logWarning(`${cmd} ${sub.evt} failed: ${e.message}`)
-        ),
+          if (e._tag === "ConnectionLostError") return Effect.logDebug(`${cmd} ${sub.evt}: ${e.message}`)
+          // an unanswered SUBSCRIBE may never have been registered: without it the state
+          // would silently stop following Discord, so it is asked again (a duplicate is a no-op)
+          if (cmd === "SUBSCRIBE" && e._tag === "RpcTimeoutError") {
+            const delay = backoffDelay(attempt, SUBSCRIBE_RETRY_BASE_MILLIS, SUBSCRIBE_RETRY_CAP_MILLIS)
+            return Effect.logWarning(`${cmd} ${sub.evt}: ${e.message}; asking again`).pipe(
+              Effect.andThen(Effect.sleep(Duration.millis(delay))),
+              Effect.andThen(Effect.sync(() => {
+                if (current === connection && connection.authenticated && subscriptions.get(sub.key) === sub) {
+                  sendSubscription(connection, cmd, sub, attempt + 1)
+                }
+              }))
+            )
+          }
+          return Effect.logWarning(`${cmd} ${sub.evt} failed: ${e.message}`)
+        }),
         Effect.asVoid
       )
     )
@@ -885,8 +910,10 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         const failure = Cause.findErrorOption(exit.cause)
         if (failure._tag === "Some") {
           const e = failure.value
-          yield* setState({ _tag: "Disconnected", reason: reasonOf(e) })
-          if (isPermanent(e)) return yield* waitForReconnect(e)
+          if (isPermanent(e)) {
+            yield* setState({ _tag: "Disconnected", reason: reasonOf(e) })
+            return yield* waitForReconnect(e)
+          }
           if (isAbsent(e)) {
             delay = backoffDelay(absentAttempt++, backoff.absentBaseMillis, backoff.absentCapMillis)
           } else {
@@ -894,6 +921,10 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
             delay = backoffDelay(failureAttempt++, backoff.failureBaseMillis, backoff.failureCapMillis)
             yield* Effect.logWarning(`Discord connection failed: ${reasonOf(e).message}`)
           }
+          // one state per failure, already saying when the next try comes
+          yield* setState({ _tag: "Disconnected", reason: reasonOf(e), retryInMillis: Math.round(delay) })
+          if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
+          continue
         } else {
           absentAttempt = 0
           delay = backoffDelay(failureAttempt++, backoff.failureBaseMillis, backoff.failureCapMillis)
@@ -907,11 +938,18 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
               kind: "InternalError",
               message: `internal error: ${describeCause(exit.cause)}`,
               hint: "deckcord reconnects by itself; please report this with the log"
-            }
+            },
+            retryInMillis: Math.round(delay)
           })
+          yield* Effect.sleep(Duration.millis(delay))
+          continue
         }
       }
-      if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
+      if (delay > 0) {
+        const now = yield* SubscriptionRef.get(state)
+        if (now._tag === "Disconnected") yield* setState({ ...now, retryInMillis: Math.round(delay) })
+        yield* Effect.sleep(Duration.millis(delay))
+      }
     }
   })
 

@@ -247,24 +247,40 @@ const setSpeaking = (t: Tracker, userId: string, speaking: boolean) => {
 
 const messageOf = (e: { readonly message: string }) => e.message
 
-/** A read that fails with RpcTimeoutError once SYNC_READ_TIMEOUT_MILLIS pass without a reply. */
-const withReadTimeout = <A, E>(read: Effect.Effect<A, E>, cmd: string): Effect.Effect<A, E | RpcTimeoutError> =>
-  read.pipe(
-    Effect.timeoutOrElse({
-      duration: Duration.millis(SYNC_READ_TIMEOUT_MILLIS),
-      orElse: () => Effect.fail(new RpcTimeoutError({ cmd, timeoutMillis: SYNC_READ_TIMEOUT_MILLIS }))
-    })
-  )
+/** How the reads after connecting time out and retry (a Reference: tests shorten them). */
+export interface SyncTiming {
+  readonly readTimeoutMillis: number
+  readonly retryBaseMillis: number
+  readonly retryCapMillis: number
+}
 
-const syncRetry = Schedule.exponential(Duration.millis(SYNC_RETRY_BASE_MILLIS)).pipe(
-  Schedule.jittered,
-  Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(SYNC_RETRY_CAP_MILLIS))))
-)
+/** @category references */
+export const SyncTiming = Context.Reference<SyncTiming>("deckcord/VoiceState/SyncTiming", {
+  defaultValue: () => ({
+    readTimeoutMillis: SYNC_READ_TIMEOUT_MILLIS,
+    retryBaseMillis: SYNC_RETRY_BASE_MILLIS,
+    retryCapMillis: SYNC_RETRY_CAP_MILLIS
+  })
+})
 
 /** Build the service; its fibers and subscriptions live as long as the calling scope. */
 export const makeVoiceState = Effect.gen(function*() {
   const rpc = yield* DiscordRpc
   const layerScope = yield* Effect.scope
+  const timing = yield* SyncTiming
+
+  /** A read that fails with RpcTimeoutError once `readTimeoutMillis` pass without a reply. */
+  const withReadTimeout = <A, E>(read: Effect.Effect<A, E>, cmd: string): Effect.Effect<A, E | RpcTimeoutError> =>
+    read.pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.millis(timing.readTimeoutMillis),
+        orElse: () => Effect.fail(new RpcTimeoutError({ cmd, timeoutMillis: timing.readTimeoutMillis }))
+      })
+    )
+  const syncRetry = Schedule.exponential(Duration.millis(timing.retryBaseMillis)).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(timing.retryCapMillis))))
+  )
 
   const s: Internal = {
     connection: yield* rpc.state,
@@ -689,7 +705,7 @@ export const makeVoiceState = Effect.gen(function*() {
       }
       // member lists are shown, not acted on: keys wait for them only so long, then they
       // arrive in the background
-      yield* Fiber.awaitAll(fetches).pipe(Effect.timeoutOption(Duration.millis(SYNC_READ_TIMEOUT_MILLIS)))
+      yield* Fiber.awaitAll(fetches).pipe(Effect.timeoutOption(Duration.millis(timing.readTimeoutMillis)))
       yield* commit(() => {
         if (s.generation === generation) s.synced = true
       })
