@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Effect, Schema, Stream } from "effect"
+import { Cause, Clock, Effect, Schema, Stream } from "effect"
 import { ChannelType } from "../protocol/Message.ts"
 import {
   type ActionFailure,
@@ -23,7 +23,7 @@ import {
   soundboard
 } from "../services/actions/index.ts"
 import { Controller } from "../services/Controller.ts"
-import { Deck, type DeckInfo, type DeckInput, type DeckStatus as HidStatus } from "../services/Deck.ts"
+import { Deck, type DeckInfo, type DeckInputEvent, type DeckStatus as HidStatus } from "../services/Deck.ts"
 import { DiscordRpc } from "../services/DiscordRpc.ts"
 import type { VoiceModel } from "../services/VoiceState.ts"
 import { VoiceState } from "../services/VoiceState.ts"
@@ -385,16 +385,17 @@ const controlOf = (info: DeckInfo, control: string) =>
   })
 
 /**
- * Act on a control as the hardware would: the inputs are injected beside the deck's own
- * events, so they reach the Controller's per-control queue, page and all, whether the deck
- * is on USB or virtual.
+ * Act on a control as the hardware would: each input goes through the Controller's
+ * `submit`, the same per-control queue, page and deadline a deck's own input gets, stamped
+ * when the request arrived. Answers when the action finished, with its failure if it failed.
  */
 export const pressControl = (serial: string, press: DeckPress) =>
   Effect.gen(function*() {
+    const at = yield* Clock.currentTimeMillis
     const info = yield* findDeck(serial)
     const control = yield* controlOf(info, press.control)
-    const deck = yield* Deck
-    const events: Array<DeckInput> = []
+    const controller = yield* Controller
+    const events: Array<DeckInputEvent> = []
     const s = info.serial
     if (control.kind === "key") {
       if (press.input === "rotate" || press.input === "touch") {
@@ -416,6 +417,20 @@ export const pressControl = (serial: string, press: DeckPress) =>
         if (press.input !== "down") events.push({ _tag: "EncoderUp", serial: s, encoder: e })
       }
     }
-    for (const event of events) yield* deck.inject(event)
+    for (const event of events) {
+      yield* controller.submit({ ...event, at }).pipe(
+        // a page key's press ends its own page, and so the wait for it: the input was taken
+        Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.failCause(cause)),
+        Effect.catch((error): Effect.Effect<never, ControlFailure, VoiceState> =>
+          error._tag === "PressRejectedError"
+            ? Effect.fail(
+              error.reason === "unbound"
+                ? new NotFound({ message: `${info.productName} (${s}): ${error.message}` })
+                : new NotConnected({ message: error.message })
+            )
+            : Effect.flatMap(toControlFailure(error), Effect.fail)
+        )
+      )
+    }
     return { message: `${press.input} ${press.control} on ${info.productName} (${info.serial})` } satisfies ActionResult
   })

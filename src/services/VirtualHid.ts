@@ -3,7 +3,7 @@
  * device that lives in memory and takes every write without showing it anywhere. `Deck`
  * opens it like a USB deck (same model data, same control definitions, same write path), so
  * virtual decks get their layout, faces and presses exactly as hardware does; what they show
- * is read from the Controller's faces, and their input arrives through `Deck.inject`.
+ * is read from the Controller's faces, and their input arrives through `Controller.submit`.
  *
  * @since 0.2.0
  */
