@@ -5,7 +5,7 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { controlledDaemonLayer } from "../control/Daemon.ts"
+import { controlledDaemonLayer } from "../layers/ControlledDaemon.ts"
 import { VERSION } from "../version.ts"
 import { webUiRoutes } from "../web/index.ts"
 import { LogTail } from "../web/LogTail.ts"

@@ -380,6 +380,15 @@ const watch = (socketPath: string, format: "text" | "json" | "waybar", io: Remot
     req.end()
   })
 
+/** Hand the address to the desktop's browser, where there is one; printing it is enough otherwise. */
+const openInBrowser = (url: string) => {
+  void import("node:child_process").then(({ spawn }) => {
+    const child = spawn("xdg-open", [url], { detached: true, stdio: "ignore" })
+    child.on("error", () => {}) // no xdg-open: the printed address is the way in
+    child.unref()
+  })
+}
+
 // ---------------------------------------------------------------------------------------------
 // entry
 // ---------------------------------------------------------------------------------------------
@@ -391,7 +400,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
     parsed = parseRemote(args)
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
-    io.err(`deckcord: ${e.message}\n\n${USAGE}`)
+    io.err(`deckcord: ${e.message}\n(see \`deckcord ${args[0] ?? ""} --help\`)\n`)
     return EXIT.usage
   }
   if (parsed.kind === "help") {
@@ -447,6 +456,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
           return EXIT.failed
         }
         io.out(`${url}\n`)
+        if (io.env["DISPLAY"] !== undefined || io.env["WAYLAND_DISPLAY"] !== undefined) openInBrowser(url)
         return EXIT.done
       }
     }

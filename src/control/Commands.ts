@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Effect, Schema, Stream } from "effect"
+import { Cause, Clock, Effect, Schema, Stream } from "effect"
 import { ChannelType } from "../protocol/Message.ts"
 import {
   type ActionFailure,
@@ -23,7 +23,7 @@ import {
   soundboard
 } from "../services/actions/index.ts"
 import { Controller } from "../services/Controller.ts"
-import { Deck, type DeckInfo, type DeckInput, type DeckStatus as HidStatus } from "../services/Deck.ts"
+import { Deck, type DeckInfo, type DeckInputEvent, type DeckStatus as HidStatus } from "../services/Deck.ts"
 import { DiscordRpc } from "../services/DiscordRpc.ts"
 import type { VoiceModel } from "../services/VoiceState.ts"
 import { VoiceState } from "../services/VoiceState.ts"
@@ -367,7 +367,7 @@ const findDeck = (serial: string) =>
         message: `no deck ${serial} is connected; connected: ${serials.join(", ") || "none"} (or "${VIRTUAL_ALIAS}")`
       })
     }
-    return { info, fake: (yield* virtual.decks).find((d) => d.serial === wanted) }
+    return info
   })
 
 /** Parse "key:3" / "encoder:0" against a deck. */
@@ -385,51 +385,52 @@ const controlOf = (info: DeckInfo, control: string) =>
   })
 
 /**
- * Act on a control as the hardware would. A virtual deck gets the input as HID reports, so
- * the library parses it as it parses a real deck's; a USB deck gets it injected beside its
- * own events. Either way it reaches the Controller's per-control queue, page and all.
+ * Act on a control as the hardware would: each input goes through the Controller's
+ * `submit`, the same per-control queue, page and deadline a deck's own input gets, stamped
+ * when the request arrived. Answers when the action finished, with its failure if it failed.
  */
 export const pressControl = (serial: string, press: DeckPress) =>
   Effect.gen(function*() {
-    const { fake, info } = yield* findDeck(serial)
+    const at = yield* Clock.currentTimeMillis
+    const info = yield* findDeck(serial)
     const control = yield* controlOf(info, press.control)
-    const deck = yield* Deck
-    const events: Array<DeckInput> = []
+    const controller = yield* Controller
+    const events: Array<DeckInputEvent> = []
     const s = info.serial
     if (control.kind === "key") {
       if (press.input === "rotate" || press.input === "touch") {
         return yield* new Invalid({ message: `a key cannot ${press.input}` })
       }
-      if (fake !== undefined) {
-        if (press.input === "down") fake.keyDown(control.index)
-        else if (press.input === "up") fake.keyUp(control.index)
-        else fake.pressKey(control.index)
-      } else {
-        if (press.input !== "up") events.push({ _tag: "KeyDown", serial: s, key: control.index })
-        if (press.input !== "down") events.push({ _tag: "KeyUp", serial: s, key: control.index })
-      }
+      if (press.input !== "up") events.push({ _tag: "KeyDown", serial: s, key: control.index })
+      if (press.input !== "down") events.push({ _tag: "KeyUp", serial: s, key: control.index })
     } else {
       const e = control.index
       const region = info.encoders.find((x) => x.index === e)?.lcdRegion
-      if (press.input === "touch" && region === undefined) {
-        return yield* new Invalid({ message: `encoder:${e} has no touch strip` })
-      }
-      if (fake !== undefined) {
-        if (press.input === "down") fake.dialDown(e)
-        else if (press.input === "up") fake.dialUp(e)
-        else if (press.input === "press") fake.pushDial(e)
-        else if (press.input === "rotate") fake.turnDial(e, press.delta ?? 1)
-        else fake.touchLcd(region!.x + Math.floor(region!.width / 2), Math.floor(region!.height / 2))
-      } else if (press.input === "rotate") {
+      if (press.input === "rotate") {
         events.push({ _tag: "EncoderRotate", serial: s, encoder: e, delta: press.delta ?? 1 })
       } else if (press.input === "touch") {
-        const x = region!.x + Math.floor(region!.width / 2)
-        events.push({ _tag: "LcdTouch", serial: s, kind: "short", x, y: Math.floor(region!.height / 2), encoder: e })
+        if (region === undefined) return yield* new Invalid({ message: `encoder:${e} has no touch strip` })
+        const x = region.x + Math.floor(region.width / 2)
+        events.push({ _tag: "LcdTouch", serial: s, kind: "short", x, y: Math.floor(region.height / 2), encoder: e })
       } else {
         if (press.input !== "up") events.push({ _tag: "EncoderDown", serial: s, encoder: e })
         if (press.input !== "down") events.push({ _tag: "EncoderUp", serial: s, encoder: e })
       }
     }
-    for (const event of events) yield* deck.inject(event)
+    for (const event of events) {
+      yield* controller.submit({ ...event, at }).pipe(
+        // a page key's press ends its own page, and so the wait for it: the input was taken
+        Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.failCause(cause)),
+        Effect.catch((error): Effect.Effect<never, ControlFailure, VoiceState> =>
+          error._tag === "PressRejectedError"
+            ? Effect.fail(
+              error.reason === "unbound"
+                ? new NotFound({ message: `${info.productName} (${s}): ${error.message}` })
+                : new NotConnected({ message: error.message })
+            )
+            : Effect.flatMap(toControlFailure(error), Effect.fail)
+        )
+      )
+    }
     return { message: `${press.input} ${press.control} on ${info.productName} (${info.serial})` } satisfies ActionResult
   })

@@ -12,7 +12,7 @@
  *
  * Adding routes (the web UI does): write a `Layer<never, never, HttpRouter | ControlServices>`
  * with `HttpRouter.add(...)`, `HttpRouter.use(...)`, `HttpStaticServer.layer(...)` or
- * `HttpApiBuilder.layer(YourApi)`, and pass it in `routes` (see `controlledDaemonLayer`).
+ * `HttpApiBuilder.layer(YourApi)`, and pass it in `routes` (see `controlledDaemonLayer` in `src/layers/ControlledDaemon.ts`).
  * Every route is behind the same guard on HTTP and open on the socket; `WebAccess` says how
  * the web UI is reached. Keep `/api/*` for the API; pages may use any other path.
  *
@@ -128,7 +128,7 @@ const DeckHandlers = HttpApiBuilder.group(ControlApi, "decks", (handlers) =>
       .handle("faces", ({ params }) =>
         known(params.serial).pipe(Effect.andThen(Effect.map(controller.faces, (f) => facesOf(f, params.serial)))))
       .handle("press", ({ params, payload }) => Effect.provideContext(pressControl(params.serial, payload), context))
-      .handle("models", () => Effect.succeed(virtual.models))
+      .handle("models", () => virtual.models)
       .handle("addVirtual", ({ payload }) =>
         Effect.gen(function*() {
           const fake = yield* virtual.add(payload)
@@ -149,7 +149,7 @@ const DeckHandlers = HttpApiBuilder.group(ControlApi, "decks", (handlers) =>
         ))
   }))
 
-const ApiRoutes = HttpApiBuilder.layer(ControlApi).pipe(Layer.provide([StatusHandlers, ActionHandlers, DeckHandlers]))
+const ApiRoutes = HttpApiBuilder.layer(ControlApi, { openapiPath: "/api/openapi.json" }).pipe(Layer.provide([StatusHandlers, ActionHandlers, DeckHandlers]))
 
 /** Ends every event stream when the server shuts down (else shutdown waits for them). */
 export class StreamsShutdown extends Context.Service<StreamsShutdown, Deferred.Deferred<void>>()(
@@ -167,7 +167,18 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
     const withFaces = new URL(request.url, "http://x").searchParams.get("faces") === "true"
     const controller = yield* Controller
     const shutdown = yield* StreamsShutdown
-    const statuses: Stream.Stream<StateEvent> = Stream.map(yield* statusChanges, (status) => ({ _tag: "Status", status }))
+    // the current status always comes first, so a client has the whole picture before any face
+    const first = yield* currentStatus
+    let lastStatus = JSON.stringify(first)
+    const statuses: Stream.Stream<StateEvent> = (yield* statusChanges).pipe(
+      Stream.filter((status) => {
+        const json = JSON.stringify(status)
+        if (json === lastStatus) return false
+        lastStatus = json
+        return true
+      }),
+      Stream.map((status) => ({ _tag: "Status", status }))
+    )
     let shown = new Map<string, Face>()
     const faces: Stream.Stream<StateEvent> = controller.faceChanges.pipe(
       Stream.flatMap((next) => {
@@ -186,7 +197,10 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
         return Stream.fromIterable(events)
       })
     )
-    const events = withFaces ? Stream.merge(statuses, faces) : statuses
+    const events = Stream.concat(
+      Stream.succeed<StateEvent>({ _tag: "Status", status: first }),
+      withFaces ? Stream.merge(statuses, faces) : statuses
+    )
     const body = Stream.merge(
       Stream.map(events, sseFrame),
       Stream.tick(HEARTBEAT).pipe(Stream.drop(1), Stream.map(() => ": ping\n\n")),
@@ -411,8 +425,6 @@ export const controlServerLayer = (
     const scope = yield* Effect.scope
     const token = options.token ?? makeToken()
     const shutdown = yield* Deferred.make<void>()
-    // ends the event streams first, so closing the servers does not wait for them
-    yield* Effect.addFinalizer(() => Deferred.succeed(shutdown, undefined))
 
     let web: { server: HttpServer.HttpServer["Service"]; host: string; port: number } | undefined
     if (options.web !== false) {
@@ -451,5 +463,7 @@ export const controlServerLayer = (
       yield* web.server.serve(guarded({ token, host: web.host, port: web.port })(app)).pipe(Scope.provide(scope))
       yield* Effect.logInfo(`web UI: ${access.url}`)
     }
+    // added last, so it runs first: the event streams end before the servers wait for open connections
+    yield* Effect.addFinalizer(() => Deferred.succeed(shutdown, undefined))
     return Context.make(WebAccess, access).pipe(Context.add(StreamsShutdown, shutdown))
   }))

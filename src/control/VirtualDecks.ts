@@ -1,15 +1,15 @@
 /**
  * Virtual decks: Stream Decks without hardware, for the browser and for users without a deck.
- * Each one is the library's own `StreamDeck` over an in-memory HID device (`FakeDeck`), handed
- * to `Deck` as a surface beside the USB decks, so it gets the same layout by model, the same
- * faces, the same input parsing and the same Controller press path as a deck on USB.
+ * Each is the library's own `StreamDeck` for its model over an in-memory HID device
+ * (`VirtualHid`), handed to `Deck` as a surface beside the USB decks, so it gets the same
+ * layout by model, the same faces and the same Controller press path as a deck on USB.
  *
  * @since 0.2.0
  */
 import { Context, Effect, Layer, PubSub, Stream } from "effect"
 import type { DeckCandidate, DeckProviderShape } from "../services/DeckProvider.ts"
 import { DeckProvider } from "../services/DeckProvider.ts"
-import { FAKE_DECK_MODELS, FakeDeck } from "../testing/FakeDeck.ts"
+import { makeVirtualDevice, type VirtualDevice, virtualModels } from "../services/VirtualHid.ts"
 import { Invalid } from "./Api.ts"
 
 /** Every virtual deck's path starts with this (never a real hidraw path). */
@@ -17,13 +17,13 @@ const PATH_PREFIX = "virtual:"
 
 export class VirtualDecks extends Context.Service<VirtualDecks, {
   /** Plug in a new virtual deck of a model; it shows up in `Deck` like a USB deck. */
-  readonly add: (options: { readonly model: string; readonly serial?: string }) => Effect.Effect<FakeDeck, Invalid>
+  readonly add: (options: { readonly model: string; readonly serial?: string }) => Effect.Effect<VirtualDevice, Invalid>
   /** Unplug one; false when there was no such virtual deck. */
   readonly remove: (serial: string) => Effect.Effect<boolean>
   /** The virtual decks, oldest first. */
-  readonly decks: Effect.Effect<ReadonlyArray<FakeDeck>>
+  readonly decks: Effect.Effect<ReadonlyArray<VirtualDevice>>
   /** The models a virtual deck can be (the library's model ids). */
-  readonly models: ReadonlyArray<string>
+  readonly models: Effect.Effect<ReadonlyArray<string>>
   /** The surface `Deck` lists and opens them through. */
   readonly surface: DeckProviderShape
 }>()("deckcord/VirtualDecks") {
@@ -31,9 +31,10 @@ export class VirtualDecks extends Context.Service<VirtualDecks, {
 }
 
 const make = Effect.gen(function*() {
-  const decks: Array<FakeDeck> = []
+  const decks: Array<VirtualDevice> = []
   const hints = yield* PubSub.unbounded<void>()
   const hint = PubSub.publish(hints, undefined).pipe(Effect.asVoid)
+  const models = yield* Effect.cached(Effect.promise(virtualModels))
   let counter = 0
 
   const surface = DeckProvider.fromPromises({
@@ -48,13 +49,14 @@ const make = Effect.gen(function*() {
   })
 
   return VirtualDecks.of({
-    models: FAKE_DECK_MODELS,
+    models,
     surface,
     decks: Effect.sync(() => [...decks]),
     add: ({ model, serial }) =>
       Effect.gen(function*() {
-        if (!FAKE_DECK_MODELS.includes(model)) {
-          return yield* new Invalid({ message: `unknown Stream Deck model "${model}"; one of: ${FAKE_DECK_MODELS.join(", ")}` })
+        const known = yield* models
+        if (!known.includes(model)) {
+          return yield* new Invalid({ message: `unknown Stream Deck model "${model}"; one of: ${known.join(", ")}` })
         }
         let chosen = serial
         if (chosen === undefined) {
@@ -64,7 +66,7 @@ const make = Effect.gen(function*() {
         if (decks.some((d) => d.serial === chosen)) {
           return yield* new Invalid({ message: `a virtual deck ${chosen} exists already` })
         }
-        const deck = yield* Effect.promise(() => FakeDeck.make({ model, serial: chosen }))
+        const deck = yield* Effect.promise(() => makeVirtualDevice(model, chosen))
         decks.push(deck)
         yield* hint
         return deck

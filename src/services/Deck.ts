@@ -18,6 +18,7 @@ import type {
   StreamDeckLcdSegmentControlDefinition
 } from "@elgato-stream-deck/core"
 import {
+  Clock,
   Context,
   Deferred,
   type Duration,
@@ -98,7 +99,14 @@ export interface LcdPoint {
 }
 
 /** A control event, tagged with the deck's serial. */
-export type DeckInput =
+/**
+ * An input from a deck, stamped with when it entered deckcord (`at`, epoch ms of the Effect
+ * `Clock`): a press's deadline runs from there, however long it then waits.
+ */
+export type DeckInput = DeckInputEvent & { readonly at: number }
+
+/** An input as the device reports it, before it is stamped. */
+export type DeckInputEvent =
   | { readonly _tag: "KeyDown" | "KeyUp"; readonly serial: string; readonly key: number }
   | { readonly _tag: "EncoderDown" | "EncoderUp"; readonly serial: string; readonly encoder: number }
   | { readonly _tag: "EncoderRotate"; readonly serial: string; readonly encoder: number; readonly delta: number }
@@ -246,11 +254,6 @@ export interface DeckShape {
   readonly rescan: Effect.Effect<void>
   /** Wait until every face set so far is written (or its deck is lost). */
   readonly flush: Effect.Effect<void>
-  /**
-   * Deliver an input as if its deck had sent it (a remote `press`): it reaches every
-   * `input` consumer exactly like a hardware event. Ignored for decks that are not open.
-   */
-  readonly inject: (input: DeckInput) => Effect.Effect<void>
 }
 
 export class Deck extends Context.Service<Deck, DeckShape>()("deckcord/Deck") {
@@ -293,6 +296,7 @@ const describeCause = (cause: unknown) => (cause instanceof Error ? cause.messag
 const makeDeck = (options: DeckOptions) =>
   Effect.gen(function*() {
     const renderer = yield* KeyRenderer
+    const clock = yield* Clock.Clock
     const provider = yield* DeckProvider
     const defaultBrightness = clampPercent(options.brightness ?? DEFAULT_BRIGHTNESS)
     const onExit = options.onExit ?? "clear"
@@ -483,7 +487,7 @@ const makeDeck = (options: DeckOptions) =>
       })
 
     const attachInput = (d: OpenDeck) => {
-      const emit = (e: DeckInput) => void PubSub.publishUnsafe(inputs, e)
+      const emit = (e: DeckInputEvent) => void PubSub.publishUnsafe(inputs, { ...e, at: clock.currentTimeMillisUnsafe() })
       const serial = d.serial
       const touch = (kind: "short" | "long") => (_c: unknown, p: LcdPoint) => {
         const encoder = encoderAt(d.info, p.x)
@@ -675,10 +679,6 @@ const makeDeck = (options: DeckOptions) =>
       flush: Effect.suspend(() =>
         Effect.forEach([...open.values()], (d) => FiberSet.awaitEmpty(d.fibers), { discard: true })
       ),
-      inject: (input) =>
-        Effect.sync(() => {
-          if (open.has(input.serial)) PubSub.publishUnsafe(inputs, input)
-        }),
       rescan: Effect.gen(function*() {
         const done = yield* Deferred.make<void>()
         yield* Queue.offer(requests, done)

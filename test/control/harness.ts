@@ -7,7 +7,7 @@ import * as Fs from "node:fs"
 import * as Http from "node:http"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { controlledDaemonLayer } from "../../src/control/Daemon.ts"
+import { controlledDaemonLayer } from "../../src/layers/ControlledDaemon.ts"
 import type { WebAccess } from "../../src/control/Server.ts"
 import type { RouteLayer } from "../../src/control/Server.ts"
 import { WebAccess as WebAccessTag } from "../../src/control/Server.ts"
@@ -47,6 +47,8 @@ export interface HarnessOptions {
   readonly web?: false | { readonly port?: number; readonly host?: string }
   readonly layout?: unknown
   readonly routes?: ReadonlyArray<RouteLayer>
+  /** Default: a fresh directory in the temp dir. */
+  readonly socketPath?: string
   /** The fake starts without the user in a channel unless given. */
   readonly initialVoiceChannelId?: string
 }
@@ -62,7 +64,7 @@ export const startDaemon = (options: HarnessOptions = {}) =>
     yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
     const configPath = Path.join(dir, "config.json")
     const tokenPath = Path.join(dir, "tokens.json")
-    const socketPath = Path.join(dir, "run", "deckcord", "control.sock")
+    const socketPath = options.socketPath ?? Path.join(dir, "run", "deckcord", "control.sock")
     writeAtomically(configPath, {
       clientId: FIXTURE_CLIENT_ID,
       clientSecret: CLIENT_SECRET,

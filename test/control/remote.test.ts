@@ -143,8 +143,14 @@ describe("remote commands", () => {
   it.live("press acts as the key would, page and all, on a USB deck and on a virtual one", () =>
     scenario((h) =>
       Effect.gen(function*() {
+        // the press's own failure comes back: the booth is full (4005)
+        const full = yield* h.cli("press", "PRESS0000001", "1")
+        expect(full.code).toBe(5)
+        expect(full.err).toMatch(/full/i)
+        // a key with nothing bound on the page shown
+        expect((yield* h.cli("press", "PRESS0000001", "7")).code).toBe(6)
         // key 0: a page key to "second", whose key 0 mutes
-        expect((yield* h.cli("press", "PRESS0000001", "0")).code).toBe(0)
+        expect(yield* h.cli("press", "PRESS0000001", "0")).toMatchObject({ code: 0 })
         expect((yield* h.fake.state).voiceSettings.mute).toBe(false)
         expect((yield* h.cli("press", "PRESS0000001", "key:0")).code).toBe(0)
         yield* eventually(h.fake.state, (s) => s.voiceSettings.mute, "muted by the second page's key")
@@ -158,7 +164,7 @@ describe("remote commands", () => {
       decks: [{ model: "original-mk2", serial: "PRESS0000001" }],
       layout: {
         "*": {
-          keys: { "0": { action: "page", page: "second" } },
+          keys: { "0": { action: "page", page: "second" }, "1": { action: "voice-channel", channel: fixtures.channels.booth.id } },
           pages: { second: { keys: { "0": "mute", "14": { action: "page", page: "home" } } } }
         }
       }

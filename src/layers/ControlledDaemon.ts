@@ -6,11 +6,11 @@
  * @since 0.2.0
  */
 import { Context, Effect, Layer } from "effect"
-import { type DaemonOptions, daemonLayer } from "../layers/Daemon.ts"
+import { type DaemonOptions, daemonLayer } from "./Daemon.ts"
 import { Settings } from "../services/Settings.ts"
-import { controlSocketPath } from "./paths.ts"
-import { controlServerLayer, type RouteLayer, unixServer } from "./Server.ts"
-import { VirtualDecks } from "./VirtualDecks.ts"
+import { controlSocketPath } from "../control/paths.ts"
+import { controlServerLayer, type RouteLayer, unixServer } from "../control/Server.ts"
+import { VirtualDecks } from "../control/VirtualDecks.ts"
 
 export interface ControlledDaemonOptions extends Omit<DaemonOptions, "surfaces"> {
   /** The control socket (default `controlSocketPath()`). */
