@@ -209,6 +209,11 @@ describe("the web UI in Chromium", () => {
     await page.locator("#add-page").click()
     // a new page starts with a way back home on key 0
     expect(await page.locator("#editor-deck [data-control='key:0'] .caption").textContent()).toBe("Page")
+    await page.locator("#page-name").fill("sfx")
+    await page.locator(".pages button", { hasText: "Rename to" }).click()
+    await page.locator(".pages button[aria-pressed='true']", { hasText: "sfx" }).waitFor()
+    await page.locator("#page-name").fill("sounds")
+    await page.locator(".pages button", { hasText: "Rename to" }).click()
     await page.locator(".pages button", { hasText: "Home" }).click()
     await page.locator("#editor-deck [data-control='key:14']").click()
     await page.locator("#panel summary", { hasText: "Pages" }).click()

@@ -60,7 +60,6 @@ export const renderLayoutPage = (main) => {
 
   // ---- working copy helpers ----
   const entry = (create) => {
-    state.config.decks ??= undefined
     const decks = state.config.decks
     if (decks && typeof decks === "object" && decks[state.target]) return decks[state.target]
     if (!create) return undefined
