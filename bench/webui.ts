@@ -5,6 +5,8 @@
  *   frame reaches the fake; target median ≤ 5 ms, p99 ≤ 20 ms;
  * - a Discord event (mute changed in Discord) until the page has loaded the key's new face
  *   image; target median ≤ 20 ms.
+ * - the daemon's heap after GC over 1,000 events the open page follows, and over a minute with the UI open and idle
+ *   (`DECKCORD_BENCH_IDLE_SECONDS`; 600 for the issue's ten minutes); target: no growth (< 1 MiB).
  * Both ends read the same wall clock (`performance.timeOrigin + performance.now()`), since
  * the page and the daemon are different processes on one machine.
  */
@@ -24,14 +26,19 @@ import { FIXTURE_CLIENT_ID, startFakeDiscord } from "../src/testing/FakeDiscord.
 import type { FakeDiscordServer } from "../src/testing/fakeDiscord/server.ts"
 import { webUiRoutes } from "../src/web/index.ts"
 import { BENCH_SCOPES } from "./setup.ts"
-import { type Row, single, sleep, summarize } from "./stats.ts"
+import { heapAfterGc, type Row, single, sleep, summarize } from "./stats.ts"
 
 const GROUP = "web UI"
 const TOKEN = "bench-webui-token-0123456789"
 const CHROMIUM = process.env.DECKCORD_CHROMIUM ?? "/usr/bin/chromium"
-const SAMPLES = 200
+const SAMPLES = Number(process.env.DECKCORD_BENCH_WEB_SAMPLES ?? 200)
 const WARMUP = 10
 const SAMPLE_TIMEOUT_MILLIS = 2_000
+/** Mute toggles for the memory figure, spaced so the page draws each one. */
+const MEMORY_EVENTS = 1_000
+const MEMORY_EVENT_SPACING_MILLIS = 15
+const IDLE_SECONDS = Number(process.env.DECKCORD_BENCH_IDLE_SECONDS ?? 60)
+const KiB = 1024
 
 const now = () => performance.timeOrigin + performance.now()
 
@@ -181,6 +188,20 @@ export async function benchWebUi(): Promise<Array<Row>> {
       await sleep(5)
     }
 
+    // the daemon's memory with the UI open: Discord events the page follows, with no playwright
+    // call in between (its client lives in this process and keeps per-call records), read once
+    // the path is warm (first renders, JIT), so a delta means something is kept per event
+    const heapBeforeEvents = await heapAfterGc()
+    for (let i = 0; i < MEMORY_EVENTS; i++) {
+      muted = !muted
+      fake.setVoiceSettings({ mute: muted })
+      await sleep(MEMORY_EVENT_SPACING_MILLIS)
+    }
+    const heapAfterEvents = await heapAfterGc()
+    // the UI open and idle: its streams only send heartbeats
+    await sleep(IDLE_SECONDS * 1000)
+    const heapAfterIdle = await heapAfterGc()
+
     const press = summarize(GROUP, "key pressed in the browser → SET_VOICE_SETTINGS frame at the fake", "ms", pressMs)
     const event = summarize(GROUP, "Discord event (mute changed) → new face image loaded in the browser", "ms", eventMs)
     return [
@@ -195,7 +216,15 @@ export async function benchWebUi(): Promise<Array<Row>> {
         target: "median ≤ 20 ms",
         met: event.median <= 20,
         note: "FakeDiscord event → VoiceState → Controller face → SSE Face event → <img> face.svg fetched and decoded"
-      }
+      },
+      single(GROUP, `heap after GC, delta over ${MEMORY_EVENTS} Discord events the open web UI follows`, "KiB", (heapAfterEvents - heapBeforeEvents) / KiB, {
+        target: "< 1 MiB (nothing kept per event)",
+        met: heapAfterEvents - heapBeforeEvents < 1024 * KiB
+      }),
+      single(GROUP, `heap after GC, delta over ${IDLE_SECONDS} s with the web UI open and idle`, "KiB", (heapAfterIdle - heapAfterEvents) / KiB, {
+        target: "< 1 MiB (no growth)",
+        met: heapAfterIdle - heapAfterEvents < 1024 * KiB
+      })
     ]
   } finally {
     await browser.close()
