@@ -14,6 +14,15 @@ const DRAG_STEP = 22
 /** Wheel delta per dial detent (a mouse notch is ~100, a touchpad sends many small ones). */
 const WHEEL_STEP = 60
 
+/** Keep getting a held pointer's events even if it slides off the key (a finger on a phone). */
+const capture = (el, pointerId) => {
+  try {
+    el.setPointerCapture(pointerId)
+  } catch {
+    // a pointer the browser no longer tracks: the press still counts
+  }
+}
+
 /**
  * A deck element. `mode: "press"` sends input to the daemon; `mode: "select"` calls
  * `onSelect(control)` instead (the layout editor).
@@ -123,7 +132,7 @@ export const buildDeck = (deck, { mode = "press", onSelect, captions } = {}) => 
     el.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return
       e.preventDefault()
-      el.setPointerCapture(e.pointerId)
+      capture(el, e.pointerId)
       el.focus({ preventScroll: true })
       press()
     })
@@ -181,7 +190,7 @@ export const buildDeck = (deck, { mode = "press", onSelect, captions } = {}) => 
     dial.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return
       e.preventDefault()
-      dial.setPointerCapture(e.pointerId)
+      capture(dial, e.pointerId)
       drag = { x: e.clientX, y: e.clientY, moved: false }
     })
     dial.addEventListener("pointermove", (e) => {
