@@ -171,6 +171,28 @@ describe("remote commands", () => {
     }))
 })
 
+describe("Discord away", () => {
+  it.live("status says why and what to do; a command waits its press deadline, then exits 4 with the fix", () =>
+    scenario((h) =>
+      Effect.gen(function*() {
+        yield* h.fake.stop
+        const status = yield* eventually(
+          h.cli("status", "--json").pipe(Effect.map((r) => decodeStatus(r.out.trim()))),
+          (s) => s.connection.state === "Disconnected",
+          "disconnected"
+        )
+        expect(status.connection.live).toBe(false)
+        expect(status.connection.message).toBeTruthy()
+        expect((yield* h.cli("status")).out).toContain("not connected")
+        const mute = yield* h.cli("mute", "on")
+        expect(mute.code).toBe(4)
+        expect(mute.err).toMatch(/not (sent|connected)/)
+        expect(mute.err).toContain("fix: start Discord")
+        expect((yield* h.fake.state).voiceSettings.mute).toBe(false)
+      })
+    ))
+})
+
 describe("no daemon", () => {
   it.live("says how to start it and exits 3 at once", () =>
     Effect.gen(function*() {
