@@ -137,6 +137,12 @@ export const Status = Schema.Struct({
   version: Schema.String,
   connection: ConnectionStatus,
   user: Schema.NullOr(UserStatus),
+  /** What Discord granted (never the token itself): scopes and when it expires (ISO date). */
+  authorization: Schema.NullOr(Schema.Struct({
+    application: Schema.NullOr(Schema.String),
+    scopes: Schema.Array(Schema.String),
+    expires: Schema.NullOr(Schema.String)
+  })),
   muted: Schema.Boolean,
   deafened: Schema.Boolean,
   inputMode: Schema.NullOr(Schema.Literals(["push-to-talk", "voice-activity"])),

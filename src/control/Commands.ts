@@ -95,6 +95,13 @@ export const statusOf = (
     version: VERSION,
     connection: connectionStatus(model),
     user: user === undefined ? null : { id: user.id, name: user.global_name || user.username || user.id },
+    authorization: c._tag === "Ready" && c.authenticated !== undefined
+      ? {
+        application: c.authenticated.application?.name ?? c.authenticated.application?.id ?? null,
+        scopes: c.authenticated.scopes ?? [],
+        expires: c.authenticated.expires ?? null
+      }
+      : null,
     muted: model.muted,
     deafened: model.deafened,
     inputMode: model.inputMode === "PUSH_TO_TALK"

@@ -133,6 +133,7 @@ describe("remote commands", () => {
         )
         expect(status.connection).toMatchObject({ state: "Ready", live: true })
         expect(status.user?.id).toBe(fixtures.user.id)
+        expect(status.authorization?.scopes).toContain("rpc.voice.write")
         expect(status.channel?.name).toBe("Lounge")
         expect(status.decks.map((d) => d.serial)).toEqual(["REMOTE000001"])
         const text = yield* h.cli("status")
