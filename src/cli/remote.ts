@@ -349,6 +349,8 @@ const watch = (socketPath: string, format: "text" | "json" | "waybar", io: Remot
         return resolve(EXIT.failed)
       }
       let buffer = ""
+      /** The waybar and text lines drop what they do not show (someone speaking): print only changes. */
+      let last = ""
       res.setEncoding("utf8")
       res.on("data", (chunk: string) => {
         buffer += chunk
@@ -360,9 +362,14 @@ const watch = (socketPath: string, format: "text" | "json" | "waybar", io: Remot
           if (data === "") continue
           const event = JSON.parse(data) as { _tag: string; status?: StatusView }
           if (event._tag !== "Status" || event.status === undefined) continue
-          io.out(
-            `${format === "json" ? JSON.stringify(event.status) : format === "waybar" ? waybarLine(event.status) : watchLine(event.status)}\n`
-          )
+          const line = format === "json"
+            ? JSON.stringify(event.status)
+            : format === "waybar"
+            ? waybarLine(event.status)
+            : watchLine(event.status)
+          if (line === last) continue
+          last = line
+          io.out(`${line}\n`)
         }
       })
       res.on("end", () => {
