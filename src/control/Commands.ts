@@ -298,11 +298,11 @@ export const runAction = (action: Action): Effect.Effect<ActionResult, ControlFa
         yield* perform(pushToTalk, {}, action.state === "start" ? PRESS : RELEASE)
         return { message: action.state === "start" ? "push-to-talk on" : "push-to-talk off" }
       case "PushToTalkFor":
-        // the release runs whatever happens to the request: a client that goes away must not leave the mic open
+        // the release runs whatever happens to the request (a client killed, the daemon stopping):
+        // nothing may leave the mic open
         yield* perform(pushToTalk, {}, PRESS).pipe(
           Effect.andThen(Effect.sleep(`${action.millis} millis`)),
-          Effect.ensuring(perform(pushToTalk, {}, RELEASE).pipe(Effect.ignore)),
-          Effect.uninterruptible
+          Effect.ensuring(perform(pushToTalk, {}, RELEASE).pipe(Effect.ignore))
         )
         return { message: `push-to-talk held for ${action.millis} ms` }
       case "InputMode":

@@ -5,6 +5,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import * as Http from "node:http"
 import { Status } from "../../src/control/Api.ts"
 import { fixtures } from "../../src/testing/fakeDiscord/fixtures.ts"
 import { captureLogs, eventually } from "../support/effects.ts"
@@ -55,6 +56,20 @@ describe("remote commands", () => {
           .map((p) => p.args?.active)
         expect(ptt).toEqual([true, false])
         expect((yield* h.fake.state).pushToTalkActive).toBe(false)
+
+        // a command killed while it holds push-to-talk releases it
+        const body = JSON.stringify({ _tag: "PushToTalkFor", millis: 600_000 })
+        const held = Http.request({
+          socketPath: h.socketPath,
+          method: "POST",
+          path: "/api/actions",
+          headers: { host: "deckcord", "content-type": "application/json", "content-length": body.length }
+        })
+        held.on("error", () => {})
+        held.end(body)
+        yield* eventually(h.fake.state, (s) => s.pushToTalkActive, "held by the long --for")
+        held.destroy()
+        yield* eventually(h.fake.state, (s) => !s.pushToTalkActive, "released when the client went away")
       })
     ))
 
