@@ -317,6 +317,26 @@ const login = (options: GuardOptions, request: HttpServerRequest.HttpServerReque
   )
 }
 
+/**
+ * On every HTTP answer: no framing by other sites (clickjacking), no type sniffing, and no
+ * Referer, so an address with the token in it never leaks to a link's target.
+ */
+const SECURITY_HEADERS = {
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer"
+}
+const NO_FRAMING = "frame-ancestors 'none'"
+
+/** The security headers, keeping a page's own Content-Security-Policy (framing is added to it). */
+const withSecurityHeaders = (response: HttpServerResponse.HttpServerResponse) => {
+  const csp = response.headers["content-security-policy"]
+  return HttpServerResponse.setHeaders(response, {
+    ...SECURITY_HEADERS,
+    "content-security-policy": csp === undefined || csp === "" ? NO_FRAMING : `${csp}; ${NO_FRAMING}`
+  })
+}
+
 export const guarded = (options: GuardOptions) =>
 <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
@@ -324,7 +344,7 @@ export const guarded = (options: GuardOptions) =>
     if (entry !== undefined) return Effect.succeed(entry)
     const denied = guardRequest(options, request)
     return denied === undefined ? app : Effect.succeed(denied)
-  })
+  }).pipe(Effect.map(withSecurityHeaders))
 
 // ---------------------------------------------------------------------------------------------
 // the Unix socket: transport and single-instance lock
