@@ -50,6 +50,8 @@ export interface RemoteIo {
   readonly err: (text: string) => void
   /** Ends `watch` (tests); a real `watch` runs until the daemon goes away or it is killed. */
   readonly signal?: AbortSignal
+  /** How long to wait for an answer (default `ANSWER_TIMEOUT_MILLIS`). */
+  readonly answerTimeoutMillis?: number
 }
 
 const defaultIo: RemoteIo = {
@@ -224,7 +226,21 @@ interface Reply {
 
 class NotRunning extends Error {}
 
-const request = (socketPath: string, method: string, path: string, body?: unknown): Promise<Reply> =>
+/**
+ * A daemon that accepts but never answers (stopped with SIGSTOP, wedged) must not hang a key
+ * binding: an action's own deadline is 5 s plus Discord's reply time, so this is generous.
+ */
+export const ANSWER_TIMEOUT_MILLIS = 30_000
+
+class NoAnswer extends Error {}
+
+const request = (
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMillis = ANSWER_TIMEOUT_MILLIS
+): Promise<Reply> =>
   new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     const req = Http.request({
@@ -249,6 +265,7 @@ const request = (socketPath: string, method: string, path: string, body?: unknow
       })
       res.on("error", reject)
     })
+    req.setTimeout(timeoutMillis, () => req.destroy(new NoAnswer(`deckcord did not answer within ${timeoutMillis / 1000} s`)))
     req.on("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "ENOENT" || e.code === "ECONNREFUSED" || e.code === "ENOTDIR" ? new NotRunning() : e))
     req.end(payload)
@@ -415,10 +432,12 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
     return EXIT.done
   }
   const socketPath = controlSocketPath(io.env)
+  const timeout = io.answerTimeoutMillis ?? ANSWER_TIMEOUT_MILLIS
   try {
     switch (parsed.kind) {
       case "action": {
-        const reply = await request(socketPath, "POST", "/api/actions", parsed.action)
+        const holds = parsed.action["_tag"] === "PushToTalkFor" ? Number(parsed.action["millis"]) : 0
+        const reply = await request(socketPath, "POST", "/api/actions", parsed.action, timeout + holds)
         if (reply.status !== 200) {
           io.err(`deckcord: ${failureText(reply)}\n`)
           return exitFor(reply.status)
@@ -426,7 +445,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
         return EXIT.done
       }
       case "press": {
-        const reply = await request(socketPath, "POST", `/api/decks/${encodeURIComponent(parsed.serial)}/press`, parsed.body)
+        const reply = await request(socketPath, "POST", `/api/decks/${encodeURIComponent(parsed.serial)}/press`, parsed.body, timeout)
         if (reply.status !== 200) {
           io.err(`deckcord: ${failureText(reply)}\n`)
           return exitFor(reply.status)
@@ -435,7 +454,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
       }
       case "status":
       case "volume": {
-        const reply = await request(socketPath, "GET", "/api/status")
+        const reply = await request(socketPath, "GET", "/api/status", undefined, timeout)
         if (reply.status !== 200) {
           io.err(`deckcord: ${failureText(reply)}\n`)
           return exitFor(reply.status)
@@ -456,7 +475,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
       case "watch":
         return await watch(socketPath, parsed.format, io)
       case "web": {
-        const reply = await request(socketPath, "GET", "/api/web")
+        const reply = await request(socketPath, "GET", "/api/web", undefined, timeout)
         const url = (reply.body as { url?: unknown } | undefined)?.url
         if (reply.status !== 200 || typeof url !== "string") {
           io.err("deckcord: the web UI is off (\"web\": false in the config) or could not listen; see the daemon's log\n")

@@ -5,7 +5,12 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import * as Fs from "node:fs"
 import * as Http from "node:http"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { runRemote } from "../../src/cli/remote.ts"
 import { Status } from "../../src/control/Api.ts"
 import { fixtures } from "../../src/testing/fakeDiscord/fixtures.ts"
 import { captureLogs, eventually } from "../support/effects.ts"
@@ -209,10 +214,29 @@ describe("Discord away", () => {
     ))
 })
 
+describe("a daemon that does not answer", () => {
+  it.live("does not hang the command: it gives up with a message and exit 1", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-wedged-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const socketPath = Path.join(dir, "control.sock")
+      // accepts connections and never says a word, like a stopped process
+      const held: Array<Net.Socket> = []
+      const server = Net.createServer((socket) => void held.push(socket))
+      yield* Effect.promise(() => new Promise<void>((resolve) => server.listen(socketPath, resolve)))
+      yield* Effect.addFinalizer(() => Effect.sync(() => (held.forEach((s) => s.destroy()), server.close())))
+      let err = ""
+      const code = yield* Effect.promise(() =>
+        runRemote(["mute"], { env: { DECKCORD_CONTROL_SOCKET: socketPath }, out: () => {}, err: (t) => void (err += t), answerTimeoutMillis: 100 })
+      )
+      expect(code).toBe(1)
+      expect(err).toContain("did not answer")
+    }).pipe(Effect.scoped))
+})
+
 describe("no daemon", () => {
   it.live("says how to start it and exits 3 at once", () =>
     Effect.gen(function*() {
-      const { runRemote } = yield* Effect.promise(() => import("../../src/cli/remote.ts"))
       let err = ""
       const code = yield* Effect.promise(() =>
         runRemote(["mute"], { env: { DECKCORD_CONTROL_SOCKET: "/nonexistent/deckcord/control.sock" }, out: () => {}, err: (t) => void (err += t) })
