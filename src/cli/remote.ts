@@ -302,6 +302,9 @@ interface StatusView {
   readonly deckAccess: { readonly ok: boolean; readonly message?: string; readonly fix?: string }
 }
 
+/** A connection on its way, in words: Ready but not yet synced is still "syncing". */
+const pending = (state: string) => (state === "Ready" ? "syncing" : state.toLowerCase())
+
 /** `status` for people. */
 export const formatStatus = (s: StatusView): string => {
   const lines: Array<string> = []
@@ -310,7 +313,7 @@ export const formatStatus = (s: StatusView): string => {
   else if (c.state === "Disconnected") {
     lines.push(`Discord:    not connected — ${c.message ?? "unknown reason"}`)
     if (c.fix !== undefined) lines.push(`            fix: ${c.fix}`)
-  } else lines.push(`Discord:    ${c.state.toLowerCase()}…`)
+  } else lines.push(`Discord:    ${pending(c.state)}…`)
   lines.push(`Microphone: ${s.muted ? "muted" : "on"}${s.inputVolume === null ? "" : ` (${Math.round(s.inputVolume)}%)`}`)
   lines.push(`Sound:      ${s.deafened ? "deafened" : "on"}${s.outputVolume === null ? "" : ` (${Math.round(s.outputVolume)}%)`}`)
   if (s.inputMode !== null) {
@@ -344,7 +347,7 @@ export const waybarLine = (s: StatusView): string => {
 
 const watchLine = (s: StatusView): string => {
   const c = s.connection
-  if (!c.live) return `Discord ${c.state === "Disconnected" ? `not connected: ${c.message ?? ""}` : c.state.toLowerCase()}`
+  if (!c.live) return `Discord ${c.state === "Disconnected" ? `not connected: ${c.message ?? ""}` : pending(c.state)}`
   return [
     s.muted ? "muted" : "mic on",
     ...(s.deafened ? ["deafened"] : []),
