@@ -212,7 +212,7 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
     })
   }))
 
-const FaceSvgRoute = HttpRouter.add("GET", "/api/decks/:serial/:control/face.svg", (request) =>
+const FaceSvgRoute = HttpRouter.add("GET", "/api/decks/:serial/:control/face.svg",
   Effect.gen(function*() {
     const params = yield* HttpRouter.RouteContext
     const serial = params.params["serial"] ?? ""
@@ -230,12 +230,11 @@ const FaceSvgRoute = HttpRouter.add("GET", "/api/decks/:serial/:control/face.svg
     }
     const face = (yield* (yield* Controller).faces).get(`${serial}/${control}`) ?? BLANK_FACE
     const svg = yield* (yield* FaceSvg).render(face, { width: size.width, height: size.height })
-    void request
     return HttpServerResponse.text(svg, { contentType: "image/svg+xml", headers: { "cache-control": "no-store" } })
   }))
 
 // ---------------------------------------------------------------------------------------------
-// the HTTP guard (issue: every rule has its test in test/control/security.test.ts)
+// the HTTP guard (each rule has its test in test/control/security.test.ts)
 // ---------------------------------------------------------------------------------------------
 
 export interface GuardOptions {
