@@ -57,16 +57,20 @@ export class WebAccess extends Context.Service<WebAccess, {
   readonly token: string
 }>()("deckcord/control/WebAccess") {}
 
-/** A control's face as an SVG document at its real size. */
+/** A control's face at its real size: the SVG document, or the very pixels a deck gets, as PNG. */
 export class FaceSvg extends Context.Service<FaceSvg, {
   readonly render: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<string>
+  readonly png: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<Uint8Array>
 }>()("deckcord/control/FaceSvg") {
-  /** The renderer's pure face→SVG step; fonts are read on the first face, not at start. */
+  /** The renderer's pure face→SVG step (and its rasterizer); fonts are read on the first face, not at start. */
   static readonly layer: Layer.Layer<FaceSvg> = Layer.effect(
     FaceSvg,
     Effect.gen(function*() {
       const renderer = yield* Effect.cached(makeKeyRenderer(FONT_FILES).pipe(Effect.orDie))
-      return FaceSvg.of({ render: (face, size) => Effect.flatMap(renderer, (r) => r.svg(face, size)) })
+      return FaceSvg.of({
+        render: (face, size) => Effect.flatMap(renderer, (r) => r.svg(face, size)),
+        png: (face, size) => Effect.flatMap(renderer, (r) => r.renderPng(face, size))
+      })
     })
   )
 }
@@ -212,8 +216,8 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
     })
   }))
 
-const FaceSvgRoute = HttpRouter.add("GET", "/api/decks/:serial/:control/face.svg",
-  Effect.gen(function*() {
+const faceRoute = (format: "svg" | "png") =>
+  HttpRouter.add("GET", `/api/decks/:serial/:control/face.${format}`, Effect.gen(function*() {
     const params = yield* HttpRouter.RouteContext
     const serial = params.params["serial"] ?? ""
     const control = params.params["control"] ?? ""
@@ -229,9 +233,14 @@ const FaceSvgRoute = HttpRouter.add("GET", "/api/decks/:serial/:control/face.svg
       return HttpServerResponse.jsonUnsafe({ _tag: "NotFound", message: `no ${control} on a deck ${serial}` }, { status: 404 })
     }
     const face = (yield* (yield* Controller).faces).get(`${serial}/${control}`) ?? BLANK_FACE
-    const svg = yield* (yield* FaceSvg).render(face, { width: size.width, height: size.height })
-    return HttpServerResponse.text(svg, { contentType: "image/svg+xml", headers: { "cache-control": "no-store" } })
+    const faces = yield* FaceSvg
+    const at = { width: size.width, height: size.height }
+    return format === "svg"
+      ? HttpServerResponse.text(yield* faces.render(face, at), { contentType: "image/svg+xml", headers: { "cache-control": "no-store" } })
+      : HttpServerResponse.uint8Array(yield* faces.png(face, at), { contentType: "image/png", headers: { "cache-control": "no-store" } })
   }))
+
+const FaceRoutes = Layer.mergeAll(faceRoute("svg"), faceRoute("png"))
 
 // ---------------------------------------------------------------------------------------------
 // the HTTP guard (each rule has its test in test/control/security.test.ts)
@@ -473,7 +482,7 @@ export const controlServerLayer = (
       Layer.succeed(WebAccess, access),
       Layer.succeed(StreamsShutdown, shutdown)
     ))
-    const routes = Layer.mergeAll(ApiRoutes, EventsRoute, FaceSvgRoute, ...(options.routes ?? [])).pipe(
+    const routes = Layer.mergeAll(ApiRoutes, EventsRoute, FaceRoutes, ...(options.routes ?? [])).pipe(
       Layer.provide(Layer.succeedContext(support))
     )
     const app = (yield* HttpRouter.toHttpEffect(routes)).pipe(Effect.provide(support))

@@ -147,6 +147,12 @@ describe("the event stream and faces", () => {
         expect(svg.status).toBe(200)
         expect(svg.headers["content-type"]).toContain("image/svg+xml")
         expect(svg.body).toMatch(/^<svg[^>]* width="72" height="72"/)
+        const png = yield* rawRequest({ socketPath: h.socketPath }, {
+          path: "/api/decks/FACES0000001/key:0/face.png",
+          headers: { host: "deckcord" }
+        })
+        expect(png.status).toBe(200)
+        expect(png.headers["content-type"]).toBe("image/png")
         const missing = yield* rawRequest({ socketPath: h.socketPath }, {
           path: "/api/decks/FACES0000001/key:99/face.svg",
           headers: { host: "deckcord" }
