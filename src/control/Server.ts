@@ -58,16 +58,16 @@ export class WebAccess extends Context.Service<WebAccess, {
 }>()("deckcord/control/WebAccess") {}
 
 /** A control's face at its real size: the SVG document, or the very pixels a deck gets, as PNG. */
-export class FaceSvg extends Context.Service<FaceSvg, {
+export class FaceImages extends Context.Service<FaceImages, {
   readonly render: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<string>
   readonly png: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<Uint8Array>
-}>()("deckcord/control/FaceSvg") {
+}>()("deckcord/control/FaceImages") {
   /** The renderer's pure face→SVG step (and its rasterizer); fonts are read on the first face, not at start. */
-  static readonly layer: Layer.Layer<FaceSvg> = Layer.effect(
-    FaceSvg,
+  static readonly layer: Layer.Layer<FaceImages> = Layer.effect(
+    FaceImages,
     Effect.gen(function*() {
       const renderer = yield* Effect.cached(makeKeyRenderer(FONT_FILES).pipe(Effect.orDie))
-      return FaceSvg.of({
+      return FaceImages.of({
         render: (face, size) => Effect.flatMap(renderer, (r) => r.svg(face, size)),
         png: (face, size) => Effect.flatMap(renderer, (r) => r.renderPng(face, size))
       })
@@ -84,7 +84,7 @@ export type ControlServices =
   | Controller
   | Deck
   | VirtualDecks
-  | FaceSvg
+  | FaceImages
   | WebAccess
 
 /** A layer of routes to serve beside the control API. */
@@ -233,7 +233,7 @@ const faceRoute = (format: "svg" | "png") =>
       return HttpServerResponse.jsonUnsafe({ _tag: "NotFound", message: `no ${control} on a deck ${serial}` }, { status: 404 })
     }
     const face = (yield* (yield* Controller).faces).get(`${serial}/${control}`) ?? BLANK_FACE
-    const faces = yield* FaceSvg
+    const faces = yield* FaceImages
     const at = { width: size.width, height: size.height }
     return format === "svg"
       ? HttpServerResponse.text(yield* faces.render(face, at), { contentType: "image/svg+xml", headers: { "cache-control": "no-store" } })
@@ -448,7 +448,7 @@ export const makeToken = (): string => randomBytes(24).toString("base64url")
  */
 export const controlServerLayer = (
   options: ControlServerOptions
-): Layer.Layer<WebAccess | StreamsShutdown, never, Exclude<ControlServices, WebAccess | FaceSvg>> =>
+): Layer.Layer<WebAccess | StreamsShutdown, never, Exclude<ControlServices, WebAccess | FaceImages>> =>
   Layer.effectContext(Effect.gen(function*() {
     const scope = yield* Effect.scope
     const token = options.token ?? makeToken()
@@ -478,7 +478,7 @@ export const controlServerLayer = (
 
     const support = yield* Layer.build(Layer.mergeAll(
       NodeHttpServer.layerHttpServices,
-      FaceSvg.layer,
+      FaceImages.layer,
       Layer.succeed(WebAccess, access),
       Layer.succeed(StreamsShutdown, shutdown)
     ))
