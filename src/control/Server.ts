@@ -59,7 +59,7 @@ export class WebAccess extends Context.Service<WebAccess, {
 
 /** A control's face at its real size: the SVG document, or the very pixels a deck gets, as PNG. */
 export class FaceImages extends Context.Service<FaceImages, {
-  readonly render: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<string>
+  readonly svg: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<string>
   readonly png: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<Uint8Array>
 }>()("deckcord/control/FaceImages") {
   /** The renderer's pure face→SVG step (and its rasterizer); fonts are read on the first face, not at start. */
@@ -68,7 +68,7 @@ export class FaceImages extends Context.Service<FaceImages, {
     Effect.gen(function*() {
       const renderer = yield* Effect.cached(makeKeyRenderer(FONT_FILES).pipe(Effect.orDie))
       return FaceImages.of({
-        render: (face, size) => Effect.flatMap(renderer, (r) => r.svg(face, size)),
+        svg: (face, size) => Effect.flatMap(renderer, (r) => r.svg(face, size)),
         png: (face, size) => Effect.flatMap(renderer, (r) => r.renderPng(face, size))
       })
     })
@@ -236,7 +236,7 @@ const faceRoute = (format: "svg" | "png") =>
     const faces = yield* FaceImages
     const at = { width: size.width, height: size.height }
     return format === "svg"
-      ? HttpServerResponse.text(yield* faces.render(face, at), { contentType: "image/svg+xml", headers: { "cache-control": "no-store" } })
+      ? HttpServerResponse.text(yield* faces.svg(face, at), { contentType: "image/svg+xml", headers: { "cache-control": "no-store" } })
       : HttpServerResponse.uint8Array(yield* faces.png(face, at), { contentType: "image/png", headers: { "cache-control": "no-store" } })
   }))
 
