@@ -63,9 +63,29 @@ describe("decodeConfig", () => {
     const msg = failure(JSON.stringify({ clientId: 123, brightness: 250, scopes: ["video", "camera"] }))
     const lines = msg.split("\n")
     assert.strictEqual(lines.length, 3)
-    assert.include(msg, `at ["clientId"]: expected string, got 123`)
+    assert.include(msg, `at ["clientId"]: the Application ID must be a string: put the id in quotes, "clientId": "123"`)
     assert.include(msg, `at ["brightness"]: expected a value between 0 and 100, got 250`)
     assert.include(msg, `at ["scopes"][1]: expected "video" | "screenshare", got "camera"`)
+  })
+
+  it("rejects a numeric client id with the digits as written, not as JSON.parse rounded them", () => {
+    const msg = failure(`{ "clientId": ${ID} }`)
+    assert.include(msg, `at ["clientId"]: the Application ID must be a string: put the id in quotes, "clientId": "${ID}"`)
+    // the rounded number is named as what it became, never offered as the id
+    assert.include(msg, `(as a JSON number it becomes ${Number(ID)})`)
+    assert.notInclude(msg, `"clientId": "${Number(ID)}"`)
+  })
+
+  it("accepts onExit \"logo\" and \"clear\" as known keys, and nothing else there", () => {
+    for (const onExit of ["logo", "clear"] as const) {
+      const r = decodeConfig(FILE, JSON.stringify({ onExit }))
+      assert.isTrue(Result.isSuccess(r))
+      if (Result.isSuccess(r)) {
+        assert.strictEqual(r.success.config.onExit, onExit)
+        assert.deepStrictEqual(r.success.unknownKeys, [])
+      }
+    }
+    assert.include(failure(JSON.stringify({ onExit: "blank" })), `at ["onExit"]: expected "clear" | "logo", got "blank"`)
   })
 
   it("never echoes the client secret in an error", () => {

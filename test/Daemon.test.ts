@@ -6,17 +6,18 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, References, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { daemonLayer } from "../src/layers/Daemon.ts"
 import { requiredScopes } from "../src/services/Config.ts"
+import { DiscordRpc } from "../src/services/DiscordRpc.ts"
 import { VoiceState } from "../src/services/VoiceState.ts"
 import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { FakeDiscord, FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
-import { eventually } from "./support/effects.ts"
+import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "daemon-test-token-0123456789abcdef"
 // the grant already covers camera and screen share, so adding such a key needs no new prompt
@@ -63,4 +64,51 @@ describe("the daemon layer", () => {
         expect(frames.some((f) => (f.payload as { cmd?: string }).cmd === "AUTHORIZE")).toBe(false)
       }).pipe(Effect.provide(daemon))
     }).pipe(Effect.provide(NodeServices.layer), Effect.timeout("20 seconds")))
+
+  it.live("without Discord and without a deck it says once what it waits for, and onExit \"logo\" is applied", () => {
+    const logs = captureLogs()
+    return Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-daemon-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const configPath = Path.join(dir, "config.json")
+      const socketPath = Path.join(dir, "discord-ipc-0") // nothing listens here
+      writeAtomically(configPath, { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", socketPath, onExit: "logo" })
+
+      // first without any deck: the log says so once
+      const noDecks = yield* Layer.build(FakeDeckProvider.layer({ decks: [] }))
+      yield* Effect.gen(function*() {
+        const rpc = yield* DiscordRpc
+        // three failed attempts, so the retries had their chance to repeat the line
+        yield* rpc.stateChanges.pipe(
+          Stream.filter((s) => s._tag === "Disconnected" && s.reason.kind === "NoDiscord"),
+          Stream.take(3),
+          Stream.runDrain
+        )
+      }).pipe(
+        Effect.provide(daemonLayer({ configPath, tokenPath: Path.join(dir, "tokens.json"), deckProvider: Layer.succeedContext(noDecks) })),
+        Effect.scoped
+      )
+      const waiting = logs.lines.filter((l) => l.includes("waiting for Discord"))
+      expect(waiting).toHaveLength(1)
+      expect(waiting[0]).toMatch(/^Info: waiting for Discord: no socket in .*deckcord-daemon-.*; start Discord/)
+      // each retry goes through Connecting again; that is not logged per attempt
+      expect(logs.lines.filter((l) => l.includes("Discord: connecting")).length).toBeLessThanOrEqual(1)
+      expect(logs.lines.filter((l) => l.includes("no Stream Deck connected yet"))).toHaveLength(1)
+
+      // then with a deck: no "no deck" line, and on stop the deck shows the Elgato logo
+      logs.lines.length = 0
+      const decks = yield* Layer.build(FakeDeckProvider.layer({ decks: [{ model: "original-mk2", serial: "DAEMONTEST02" }] }))
+      const [mk2] = yield* FakeDeckProvider.use((p) => p.decks).pipe(Effect.provide(Layer.succeedContext(decks)))
+      const resetsBefore = mk2!.logoResets
+      yield* DiscordRpc.use((rpc) => rpc.state).pipe(
+        Effect.provide(daemonLayer({ configPath, tokenPath: Path.join(dir, "tokens.json"), deckProvider: Layer.succeedContext(decks) })),
+        Effect.scoped
+      )
+      expect(mk2!.logoResets).toBe(resetsBefore + 1)
+      expect(logs.lines.filter((l) => l.includes("no Stream Deck connected yet"))).toHaveLength(0)
+    }).pipe(
+      Effect.provide(Layer.mergeAll(NodeServices.layer, logs.layer, Layer.succeed(References.MinimumLogLevel, "Debug"))),
+      Effect.timeout("20 seconds")
+    )
+  })
 })

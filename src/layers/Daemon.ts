@@ -4,13 +4,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, Redacted, Stream } from "effect"
+import { Effect, Layer, Redacted, Ref, Stream } from "effect"
 import { requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
 import { Deck } from "../services/Deck.ts"
 import { DeckProvider } from "../services/DeckProvider.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
-import { DiscordRpc } from "../services/DiscordRpc.ts"
+import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
 import { KeyRenderer } from "../services/KeyRenderer.ts"
 import { OAuth } from "../services/OAuth.ts"
 import { OAuthFlow } from "../services/OAuthFlow.ts"
@@ -52,6 +52,88 @@ const reconnectOnCredentialChange = Layer.effectDiscard(
   })
 )
 
+/**
+ * What a connection state means to someone reading the log, and at which level. States that
+ * DiscordRpc already reports itself (connected, lost, failed, not configured) are repeated at
+ * debug only; "Discord is not running" is the one it keeps quiet about while it retries, so
+ * that one is said here, at info.
+ */
+export const describeConnectionState = (
+  state: ConnectionState
+): { readonly key: string; readonly level: "Info" | "Debug"; readonly message: string } => {
+  switch (state._tag) {
+    case "Connecting":
+      return { key: "Connecting", level: "Debug", message: "Discord: connecting" }
+    case "Authenticating":
+      return {
+        key: "Authenticating",
+        level: "Debug",
+        message: "Discord: answered; authorizing deckcord (if Discord shows a prompt, click Authorize)"
+      }
+    case "Ready":
+      return { key: `Ready ${state.socketPath}`, level: "Debug", message: `Discord: ready at ${state.socketPath}` }
+    case "Disconnected": {
+      const { reason } = state
+      const key = `Disconnected ${reason.kind} ${reason.message}`
+      if (reason.kind === "NoDiscord") {
+        // "Discord is not running (no IPC socket answered; looked in …)": keep where it looked
+        const looked = /looked in ([^)]*)/.exec(reason.message)?.[1]
+        const what = looked === undefined ? reason.message : `no socket in ${looked}`
+        return {
+          key,
+          level: "Info",
+          message: `waiting for Discord: ${what}; start Discord (for Flatpak or Snap Discord see Troubleshooting in the README)`
+        }
+      }
+      return {
+        key,
+        level: "Debug",
+        message: `Discord: disconnected (${reason.kind}): ${reason.message}${reason.hint ? `; ${reason.hint}` : ""}`
+      }
+    }
+  }
+}
+
+/**
+ * Log every change of the Discord connection state, once per change: while Discord is away
+ * the client retries (Connecting, then "not running" again), and that cycle is one state
+ * for the reader, not a line per attempt.
+ */
+const logConnectionStates = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const rpc = yield* DiscordRpc
+    const lastLogged = yield* Ref.make<string | undefined>(undefined)
+    yield* rpc.stateChanges.pipe(
+      Stream.runForEach((state) =>
+        Effect.gen(function*() {
+          if (state._tag === "Disconnected" && state.reason.kind === "NotStarted") return
+          const described = describeConnectionState(state)
+          const previous = yield* Ref.get(lastLogged)
+          if (previous === described.key) return
+          // a retry while waiting for Discord is not news
+          if (state._tag === "Connecting" && previous?.startsWith("Disconnected NoDiscord")) return
+          yield* Ref.set(lastLogged, described.key)
+          yield* described.level === "Info" ? Effect.logInfo(described.message) : Effect.logDebug(described.message)
+        })
+      ),
+      Effect.forkScoped
+    )
+  })
+)
+
+/** Said once at start: otherwise an empty deck list looks like deckcord ignoring the deck. */
+const reportNoDeckYet = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const deck = yield* Deck
+    const decks = yield* deck.decks
+    const status = yield* deck.status
+    // an unavailable HID library or permission problem is reported by Deck itself, with its fix
+    if (decks.size === 0 && status._tag === "Ok") {
+      yield* Effect.logInfo("no Stream Deck connected yet; plug one in, deckcord picks it up while it runs")
+    }
+  })
+)
+
 /** Everything below the settings, configured from the config in force at start. */
 const services = (options: DaemonOptions) =>
   Layer.unwrap(
@@ -65,11 +147,11 @@ const services = (options: DaemonOptions) =>
         Layer.provide(ipc),
         Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
       )
-      const deck = Deck.layerWith({ brightness: config.brightness }).pipe(
+      const deck = Deck.layerWith({ brightness: config.brightness, ...(config.onExit ? { onExit: config.onExit } : {}) }).pipe(
         Layer.provide(options.deckProvider ?? DeckProvider.layerNode),
         Layer.provide(KeyRenderer.layer)
       )
-      return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange).pipe(
+      return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange, logConnectionStates, reportNoDeckYet).pipe(
         Layer.provideMerge(VoiceState.layer),
         Layer.provideMerge(rpc),
         Layer.provideMerge(deck)

@@ -70,6 +70,8 @@ export const ConfigFile = Schema.Struct({
     Schema.withDecodingDefaultKey(Effect.succeed(DEFAULT_BRIGHTNESS))
   ),
   scopes: Schema.Array(ScopeExtra).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
+  /** What the decks show once deckcord exits: black keys (default) or the Elgato logo. */
+  onExit: Schema.optionalKey(Schema.Literals(["clear", "logo"])),
   /** The deck layout; decoded by the layout schema, opaque here. */
   decks: Schema.optionalKey(Schema.Unknown)
 })
@@ -199,6 +201,16 @@ const jsonSyntaxMessage = (text: string, error: unknown): string => {
 }
 
 /**
+ * JSON.parse has already rounded an id written as a number (112233445566778899 becomes
+ * …8900), so quote the digits as written, not the "wrong" id the user never typed.
+ */
+const numericIdMessage = (text: string, parsed: number): string => {
+  const written = /"clientId"\s*:\s*(-?[\d.eE+]+)/.exec(text)?.[1] ?? String(parsed)
+  const rounded = written === String(parsed) ? "" : ` (as a JSON number it becomes ${parsed})`
+  return `the Application ID must be a string: put the id in quotes, "clientId": "${written}"${rounded}`
+}
+
+/**
  * Decode the text of a config file. Pure: the caller reads the file (once per version).
  *
  * @category decoding
@@ -220,6 +232,9 @@ export const decodeConfig = (file: string, text: string): Result.Result<DecodedC
     const lines = formatStandard(decoded.failure.issue).issues.map((issue) => {
       const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null ? p.key : p))
       const at = lookup(json, path)
+      if (path.length === 1 && path[0] === "clientId" && typeof at.value === "number") {
+        return `${file}: at ["clientId"]: ${numericIdMessage(text, at.value)}`
+      }
       const secret = path.some((k) => SECRET_KEYS.has(String(k)))
       const got = at.found && !secret ? `, got ${showValue(at.value)}` : ""
       return `${file}: at ${formatPath(path) || "the top level"}: ${lowerFirst(issue.message)}${got}`
