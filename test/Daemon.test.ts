@@ -106,6 +106,9 @@ describe("the daemon layer", () => {
       )
       expect(mk2!.logoResets).toBe(resetsBefore + 1)
       expect(logs.lines.filter((l) => l.includes("no Stream Deck connected yet"))).toHaveLength(0)
+      // the product name already says "Stream Deck"
+      expect(logs.lines.some((l) => l.includes("Stream Deck MK.2 (DAEMONTEST02) connected"))).toBe(true)
+      expect(logs.lines.filter((l) => l.includes("Stream Deck Stream Deck"))).toEqual([])
     }).pipe(
       Effect.provide(Layer.mergeAll(NodeServices.layer, logs.layer, Layer.succeed(References.MinimumLogLevel, "Debug"))),
       Effect.timeout("20 seconds")
