@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Redacted, Result } from "effect"
+import { Effect, Redacted, Result } from "effect"
 import {
   BASE_SCOPES,
   configFilePath,
@@ -8,6 +8,8 @@ import {
   requiredScopes,
   tokenFilePath
 } from "../src/services/Config.ts"
+import { describeDeck } from "../src/services/Deck.ts"
+import { FakeDeck } from "../src/testing/FakeDeck.ts"
 
 const FILE = "/home/u/.config/deckcord/config.json"
 const ID = "112233445566778899"
@@ -127,6 +129,34 @@ describe("requiredScopes", () => {
     const scopes = requiredScopes({ scopes: [], decks: { "*": { keys: { "0": "camera" } } } })
     assert.deepStrictEqual(scopes, [...BASE_SCOPES, "rpc.video.read", "rpc.video.write"])
   })
+})
+
+describe("requiredScopes with the connected decks", () => {
+  const infoOf = (model: string, serial: string) =>
+    Effect.promise(async () => {
+      const device = await (await FakeDeck.make({ model, serial })).open()
+      const info = describeDeck(serial, device)
+      await device.close()
+      return info
+    })
+
+  it.effect("a camera key only counts where a connected deck has that key", () =>
+    Effect.gen(function*() {
+      const mini = yield* infoOf("mini", "MINI01") // keys 0–5
+      const mk2 = yield* infoOf("original-mk2", "MK201") // keys 0–14
+      const config = { scopes: [], decks: { "*": { keys: { "0": "mute", "8": "camera" } } } }
+      const video = [...BASE_SCOPES, "rpc.video.read", "rpc.video.write"]
+      assert.deepStrictEqual(requiredScopes(config, [], [mini]), [...BASE_SCOPES])
+      assert.deepStrictEqual(requiredScopes(config, [], [mini, mk2]), video)
+      assert.deepStrictEqual(requiredScopes(config, [], []), [...BASE_SCOPES])
+      // on a page too, and a deck's own entry wins over "*"
+      const paged = { scopes: [], decks: { "*": { keys: { "0": { action: "page", page: "p" } }, pages: { p: { keys: { "0": { action: "page", page: "home" }, "3": "camera" } } } }, MINI01: { keys: { "0": "mute" } } } }
+      assert.deepStrictEqual(requiredScopes(paged, [], [mini]), [...BASE_SCOPES])
+      assert.deepStrictEqual(requiredScopes(paged, [], [mk2]), video)
+      // the config's own `scopes` stands regardless of decks; without deck knowledge every binding counts
+      assert.deepStrictEqual(requiredScopes({ ...config, scopes: ["video"] }, [], [mini]), video)
+      assert.deepStrictEqual(requiredScopes(config), video)
+    }))
 })
 
 describe("paths", () => {

@@ -114,4 +114,32 @@ describe("the daemon layer", () => {
       Effect.timeout("20 seconds")
     )
   })
+
+  it.live("a camera key on a key the deck does not have asks Discord for nothing", () =>
+    Effect.gen(function*() {
+      const base = requiredScopes({ scopes: [] })
+      const fake = yield* FakeDiscord.make({ authority: simpleAuthority({ [TOKEN]: base }) })
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-daemon-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const configPath = Path.join(dir, "config.json")
+      const tokenPath = Path.join(dir, "tokens.json")
+      // key 8 does not exist on a 6-key Mini: the binding is ignored, and so are its scopes
+      const config = { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", socketPath: fake.socketPath }
+      writeAtomically(configPath, { ...config, decks: { "*": { keys: { "8": "camera" } } } })
+      writeAtomically(tokenPath, {
+        version: 1,
+        tokens: {
+          [FIXTURE_CLIENT_ID]: { accessToken: TOKEN, refreshToken: "r", expiresAt: Date.now() + 5 * 86_400_000, scopes: base }
+        }
+      })
+      const decks = yield* Layer.build(FakeDeckProvider.layer({ decks: [{ model: "mini", serial: "DAEMONMINI01" }] }))
+      const daemon = daemonLayer({ configPath, tokenPath, deckProvider: Layer.succeedContext(decks) })
+      yield* Effect.gen(function*() {
+        const voice = yield* VoiceState
+        yield* voice.changes.pipe(Stream.filter((m) => m.synced), Stream.take(1), Stream.runDrain)
+        const frames = yield* fake.framesReceived()
+        expect(frames.filter((f) => (f.payload as { cmd?: string }).cmd === "AUTHORIZE")).toEqual([])
+        expect((yield* fake.handshakes).length).toBe(1)
+      }).pipe(Effect.provide(daemon))
+    }).pipe(Effect.provide(NodeServices.layer), Effect.timeout("20 seconds")))
 })

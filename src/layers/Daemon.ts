@@ -5,9 +5,9 @@
  * @since 0.1.0
  */
 import { Effect, Layer, Redacted, Ref, Stream } from "effect"
-import { requiredScopes } from "../services/Config.ts"
+import { type DeckcordConfig, neededScopeExtras, requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
-import { Deck } from "../services/Deck.ts"
+import { Deck, type DeckInfo } from "../services/Deck.ts"
 import { DeckProvider } from "../services/DeckProvider.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
 import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
@@ -26,27 +26,63 @@ export interface DaemonOptions {
   readonly deckProvider?: Layer.Layer<DeckProvider>
 }
 
+/** The scopes the config needs with the decks that are connected now. */
+const scopesFor = (config: DeckcordConfig, decks: ReadonlyMap<string, DeckInfo>) =>
+  requiredScopes(config, [], [...decks.values()])
+
 /**
- * When the application id, secret or needed scopes change in the config (`deckcord auth` ran
- * while the daemon was up, or a camera key was added to the layout), reconnect so they take
- * effect: the OAuth flow then authorizes the missing scopes once.
+ * The config as the OAuth flow sees it: the layout's camera and screen-share keys count
+ * only where a connected deck has that key, so an ignored binding asks Discord for nothing.
+ * Everything else (the Controller, the reload) sees the real config.
+ */
+const settingsForAuthorization = Layer.effect(
+  Settings,
+  Effect.gen(function*() {
+    const settings = yield* Settings
+    const deck = yield* Deck
+    // the layout's needs move into `scopes`, and the layout itself is left out of this view
+    const narrow = (config: DeckcordConfig, decks: ReadonlyMap<string, DeckInfo>): DeckcordConfig => {
+      const { decks: _layout, ...rest } = config
+      return { ...rest, scopes: neededScopeExtras(config, [], [...decks.values()]) }
+    }
+    return Settings.of({
+      ...settings,
+      config: Effect.all([settings.config, deck.decks]).pipe(Effect.map(([config, decks]) => narrow(config, decks))),
+      changes: settings.changes.pipe(Stream.zipLatest(deck.deckChanges), Stream.map(([c, d]) => narrow(c, d)))
+    })
+  })
+)
+
+/**
+ * When the application id or secret changes in the config (`deckcord auth` ran while the
+ * daemon was up), or a scope becomes needed (a camera key added to the layout, or plugged
+ * in on a deck that has it), reconnect so it takes effect: the OAuth flow then authorizes
+ * the missing scopes once. A scope no longer needed is no reason to reconnect.
  */
 const reconnectOnCredentialChange = Layer.effectDiscard(
   Effect.gen(function*() {
     const settings = yield* Settings
+    const deck = yield* Deck
     const rpc = yield* DiscordRpc
+    const sameSecret = (a: Redacted.Redacted<string> | undefined, b: Redacted.Redacted<string> | undefined) =>
+      a === undefined || b === undefined ? a === b : Redacted.value(a) === Redacted.value(b)
+    let previous: { clientId?: string | undefined; secret?: Redacted.Redacted<string> | undefined; scopes: ReadonlySet<string> } | undefined
     yield* settings.changes.pipe(
-      Stream.map((c) => ({ clientId: c.clientId, secret: c.clientSecret, scopes: requiredScopes(c).join(" ") })),
-      Stream.changesWith((a, b) =>
-        a.clientId === b.clientId && a.scopes === b.scopes &&
-        (a.secret === undefined || b.secret === undefined
-          ? a.secret === b.secret
-          : Redacted.value(a.secret) === Redacted.value(b.secret))
-      ),
-      Stream.drop(1),
-      Stream.runForEach(() => Effect.logInfo("application settings changed; reconnecting to Discord").pipe(
-        Effect.andThen(rpc.reconnect)
-      )),
+      Stream.zipLatest(deck.deckChanges),
+      Stream.map(([c, decks]) => ({ clientId: c.clientId, secret: c.clientSecret, scopes: new Set(scopesFor(c, decks)) })),
+      Stream.runForEach((next) => {
+        const last = previous
+        previous = next
+        if (last === undefined) return Effect.void
+        const credentials = last.clientId !== next.clientId || !sameSecret(last.secret, next.secret)
+        const gained = [...next.scopes].filter((scope) => !last.scopes.has(scope))
+        if (!credentials && gained.length === 0) return Effect.void
+        return Effect.logInfo(
+          credentials
+            ? "application settings changed; reconnecting to Discord"
+            : `the layout now needs ${gained.join(", ")}; reconnecting to Discord to authorize ${gained.length === 1 ? "it" : "them"}`
+        ).pipe(Effect.andThen(rpc.reconnect))
+      }),
       Effect.forkScoped
     )
   })
@@ -145,7 +181,7 @@ const services = (options: DaemonOptions) =>
         : DiscordIpc.layerWith({ socketPaths: [config.socketPath] })
       const rpc = DiscordRpc.layer({ clientId: settings.config.pipe(Effect.map((c) => c.clientId)) }).pipe(
         Layer.provide(ipc),
-        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
+        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(settingsForAuthorization)))
       )
       const deck = Deck.layerWith({ brightness: config.brightness, ...(config.onExit ? { onExit: config.onExit } : {}) }).pipe(
         Layer.provide(options.deckProvider ?? DeckProvider.layerNode),

@@ -6,6 +6,7 @@
  */
 import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
+import type { DeckInfo } from "./Deck.ts"
 import { decodeLayout, scopeExtrasFor } from "./Layout.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -122,23 +123,40 @@ export const scopeExtraFor = (cmd: string, evt?: string): ScopeExtra | undefined
 /**
  * The OAuth scopes deckcord requests: one fixed, ordered list. Camera and screenshare
  * scopes only when the config (or `extra`, e.g. from the layout) asks for them, because
- * every scope the app may not grant fails the whole request (spec §4.5).
+ * every scope the app may not grant fails the whole request (spec §4.5). `decks`: the decks
+ * connected, when known, so that a binding none of them has asks for nothing.
  *
  * @category scopes
  */
 export const requiredScopes = (
   config: Pick<DeckcordConfig, "scopes" | "decks">,
-  extra: ReadonlyArray<ScopeExtra> = []
+  extra: ReadonlyArray<ScopeExtra> = [],
+  decks?: ReadonlyArray<DeckInfo>
 ): ReadonlyArray<string> => {
-  // camera / screen-share keys in the layout need their scopes too, without the user listing them
-  const layout = decodeLayout(config.decks)
-  const fromLayout = Result.isSuccess(layout) ? scopeExtrasFor(layout.success) : []
-  const wanted = new Set<ScopeExtra>([...config.scopes, ...extra, ...fromLayout])
+  const wanted = new Set(neededScopeExtras(config, extra, decks))
   const scopes: Array<string> = [...BASE_SCOPES]
   for (const key of ["video", "screenshare"] as const) {
     if (wanted.has(key)) scopes.push(...EXTRA_SCOPES[key])
   }
   return scopes
+}
+
+/**
+ * The scope groups behind `requiredScopes`, in a fixed order: the config's `scopes`,
+ * `extra`, and the layout's camera / screen-share keys (without the user listing them;
+ * given the connected decks, only keys those decks have).
+ *
+ * @category scopes
+ */
+export const neededScopeExtras = (
+  config: Pick<DeckcordConfig, "scopes" | "decks">,
+  extra: ReadonlyArray<ScopeExtra> = [],
+  decks?: ReadonlyArray<DeckInfo>
+): ReadonlyArray<ScopeExtra> => {
+  const layout = decodeLayout(config.decks)
+  const fromLayout = Result.isSuccess(layout) ? scopeExtrasFor(layout.success, decks) : []
+  const wanted = new Set<ScopeExtra>([...config.scopes, ...extra, ...fromLayout])
+  return (["video", "screenshare"] as const).filter((key) => wanted.has(key))
 }
 
 // ---------------------------------------------------------------------------------------------
