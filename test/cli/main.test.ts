@@ -135,6 +135,20 @@ describe("the deckcord command", { timeout: 30_000 }, () => {
     }
   })
 
+  it("auth shows no raw log lines between its own messages", async () => {
+    const { env, cleanup } = sandbox()
+    try {
+      const run = start(["auth"], env) // no terminal, no config: it must say what to pass
+      assert.strictEqual(await run.exited, 2)
+      const { stdout, stderr } = run.output()
+      assert.include(stderr, "✗ no terminal to ask for the credentials")
+      // the settings layer logs "no config file …; using defaults" at info: not for a wizard
+      assert.notMatch(stdout + stderr, /timestamp=|level=|no config file/)
+    } finally {
+      cleanup()
+    }
+  })
+
   it("names commands the way it was started: `node src/main.ts auth`, not a `deckcord` that is not installed", async () => {
     const { env, cleanup } = sandbox()
     try {
