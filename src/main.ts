@@ -10,6 +10,7 @@ import { doctorCommand } from "./cli/doctor.ts"
 import { commandName, localizeCommands } from "./cli/invocation.ts"
 import { type LogFormat, loggingLayer } from "./cli/logging.ts"
 import { renderCommand } from "./cli/render.ts"
+import { serviceCommand } from "./cli/service.ts"
 import { daemonLayer } from "./layers/Daemon.ts"
 import { VERSION } from "./version.ts"
 
@@ -53,7 +54,7 @@ const run = Command.make("run", daemonFlags, runDaemon).pipe(
 
 const deckcord = Command.make("deckcord", daemonFlags, runDaemon).pipe(
   Command.withDescription("Control Discord from an Elgato Stream Deck"),
-  Command.withSubcommands([run, authCommand, doctorCommand, renderCommand])
+  Command.withSubcommands([run, authCommand, doctorCommand, renderCommand, serviceCommand])
 )
 
 /**
