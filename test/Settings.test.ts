@@ -232,6 +232,23 @@ describe("Settings (config file)", () => {
       assert.deepStrictEqual(onDisk, { brightness: 42, decks: { "*": { keys: { "0": "mute" } } }, clientId: ID, clientSecret: "the-secret" })
     }))
 
+  it.live("saveCredentials names the JSON Schema for editors, once, and keeps one the user chose", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = NodePath.join(dir, "config.json")
+      const save = (schemaUrl: string) =>
+        Settings.use((s) => s.saveCredentials(ID, Redacted.make("the-secret"))).pipe(
+          Effect.provide(Settings.layerWith({ configPath: file, schemaUrl }).pipe(Layer.provide(NodeFileSystem.layer)))
+        )
+      yield* save("file:///opt/deckcord/schema/config.schema.json")
+      const first = Fs.readFileSync(file, "utf8")
+      assert.deepStrictEqual(Object.keys(JSON.parse(first)), ["$schema", "clientId", "clientSecret"])
+      assert.strictEqual(JSON.parse(first).$schema, "file:///opt/deckcord/schema/config.schema.json")
+      writeAtomically(file, JSON.stringify({ ...JSON.parse(first), $schema: "./my.schema.json" }))
+      yield* save("file:///opt/deckcord/schema/config.schema.json")
+      assert.strictEqual(JSON.parse(Fs.readFileSync(file, "utf8")).$schema, "./my.schema.json")
+    }))
+
   it.live("saveCredentials rejects a malformed client id without writing", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir

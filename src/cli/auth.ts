@@ -264,9 +264,15 @@ const reportSettingsErrors = <A, R>(
     })
   )
 
+/**
+ * The config's JSON Schema as shipped with this deckcord (`schema/` beside `src/` and
+ * `dist/`), named as `$schema` in the config files `auth` writes.
+ */
+export const CONFIG_SCHEMA_URL = new URL("../../schema/config.schema.json", import.meta.url).href
+
 /** The settings and OAuth layers `deckcord auth` uses, for a config path (or the default). */
 export const authSettingsLayer = (configPath: string | undefined) =>
-  Layer.mergeAll(Settings.layerWith({ configPath }), TokenStore.layer, OAuth.layer)
+  Layer.mergeAll(Settings.layerWith({ configPath, schemaUrl: CONFIG_SCHEMA_URL }), TokenStore.layer, OAuth.layer)
 
 /** `deckcord auth [--client-id ID] [--client-secret SECRET] [--reauthorize] [--config FILE]` */
 export const authCommand = Command.make(

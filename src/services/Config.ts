@@ -64,6 +64,8 @@ export type ScopeExtra = typeof ScopeExtra.Type
 
 /** The config file's schema. Unknown keys are dropped (and warned about by `decodeConfig`). @category schema */
 export const ConfigFile = Schema.Struct({
+  /** The JSON Schema editors check the file against (`deckcord auth` writes it); deckcord ignores it. */
+  $schema: Schema.optionalKey(Schema.String),
   clientId: Schema.optionalKey(ClientId),
   clientSecret: Schema.optionalKey(Schema.RedactedFromValue(Schema.String.check(Schema.isNonEmpty()))),
   socketPath: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),

@@ -200,6 +200,11 @@ export interface SettingsOptions {
   readonly tokenPath?: string | undefined
   readonly env?: PathEnv
   readonly homedir?: string
+  /**
+   * The JSON Schema to name as `$schema` when `saveCredentials` writes a file that names
+   * none yet, so editors check and complete the file (`deckcord auth` passes the shipped one).
+   */
+  readonly schemaUrl?: string | undefined
 }
 
 const resolvePaths = (options: SettingsOptions) => {
@@ -234,7 +239,7 @@ export class Settings extends Context.Service<Settings, {
   static readonly layerWith = (
     options: SettingsOptions = {}
   ): Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> =>
-    Layer.effect(Settings, Effect.suspend(() => makeSettings(resolvePaths(options).configPath)))
+    Layer.effect(Settings, Effect.suspend(() => makeSettings(resolvePaths(options).configPath, options.schemaUrl)))
 
   /** `layerWith` with paths from the environment. */
   static readonly layer: Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> = Settings
@@ -257,7 +262,7 @@ export class Settings extends Context.Service<Settings, {
     )
 }
 
-function makeSettings(file: string) {
+function makeSettings(file: string, schemaUrl: string | undefined) {
   return Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const dir = NodePath.dirname(file)
@@ -354,7 +359,9 @@ function makeSettings(file: string) {
           if (Result.isFailure(current)) return yield* current.failure
           raw = JSON.parse(text) as Record<string, unknown>
         }
-        const nextText = JSON.stringify({ ...raw, clientId, clientSecret: Redacted.value(clientSecret) }, null, 2) + "\n"
+        const schema = raw["$schema"] === undefined && schemaUrl !== undefined ? { $schema: schemaUrl } : {}
+        const nextText =
+          JSON.stringify({ ...schema, ...raw, clientId, clientSecret: Redacted.value(clientSecret) }, null, 2) + "\n"
         const next = decodeText(nextText)
         if (Result.isFailure(next)) return yield* next.failure
         yield* writeFileAtomic(fs, file, nextText, { mode: SECRET_FILE_MODE })

@@ -8,7 +8,7 @@ import { Effect, Layer, Option, Queue, Terminal } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import { runAuth } from "../../src/cli/auth.ts"
+import { CONFIG_SCHEMA_URL, runAuth } from "../../src/cli/auth.ts"
 import { OAuth } from "../../src/services/OAuth.ts"
 import { Settings, TokenStore } from "../../src/services/Settings.ts"
 import { FakeDiscord } from "../../src/testing/FakeDiscord.ts"
@@ -104,4 +104,8 @@ describe("deckcord auth", () => {
       assert.include(screen, `Application ID: ${ID}`)
       assert.strictEqual(JSON.parse(Fs.readFileSync(NodePath.join(dir, "config.json"), "utf8")).clientId, ID)
     }))
+
+  it("names the config schema that ships with this deckcord", () => {
+    assert.isTrue(Fs.existsSync(new URL(CONFIG_SCHEMA_URL)), CONFIG_SCHEMA_URL)
+  })
 })
