@@ -66,16 +66,19 @@ const reconnectOnCredentialChange = Layer.effectDiscard(
     const rpc = yield* DiscordRpc
     const sameSecret = (a: Redacted.Redacted<string> | undefined, b: Redacted.Redacted<string> | undefined) =>
       a === undefined || b === undefined ? a === b : Redacted.value(a) === Redacted.value(b)
-    let previous: { clientId?: string | undefined; secret?: Redacted.Redacted<string> | undefined; scopes: ReadonlySet<string> } | undefined
+    let previous: { clientId?: string | undefined; secret?: Redacted.Redacted<string> | undefined } | undefined
+    // every scope needed so far in this run: a deck unplugged and plugged back in needs
+    // nothing new, so it costs no reconnect
+    const covered = new Set<string>()
     yield* settings.changes.pipe(
       Stream.zipLatest(deck.deckChanges),
-      Stream.map(([c, decks]) => ({ clientId: c.clientId, secret: c.clientSecret, scopes: new Set(scopesFor(c, decks)) })),
-      Stream.runForEach((next) => {
+      Stream.runForEach(([config, decks]) => {
         const last = previous
-        previous = next
+        previous = { clientId: config.clientId, secret: config.clientSecret }
+        const gained = scopesFor(config, decks).filter((scope) => !covered.has(scope))
+        for (const scope of gained) covered.add(scope)
         if (last === undefined) return Effect.void
-        const credentials = last.clientId !== next.clientId || !sameSecret(last.secret, next.secret)
-        const gained = [...next.scopes].filter((scope) => !last.scopes.has(scope))
+        const credentials = last.clientId !== config.clientId || !sameSecret(last.secret, config.clientSecret)
         if (!credentials && gained.length === 0) return Effect.void
         return Effect.logInfo(
           credentials
