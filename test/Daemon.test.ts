@@ -24,7 +24,7 @@ const TOKEN = "daemon-test-token-0123456789abcdef"
 const SCOPES = requiredScopes({ scopes: ["video", "screenshare"] })
 
 const writeAtomically = (file: string, value: unknown) => {
-  Fs.writeFileSync(`${file}.tmp`, JSON.stringify(value))
+  Fs.writeFileSync(`${file}.tmp`, JSON.stringify(value), { mode: 0o600 }) // private, as deckcord auth writes it
   Fs.renameSync(`${file}.tmp`, file)
 }
 

@@ -238,7 +238,8 @@ describe("Settings (config file)", () => {
       const file = NodePath.join(dir, "config.json")
       const save = (schemaUrl: string) =>
         Settings.use((s) => s.saveCredentials(ID, Redacted.make("the-secret"))).pipe(
-          Effect.provide(Settings.layerWith({ configPath: file, schemaUrl }).pipe(Layer.provide(NodeFileSystem.layer)))
+          Effect.provide(Settings.layerWith({ configPath: file, schemaUrl }).pipe(Layer.provide(NodeFileSystem.layer))),
+          Effect.provide(captureLogs().layer)
         )
       yield* save("file:///opt/deckcord/schema/config.schema.json")
       const first = Fs.readFileSync(file, "utf8")
