@@ -50,6 +50,8 @@ export interface RemoteIo {
   readonly err: (text: string) => void
   /** Ends `watch` (tests); a real `watch` runs until the daemon goes away or it is killed. */
   readonly signal?: AbortSignal
+  /** How long to wait for an answer (default `ANSWER_TIMEOUT_MILLIS`). */
+  readonly answerTimeoutMillis?: number
 }
 
 const defaultIo: RemoteIo = {
@@ -224,7 +226,21 @@ interface Reply {
 
 class NotRunning extends Error {}
 
-const request = (socketPath: string, method: string, path: string, body?: unknown): Promise<Reply> =>
+/**
+ * A daemon that accepts but never answers (stopped with SIGSTOP, wedged) must not hang a key
+ * binding: an action's own deadline is 5 s plus Discord's reply time, so this is generous.
+ */
+export const ANSWER_TIMEOUT_MILLIS = 30_000
+
+class NoAnswer extends Error {}
+
+const request = (
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMillis = ANSWER_TIMEOUT_MILLIS
+): Promise<Reply> =>
   new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     const req = Http.request({
@@ -249,6 +265,7 @@ const request = (socketPath: string, method: string, path: string, body?: unknow
       })
       res.on("error", reject)
     })
+    req.setTimeout(timeoutMillis, () => req.destroy(new NoAnswer(`deckcord did not answer within ${timeoutMillis / 1000} s`)))
     req.on("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "ENOENT" || e.code === "ECONNREFUSED" || e.code === "ENOTDIR" ? new NotRunning() : e))
     req.end(payload)
@@ -285,6 +302,9 @@ interface StatusView {
   readonly deckAccess: { readonly ok: boolean; readonly message?: string; readonly fix?: string }
 }
 
+/** A connection on its way, in words: Ready but not yet synced is still "syncing". */
+const pending = (state: string) => (state === "Ready" ? "syncing" : state.toLowerCase())
+
 /** `status` for people. */
 export const formatStatus = (s: StatusView): string => {
   const lines: Array<string> = []
@@ -293,7 +313,7 @@ export const formatStatus = (s: StatusView): string => {
   else if (c.state === "Disconnected") {
     lines.push(`Discord:    not connected — ${c.message ?? "unknown reason"}`)
     if (c.fix !== undefined) lines.push(`            fix: ${c.fix}`)
-  } else lines.push(`Discord:    ${c.state.toLowerCase()}…`)
+  } else lines.push(`Discord:    ${pending(c.state)}…`)
   lines.push(`Microphone: ${s.muted ? "muted" : "on"}${s.inputVolume === null ? "" : ` (${Math.round(s.inputVolume)}%)`}`)
   lines.push(`Sound:      ${s.deafened ? "deafened" : "on"}${s.outputVolume === null ? "" : ` (${Math.round(s.outputVolume)}%)`}`)
   if (s.inputMode !== null) {
@@ -327,7 +347,7 @@ export const waybarLine = (s: StatusView): string => {
 
 const watchLine = (s: StatusView): string => {
   const c = s.connection
-  if (!c.live) return `Discord ${c.state === "Disconnected" ? `not connected: ${c.message ?? ""}` : c.state.toLowerCase()}`
+  if (!c.live) return `Discord ${c.state === "Disconnected" ? `not connected: ${c.message ?? ""}` : pending(c.state)}`
   return [
     s.muted ? "muted" : "mic on",
     ...(s.deafened ? ["deafened"] : []),
@@ -349,6 +369,8 @@ const watch = (socketPath: string, format: "text" | "json" | "waybar", io: Remot
         return resolve(EXIT.failed)
       }
       let buffer = ""
+      /** The waybar and text lines drop what they do not show (someone speaking): print only changes. */
+      let last = ""
       res.setEncoding("utf8")
       res.on("data", (chunk: string) => {
         buffer += chunk
@@ -360,9 +382,14 @@ const watch = (socketPath: string, format: "text" | "json" | "waybar", io: Remot
           if (data === "") continue
           const event = JSON.parse(data) as { _tag: string; status?: StatusView }
           if (event._tag !== "Status" || event.status === undefined) continue
-          io.out(
-            `${format === "json" ? JSON.stringify(event.status) : format === "waybar" ? waybarLine(event.status) : watchLine(event.status)}\n`
-          )
+          const line = format === "json"
+            ? JSON.stringify(event.status)
+            : format === "waybar"
+            ? waybarLine(event.status)
+            : watchLine(event.status)
+          if (line === last) continue
+          last = line
+          io.out(`${line}\n`)
         }
       })
       res.on("end", () => {
@@ -408,10 +435,12 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
     return EXIT.done
   }
   const socketPath = controlSocketPath(io.env)
+  const timeout = io.answerTimeoutMillis ?? ANSWER_TIMEOUT_MILLIS
   try {
     switch (parsed.kind) {
       case "action": {
-        const reply = await request(socketPath, "POST", "/api/actions", parsed.action)
+        const holds = parsed.action["_tag"] === "PushToTalkFor" ? Number(parsed.action["millis"]) : 0
+        const reply = await request(socketPath, "POST", "/api/actions", parsed.action, timeout + holds)
         if (reply.status !== 200) {
           io.err(`deckcord: ${failureText(reply)}\n`)
           return exitFor(reply.status)
@@ -419,7 +448,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
         return EXIT.done
       }
       case "press": {
-        const reply = await request(socketPath, "POST", `/api/decks/${encodeURIComponent(parsed.serial)}/press`, parsed.body)
+        const reply = await request(socketPath, "POST", `/api/decks/${encodeURIComponent(parsed.serial)}/press`, parsed.body, timeout)
         if (reply.status !== 200) {
           io.err(`deckcord: ${failureText(reply)}\n`)
           return exitFor(reply.status)
@@ -428,7 +457,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
       }
       case "status":
       case "volume": {
-        const reply = await request(socketPath, "GET", "/api/status")
+        const reply = await request(socketPath, "GET", "/api/status", undefined, timeout)
         if (reply.status !== 200) {
           io.err(`deckcord: ${failureText(reply)}\n`)
           return exitFor(reply.status)
@@ -449,7 +478,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
       case "watch":
         return await watch(socketPath, parsed.format, io)
       case "web": {
-        const reply = await request(socketPath, "GET", "/api/web")
+        const reply = await request(socketPath, "GET", "/api/web", undefined, timeout)
         const url = (reply.body as { url?: unknown } | undefined)?.url
         if (reply.status !== 200 || typeof url !== "string") {
           io.err("deckcord: the web UI is off (\"web\": false in the config) or could not listen; see the daemon's log\n")

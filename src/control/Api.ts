@@ -13,6 +13,7 @@
  * | GET    | /api/decks                            | every deck (`DeckStatus`), HID and virtual |
  * | GET    | /api/decks/:serial/faces              | what each control of a deck shows (`ControlFace`) |
  * | GET    | /api/decks/:serial/:control/face.svg  | one control's face as SVG at its real pixel size (`control`: `key:3`, `encoder:0`) |
+ * | GET    | /api/decks/:serial/:control/face.png  | the same face as the PNG of the pixels the deck gets |
  * | POST   | /api/decks/:serial/press              | `DeckPress`: act on a control as the hardware would (`serial` may be `virtual`) |
  * | GET    | /api/virtual-decks/models             | the models a virtual deck can be |
  * | POST   | /api/virtual-decks                    | add a standalone virtual deck of any model (`NewVirtualDeck`) |
@@ -137,6 +138,12 @@ export const Status = Schema.Struct({
   version: Schema.String,
   connection: ConnectionStatus,
   user: Schema.NullOr(UserStatus),
+  /** What Discord granted (never the token itself): scopes and when it expires (ISO date). */
+  authorization: Schema.NullOr(Schema.Struct({
+    application: Schema.NullOr(Schema.String),
+    scopes: Schema.Array(Schema.String),
+    expires: Schema.NullOr(Schema.String)
+  })),
   muted: Schema.Boolean,
   deafened: Schema.Boolean,
   inputMode: Schema.NullOr(Schema.Literals(["push-to-talk", "voice-activity"])),

@@ -95,6 +95,13 @@ export const statusOf = (
     version: VERSION,
     connection: connectionStatus(model),
     user: user === undefined ? null : { id: user.id, name: user.global_name || user.username || user.id },
+    authorization: c._tag === "Ready" && c.authenticated !== undefined
+      ? {
+        application: c.authenticated.application?.name ?? c.authenticated.application?.id ?? null,
+        scopes: c.authenticated.scopes ?? [],
+        expires: c.authenticated.expires ?? null
+      }
+      : null,
     muted: model.muted,
     deafened: model.deafened,
     inputMode: model.inputMode === "PUSH_TO_TALK"
@@ -291,11 +298,11 @@ export const runAction = (action: Action): Effect.Effect<ActionResult, ControlFa
         yield* perform(pushToTalk, {}, action.state === "start" ? PRESS : RELEASE)
         return { message: action.state === "start" ? "push-to-talk on" : "push-to-talk off" }
       case "PushToTalkFor":
-        // the release runs whatever happens to the request: a client that goes away must not leave the mic open
+        // the release runs whatever happens to the request (a client killed, the daemon stopping):
+        // nothing may leave the mic open
         yield* perform(pushToTalk, {}, PRESS).pipe(
           Effect.andThen(Effect.sleep(`${action.millis} millis`)),
-          Effect.ensuring(perform(pushToTalk, {}, RELEASE).pipe(Effect.ignore)),
-          Effect.uninterruptible
+          Effect.ensuring(perform(pushToTalk, {}, RELEASE).pipe(Effect.ignore))
         )
         return { message: `push-to-talk held for ${action.millis} ms` }
       case "InputMode":

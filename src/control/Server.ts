@@ -57,16 +57,20 @@ export class WebAccess extends Context.Service<WebAccess, {
   readonly token: string
 }>()("deckcord/control/WebAccess") {}
 
-/** A control's face as an SVG document at its real size. */
-export class FaceSvg extends Context.Service<FaceSvg, {
-  readonly render: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<string>
-}>()("deckcord/control/FaceSvg") {
-  /** The renderer's pure face→SVG step; fonts are read on the first face, not at start. */
-  static readonly layer: Layer.Layer<FaceSvg> = Layer.effect(
-    FaceSvg,
+/** A control's face at its real size: the SVG document, or the very pixels a deck gets, as PNG. */
+export class FaceImages extends Context.Service<FaceImages, {
+  readonly svg: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<string>
+  readonly png: (face: Face, size: { readonly width: number; readonly height: number }) => Effect.Effect<Uint8Array>
+}>()("deckcord/control/FaceImages") {
+  /** The renderer's pure face→SVG step (and its rasterizer); fonts are read on the first face, not at start. */
+  static readonly layer: Layer.Layer<FaceImages> = Layer.effect(
+    FaceImages,
     Effect.gen(function*() {
       const renderer = yield* Effect.cached(makeKeyRenderer(FONT_FILES).pipe(Effect.orDie))
-      return FaceSvg.of({ render: (face, size) => Effect.flatMap(renderer, (r) => r.svg(face, size)) })
+      return FaceImages.of({
+        svg: (face, size) => Effect.flatMap(renderer, (r) => r.svg(face, size)),
+        png: (face, size) => Effect.flatMap(renderer, (r) => r.renderPng(face, size))
+      })
     })
   )
 }
@@ -80,7 +84,7 @@ export type ControlServices =
   | Controller
   | Deck
   | VirtualDecks
-  | FaceSvg
+  | FaceImages
   | WebAccess
 
 /** A layer of routes to serve beside the control API. */
@@ -212,8 +216,8 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
     })
   }))
 
-const FaceSvgRoute = HttpRouter.add("GET", "/api/decks/:serial/:control/face.svg", (request) =>
-  Effect.gen(function*() {
+const faceRoute = (format: "svg" | "png") =>
+  HttpRouter.add("GET", `/api/decks/:serial/:control/face.${format}`, Effect.gen(function*() {
     const params = yield* HttpRouter.RouteContext
     const serial = params.params["serial"] ?? ""
     const control = params.params["control"] ?? ""
@@ -229,13 +233,17 @@ const FaceSvgRoute = HttpRouter.add("GET", "/api/decks/:serial/:control/face.svg
       return HttpServerResponse.jsonUnsafe({ _tag: "NotFound", message: `no ${control} on a deck ${serial}` }, { status: 404 })
     }
     const face = (yield* (yield* Controller).faces).get(`${serial}/${control}`) ?? BLANK_FACE
-    const svg = yield* (yield* FaceSvg).render(face, { width: size.width, height: size.height })
-    void request
-    return HttpServerResponse.text(svg, { contentType: "image/svg+xml", headers: { "cache-control": "no-store" } })
+    const faces = yield* FaceImages
+    const at = { width: size.width, height: size.height }
+    return format === "svg"
+      ? HttpServerResponse.text(yield* faces.svg(face, at), { contentType: "image/svg+xml", headers: { "cache-control": "no-store" } })
+      : HttpServerResponse.uint8Array(yield* faces.png(face, at), { contentType: "image/png", headers: { "cache-control": "no-store" } })
   }))
 
+const FaceRoutes = Layer.mergeAll(faceRoute("svg"), faceRoute("png"))
+
 // ---------------------------------------------------------------------------------------------
-// the HTTP guard (issue: every rule has its test in test/control/security.test.ts)
+// the HTTP guard (each rule has its test in test/control/security.test.ts)
 // ---------------------------------------------------------------------------------------------
 
 export interface GuardOptions {
@@ -317,6 +325,26 @@ const login = (options: GuardOptions, request: HttpServerRequest.HttpServerReque
   )
 }
 
+/**
+ * On every HTTP answer: no framing by other sites (clickjacking), no type sniffing, and no
+ * Referer, so an address with the token in it never leaks to a link's target.
+ */
+const SECURITY_HEADERS = {
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer"
+}
+const NO_FRAMING = "frame-ancestors 'none'"
+
+/** The security headers, keeping a page's own Content-Security-Policy (framing is added to it). */
+const withSecurityHeaders = (response: HttpServerResponse.HttpServerResponse) => {
+  const csp = response.headers["content-security-policy"]
+  return HttpServerResponse.setHeaders(response, {
+    ...SECURITY_HEADERS,
+    "content-security-policy": csp === undefined || csp === "" ? NO_FRAMING : `${csp}; ${NO_FRAMING}`
+  })
+}
+
 export const guarded = (options: GuardOptions) =>
 <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
@@ -324,7 +352,7 @@ export const guarded = (options: GuardOptions) =>
     if (entry !== undefined) return Effect.succeed(entry)
     const denied = guardRequest(options, request)
     return denied === undefined ? app : Effect.succeed(denied)
-  })
+  }).pipe(Effect.map(withSecurityHeaders))
 
 // ---------------------------------------------------------------------------------------------
 // the Unix socket: transport and single-instance lock
@@ -420,7 +448,7 @@ export const makeToken = (): string => randomBytes(24).toString("base64url")
  */
 export const controlServerLayer = (
   options: ControlServerOptions
-): Layer.Layer<WebAccess | StreamsShutdown, never, Exclude<ControlServices, WebAccess | FaceSvg>> =>
+): Layer.Layer<WebAccess | StreamsShutdown, never, Exclude<ControlServices, WebAccess | FaceImages>> =>
   Layer.effectContext(Effect.gen(function*() {
     const scope = yield* Effect.scope
     const token = options.token ?? makeToken()
@@ -450,11 +478,11 @@ export const controlServerLayer = (
 
     const support = yield* Layer.build(Layer.mergeAll(
       NodeHttpServer.layerHttpServices,
-      FaceSvg.layer,
+      FaceImages.layer,
       Layer.succeed(WebAccess, access),
       Layer.succeed(StreamsShutdown, shutdown)
     ))
-    const routes = Layer.mergeAll(ApiRoutes, EventsRoute, FaceSvgRoute, ...(options.routes ?? [])).pipe(
+    const routes = Layer.mergeAll(ApiRoutes, EventsRoute, FaceRoutes, ...(options.routes ?? [])).pipe(
       Layer.provide(Layer.succeedContext(support))
     )
     const app = (yield* HttpRouter.toHttpEffect(routes)).pipe(Effect.provide(support))

@@ -168,7 +168,7 @@ export const bindingFace = (
     }
     : binding.action === status
     ? statusUnavailableFace(why)
-    : unavailableFace(why, binding.label ?? binding.action.title)
+    : unavailableFace(why, binding.label ?? binding.action.title, binding.icon ?? binding.action.icon)
   return {
     ...base,
     ...(binding.background === undefined ? {} : { background: binding.background }),
@@ -600,7 +600,11 @@ const makeController = Effect.gen(function*() {
         Effect.mapError((e) => new ActionError({ action: action.name, message: `invalid options: ${e.message}` }))
       )
       const key = `${action.name} ${JSON.stringify(options)}`
-      if (!remoteLocal.has(key)) remoteLocal.set(key, action.initial(decoded))
+      // only stateful actions (hold-to-mute) keep an entry, so one per channel joined never piles up
+      if (!remoteLocal.has(key)) {
+        const initial = action.initial(decoded)
+        if (initial !== undefined) remoteLocal.set(key, initial)
+      }
       const deadline = deadlineFrom(yield* Clock.currentTimeMillis, PRESS_DEADLINE_MILLIS)
       yield* action.handle(input, {
         options: decoded,

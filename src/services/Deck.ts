@@ -42,7 +42,8 @@ import {
   classifyHidError
 } from "./DeckProvider.ts"
 import type { Face, PixelSize } from "./Face.ts"
-import { KeyRenderer, type RenderedFace, TONE_COLORS } from "./KeyRenderer.ts"
+import { KeyRenderer, type RenderedFace } from "./KeyRenderer.ts"
+import { TONE_COLORS } from "./Palette.ts"
 
 // ---------------------------------------------------------------------------------------------
 // models
@@ -221,9 +222,9 @@ const hexRgb = (hex: string | undefined): readonly [number, number, number] | un
   return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)]
 }
 
-/** An RGB-only key (Neo touch keys) shows the face's background: its own, else its tone's. */
+/** An RGB-only key (Neo touch keys) lights up in the face's background if it has its own, else its tone's lamp colour. */
 export const faceColor = (face: Face): readonly [number, number, number] =>
-  hexRgb(face.background) ?? hexRgb(TONE_COLORS[face.tone ?? "neutral"].background) ?? [0, 0, 0]
+  hexRgb(face.background) ?? hexRgb(TONE_COLORS[face.tone ?? "neutral"].lamp) ?? [0, 0, 0]
 
 const clampPercent = (p: number) => Math.min(100, Math.max(0, Math.round(Number.isFinite(p) ? p : DEFAULT_BRIGHTNESS)))
 
@@ -483,7 +484,7 @@ const makeDeck = (options: DeckOptions) =>
         remembered.sort((a, b) => (a.control.kind === "lcd" ? 0 : 1) - (b.control.kind === "lcd" ? 0 : 1))
         for (const r of remembered) yield* scheduleFace(entry, r.control, r.face)
         yield* publishInfos
-        yield* Effect.logInfo(`Stream Deck ${entry.info.productName} (${serial}) connected at ${candidate.path}.`)
+        yield* Effect.logInfo(`${entry.info.productName} (${serial}) connected at ${candidate.path}.`)
       })
 
     const attachInput = (d: OpenDeck) => {
@@ -527,7 +528,7 @@ const makeDeck = (options: DeckOptions) =>
         if (open.get(d.serial) === d) open.delete(d.serial)
         yield* publishInfos
         yield* Effect.logWarning(
-          `Stream Deck ${d.info.productName} (${d.serial}) disconnected: ${describeCause(cause)}. ` +
+          `${d.info.productName} (${d.serial}) disconnected: ${describeCause(cause)}. ` +
             "It is picked up again when it comes back."
         )
         yield* Scope.close(d.scope, Exit.void)

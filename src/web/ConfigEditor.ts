@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto"
 import { Context, Effect, FileSystem, Layer, Redacted, Result, Schema, Semaphore } from "effect"
 import { decodeConfig } from "../services/Config.ts"
-import { SECRET_FILE_MODE, Settings, SettingsFileError, writeFileAtomic } from "../services/Settings.ts"
+import { explainFileProblem, SECRET_FILE_MODE, Settings, SettingsFileError, writeFileAtomic } from "../services/Settings.ts"
 
 /** What a read returns: the file's JSON without the secret, and the version to save against. */
 export interface ConfigSnapshot {
@@ -104,7 +104,16 @@ const makeConfigEditor = (file: string) =>
     const readText = fs.readFileString(file).pipe(
       Effect.map((text): string | undefined => text),
       Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined)),
-      Effect.mapError((e) => new SettingsFileError({ file, message: `could not read ${file}: ${e.message}` }))
+      Effect.mapError((e) =>
+        new SettingsFileError({
+          file,
+          ...explainFileProblem(file, "read", {
+            tag: (e.reason as { readonly _tag?: string } | undefined)?._tag,
+            detail: e.message,
+            isDirectory: false
+          })
+        })
+      )
     )
 
     const snapshot = (text: string | undefined): ConfigSnapshot => {

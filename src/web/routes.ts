@@ -223,7 +223,7 @@ export const WebUiRoutes: Layer.Layer<never, never, HttpRouter.HttpRouter | WebU
           Effect.map((config) => json({ clientId: config.clientId ?? null, hasSecret: config.clientSecret !== undefined })),
           Effect.catchTags({
             ConfigError: (e) => Effect.succeed(failure(400, "Invalid", e.message)),
-            SettingsFileError: (e) => Effect.succeed(failure(500, "FileError", e.message))
+            SettingsFileError: (e) => Effect.succeed(failure(500, "FileError", e.message, { fix: e.hint }))
           })
         )
       }).pipe(Effect.catchTags(badBody))
@@ -238,7 +238,7 @@ export const WebUiRoutes: Layer.Layer<never, never, HttpRouter.HttpRouter | WebU
           Effect.as(json({ started: true })),
           Effect.catchTags({
             Invalid: (e) => Effect.succeed(failure(409, "NotConfigured", e.message)),
-            SettingsFileError: (e) => Effect.succeed(failure(500, "FileError", e.message))
+            SettingsFileError: (e) => Effect.succeed(failure(500, "FileError", e.message, { fix: e.hint }))
           })
         )
       }).pipe(Effect.catchTags(badBody))
@@ -267,7 +267,7 @@ export const WebUiRoutes: Layer.Layer<never, never, HttpRouter.HttpRouter | WebU
           Effect.catchTags({
             ConfigConflict: (e) => Effect.succeed(failure(409, "Conflict", e.message, { actual: e.actual })),
             ConfigInvalid: (e) => Effect.succeed(failure(422, "Invalid", e.message, { problems: e.problems })),
-            SettingsFileError: (e) => Effect.succeed(failure(500, "FileError", e.message))
+            SettingsFileError: (e) => Effect.succeed(failure(500, "FileError", e.message, { fix: e.hint }))
           })
         )
       }).pipe(Effect.catchTags(badBody))

@@ -8,6 +8,7 @@ import { Effect, Schema, type Scope } from "effect"
 import * as Http from "node:http"
 import { DeckStatus, StateEvent, Status } from "../../src/control/Api.ts"
 import { runRemote } from "../../src/cli/remote.ts"
+import { fixtures } from "../../src/testing/fakeDiscord/fixtures.ts"
 import { captureLogs, eventually } from "../support/effects.ts"
 import { type Harness, rawRequest, startDaemon } from "./harness.ts"
 
@@ -104,11 +105,21 @@ describe("watch", () => {
   it.live("--waybar prints waybar's custom-module JSON", () =>
     withDaemon((h) =>
       Effect.gen(function*() {
+        yield* h.cli("join", fixtures.channels.lounge.id)
         const { lines } = yield* watching(h, "--waybar")
-        yield* eventually(Effect.sync(() => lines.map((l) => decodeWaybar(l))), (l) => l.at(-1)?.alt === "on", "mic on")
+        const json = yield* watching(h, "--json")
+        yield* eventually(Effect.sync(() => lines.map((l) => decodeWaybar(l))), (l) => l.at(-1)?.tooltip.includes("Lounge") === true, "mic on in Lounge")
+        // someone speaking changes the status but not the bar: no line for it
+        yield* h.fake.startSpeaking(fixtures.users.alex.id)
+        yield* eventually(
+          Effect.sync(() => json.lines.map((l) => decodeStatus(l))),
+          (l) => l.at(-1)?.channel?.members.some((m) => m.speaking) === true,
+          "the speaking seen by --json"
+        )
         yield* h.cli("mute", "on")
         const muted = yield* eventually(Effect.sync(() => lines.map((l) => decodeWaybar(l))), (l) => l.at(-1)?.alt === "muted", "muted")
         expect(muted.at(-1)?.class).toBe("muted")
+        for (let i = 1; i < lines.length; i++) expect(lines[i]).not.toBe(lines[i - 1])
       })
     ))
 })
@@ -136,6 +147,12 @@ describe("the event stream and faces", () => {
         expect(svg.status).toBe(200)
         expect(svg.headers["content-type"]).toContain("image/svg+xml")
         expect(svg.body).toMatch(/^<svg[^>]* width="72" height="72"/)
+        const png = yield* rawRequest({ socketPath: h.socketPath }, {
+          path: "/api/decks/FACES0000001/key:0/face.png",
+          headers: { host: "deckcord" }
+        })
+        expect(png.status).toBe(200)
+        expect(png.headers["content-type"]).toBe("image/png")
         const missing = yield* rawRequest({ socketPath: h.socketPath }, {
           path: "/api/decks/FACES0000001/key:99/face.svg",
           headers: { host: "deckcord" }

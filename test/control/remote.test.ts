@@ -5,6 +5,12 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import * as Fs from "node:fs"
+import * as Http from "node:http"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { runRemote } from "../../src/cli/remote.ts"
 import { Status } from "../../src/control/Api.ts"
 import { fixtures } from "../../src/testing/fakeDiscord/fixtures.ts"
 import { captureLogs, eventually } from "../support/effects.ts"
@@ -55,6 +61,20 @@ describe("remote commands", () => {
           .map((p) => p.args?.active)
         expect(ptt).toEqual([true, false])
         expect((yield* h.fake.state).pushToTalkActive).toBe(false)
+
+        // a command killed while it holds push-to-talk releases it
+        const body = JSON.stringify({ _tag: "PushToTalkFor", millis: 600_000 })
+        const held = Http.request({
+          socketPath: h.socketPath,
+          method: "POST",
+          path: "/api/actions",
+          headers: { host: "deckcord", "content-type": "application/json", "content-length": body.length }
+        })
+        held.on("error", () => {})
+        held.end(body)
+        yield* eventually(h.fake.state, (s) => s.pushToTalkActive, "held by the long --for")
+        held.destroy()
+        yield* eventually(h.fake.state, (s) => !s.pushToTalkActive, "released when the client went away")
       })
     ))
 
@@ -133,6 +153,7 @@ describe("remote commands", () => {
         )
         expect(status.connection).toMatchObject({ state: "Ready", live: true })
         expect(status.user?.id).toBe(fixtures.user.id)
+        expect(status.authorization?.scopes).toContain("rpc.voice.write")
         expect(status.channel?.name).toBe("Lounge")
         expect(status.decks.map((d) => d.serial)).toEqual(["REMOTE000001"])
         const text = yield* h.cli("status")
@@ -171,10 +192,51 @@ describe("remote commands", () => {
     }))
 })
 
+describe("Discord away", () => {
+  it.live("status says why and what to do; a command waits its press deadline, then exits 4 with the fix", () =>
+    scenario((h) =>
+      Effect.gen(function*() {
+        yield* h.fake.stop
+        const status = yield* eventually(
+          h.cli("status", "--json").pipe(Effect.map((r) => decodeStatus(r.out.trim()))),
+          (s) => s.connection.state === "Disconnected",
+          "disconnected"
+        )
+        expect(status.connection.live).toBe(false)
+        expect(status.connection.message).toBeTruthy()
+        expect((yield* h.cli("status")).out).toContain("not connected")
+        const mute = yield* h.cli("mute", "on")
+        expect(mute.code).toBe(4)
+        expect(mute.err).toMatch(/not (sent|connected)/)
+        expect(mute.err).toContain("fix: start Discord")
+        expect((yield* h.fake.state).voiceSettings.mute).toBe(false)
+      })
+    ))
+})
+
+describe("a daemon that does not answer", () => {
+  it.live("does not hang the command: it gives up with a message and exit 1", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-wedged-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const socketPath = Path.join(dir, "control.sock")
+      // accepts connections and never says a word, like a stopped process
+      const held: Array<Net.Socket> = []
+      const server = Net.createServer((socket) => void held.push(socket))
+      yield* Effect.promise(() => new Promise<void>((resolve) => server.listen(socketPath, resolve)))
+      yield* Effect.addFinalizer(() => Effect.sync(() => (held.forEach((s) => s.destroy()), server.close())))
+      let err = ""
+      const code = yield* Effect.promise(() =>
+        runRemote(["mute"], { env: { DECKCORD_CONTROL_SOCKET: socketPath }, out: () => {}, err: (t) => void (err += t), answerTimeoutMillis: 100 })
+      )
+      expect(code).toBe(1)
+      expect(err).toContain("did not answer")
+    }).pipe(Effect.scoped))
+})
+
 describe("no daemon", () => {
   it.live("says how to start it and exits 3 at once", () =>
     Effect.gen(function*() {
-      const { runRemote } = yield* Effect.promise(() => import("../../src/cli/remote.ts"))
       let err = ""
       const code = yield* Effect.promise(() =>
         runRemote(["mute"], { env: { DECKCORD_CONTROL_SOCKET: "/nonexistent/deckcord/control.sock" }, out: () => {}, err: (t) => void (err += t) })

@@ -35,6 +35,10 @@ describe("HTTP control API security", () => {
           .toBe(403)
         const ok = yield* rawRequest({ port }, { path: "/api/status", headers: { ...host, authorization: `Bearer ${WEB_TOKEN}` } })
         expect(ok.status).toBe(200)
+        // no other site may frame it, and an address with the token never leaks as a Referer
+        expect(ok.headers["x-frame-options"]).toBe("DENY")
+        expect(ok.headers["content-security-policy"]).toContain("frame-ancestors 'none'")
+        expect(ok.headers["referrer-policy"]).toBe("no-referrer")
         expect((yield* rawRequest({ port }, { path: "/extra", headers: { ...host, "x-deckcord-token": WEB_TOKEN } })).body)
           .toBe("extra page")
       })
