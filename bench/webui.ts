@@ -215,7 +215,7 @@ export async function benchWebUi(): Promise<Array<Row>> {
         ...event,
         target: "median ≤ 20 ms",
         met: event.median <= 20,
-        note: "FakeDiscord event → VoiceState → Controller face → SSE Face event → <img> face.svg fetched and decoded"
+        note: "FakeDiscord event → VoiceState → Controller face → SSE Face event → <img> face.png (the deck's own pixels) fetched and decoded"
       },
       single(GROUP, `heap after GC, delta over ${MEMORY_EVENTS} Discord events the open web UI follows`, "KiB", (heapAfterEvents - heapBeforeEvents) / KiB, {
         target: "< 1 MiB (nothing kept per event)",

@@ -4,7 +4,7 @@
 import { api, clear, fill, followFaces, h, live } from "./app.js"
 
 const faceUrl = (serial, control, version) =>
-  `/api/decks/${encodeURIComponent(serial)}/${encodeURIComponent(control)}/face.svg?v=${version}`
+  `/api/decks/${encodeURIComponent(serial)}/${encodeURIComponent(control)}/face.png?v=${version}`
 
 /** Keys 1…0 are row one, Q…P row two, A…; row three, Z…/ row four (as Companion's emulator). */
 const KEYMAP = ["1234567890", "qwertyuiop", "asdfghjkl;", "zxcvbnm,./"]
