@@ -11,12 +11,14 @@ import { fixtures } from "../../src/testing/fakeDiscord/fixtures.ts"
 import { FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
 import { CATALOG } from "../../src/web/catalog.ts"
 import { versionOf } from "../../src/web/ConfigEditor.ts"
+import { LogTail } from "../../src/web/LogTail.ts"
 import { eventually } from "../support/effects.ts"
-import { DECK_SERIAL, SECRET, startWebHarness, TOKEN, type WebHarness, writeAtomically } from "./harness.ts"
+import { DECK_SERIAL, SECRET, startWebHarness, TOKEN, WEB_TOKEN, type WebHarness, writeAtomically } from "./harness.ts"
 
 const run = <A, E>(body: (h: WebHarness) => Effect.Effect<A, E>) =>
   Effect.flatMap(startWebHarness(), body).pipe(
     Effect.provide(NodeServices.layer),
+    Effect.provide(LogTail.layer), // the live log, as the daemon has it
     Effect.provide(Logger.layer([])), // quiet on success: the daemon logs every connect
     Effect.timeout("20 seconds")
   )
@@ -53,6 +55,30 @@ describe("web UI routes", () => {
         expect(body.setup).toMatchObject({ clientId: FIXTURE_CLIENT_ID, hasSecret: true })
         expect(text).not.toContain(SECRET)
         expect(text).not.toContain(TOKEN)
+      })
+    ))
+
+  it.live("the live stream sends status snapshots and log lines, never the secret or a token", () =>
+    run((h) =>
+      Effect.gen(function*() {
+        const text = yield* Effect.promise(async () => {
+          const controller = new AbortController()
+          const response = await h.request("/api/ui/events", { signal: controller.signal })
+          const reader = response.body!.getReader()
+          let got = ""
+          while (!(got.includes("event: status") && got.includes("web UI: http"))) {
+            const { value, done } = await reader.read()
+            if (done) break
+            got += new TextDecoder().decode(value)
+          }
+          controller.abort()
+          return got
+        })
+        expect(text).toMatch(/event: status\ndata: \{"connection":\{"state":"Ready"/)
+        expect(text).toMatch(/event: log\ndata: \{"seq":\d+,"time":"[^"]+","level":"Info","message":"web UI: http:\/\/127\.0\.0\.1:\d+\/\?token=…"/)
+        expect(text).not.toContain(SECRET)
+        expect(text).not.toContain(TOKEN)
+        expect(text).not.toContain(WEB_TOKEN)
       })
     ))
 
