@@ -149,6 +149,17 @@ describe("the web UI in Chromium", () => {
     const before = (await fakeState()).voiceSettings.mute
     await plus.locator("[data-control='key:0']").click()
     await until(fakeState, (s) => s.voiceSettings.mute !== before, "the virtual deck's mute key to act")
+    // dial 2 is output volume by default: the wheel and the arrow keys turn it
+    const volume = async () => (await fakeState()).voiceSettings.output?.volume
+    const start = await volume()
+    const dial = plus.locator("[data-dial='encoder:1']")
+    await dial.hover()
+    await page.mouse.wheel(0, 120) // down: two detents counter-clockwise
+    await until(volume, (v) => v !== undefined && start !== undefined && v < start, "the wheel to turn the volume down")
+    const turned = await volume()
+    await dial.focus()
+    await page.keyboard.press("ArrowRight")
+    await until(volume, (v) => v !== undefined && turned !== undefined && v > turned, "the arrow key to turn it up")
     await facesLoaded()
     await page.evaluate(() => window.scrollTo(0, 0))
     await shoot("virtual-deck", { fullPage: true })
