@@ -20,6 +20,7 @@ import { benchRoundTrip } from "./roundtrip.ts"
 import { benchStart } from "./start.ts"
 import { type Row } from "./stats.ts"
 import { benchStorm } from "./storm.ts"
+import { benchWebUi } from "./webui.ts"
 
 /** The repository root: this file runs from build/bench/bench/. */
 const root = fileURLToPath(new URL("../../../", import.meta.url))
@@ -171,6 +172,7 @@ const SECTIONS: ReadonlyArray<readonly [string, () => Promise<Array<Row>> | Arra
   ["storm", benchStorm],
   ["leaks", benchLeaks],
   ["start", benchStart],
+  ["web UI", benchWebUi],
   ["daemon", benchDaemon]
 ]
 
