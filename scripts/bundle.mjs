@@ -18,6 +18,25 @@ const checkRelativeUrls = (files) => {
   }
 }
 
+/**
+ * Node's http and https, loaded through require instead of as ES modules. Node builds an ES
+ * module's namespace by reading every export, and on Node 22 that reads http's lazy
+ * `WebSocket`/`MessageEvent` getters, which load Node's own fetch implementation (undici,
+ * 10–20 ms) for nothing. esbuild's CommonJS interop reads an export only when it is used.
+ */
+const builtinsByRequire = {
+  name: "builtins-by-require",
+  setup(build) {
+    // the shim's own require stays a real require (the banner's)
+    build.onResolve({ filter: /^node:(http|https)$/, namespace: "builtin-require" }, (args) => ({ path: args.path, external: true }))
+    build.onResolve({ filter: /^(node:)?(http|https)$/ }, (args) => ({ path: args.path.replace(/^node:/, ""), namespace: "builtin-require" }))
+    build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
+      contents: `module.exports = require("node:${args.path}")`,
+      loader: "js"
+    }))
+  }
+}
+
 /** Returns the files written (absolute paths). */
 export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, external = [] }) => {
   const esbuild = await import("esbuild")
@@ -43,6 +62,7 @@ export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, extern
     entryNames: "main",
     chunkNames: `${chunksDir}/[name]-[hash]`,
     external,
+    plugins: [builtinsByRequire],
     minifySyntax: true,
     minifyWhitespace: true,
     sourcemap: "linked",

@@ -1,5 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Fs from "node:fs"
 import { createRequire } from "node:module"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { leftovers, readBarrel, rewriteSource } from "../scripts/barrels.mjs"
 
 const resolve = createRequire(import.meta.url).resolve
@@ -24,5 +27,21 @@ describe("build: barrel imports become deep imports", () => {
     assert.deepStrictEqual(leftovers('export * from "effect";\n', ["effect"]), ["effect"])
     assert.deepStrictEqual(leftovers('await import("effect/cli");\n', ["effect", "effect/cli"]), ["effect/cli"])
     assert.deepStrictEqual(leftovers('import * as Cli from "effect/cli/Command";\n', ["effect", "effect/cli"]), [])
+  })
+})
+
+describe("build: the bundled command line", () => {
+  it("loads node:http through require, so Node does not build its ES namespace (which loads Node's fetch)", async () => {
+    const { bundleEntry } = await import("../scripts/bundle.mjs")
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-bundle-test-"))
+    try {
+      Fs.writeFileSync(Path.join(dir, "entry.js"), 'import * as Http from "node:http"\nexport const server = () => Http.createServer()\n')
+      const outputs = await bundleEntry({ entry: "./entry.js", resolveDir: dir, outdir: Path.join(dir, "out"), chunksDir: "chunks" })
+      const code = outputs.map((file) => Fs.readFileSync(file, "utf8")).join("\n")
+      assert.match(code, /require\("node:http"\)/)
+      assert.notMatch(code, /from\s*"node:http"/)
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
