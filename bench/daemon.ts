@@ -159,6 +159,7 @@ const stop = (child: ChildProcess.ChildProcess): Promise<void> =>
 interface ProbeReport {
   readonly rss: number
   readonly heapUsed: number
+  readonly heapUsedAfterGc: number
   readonly timers: Readonly<Record<string, number>>
   readonly resources: Readonly<Record<string, number>>
   readonly files: ReadonlyArray<string>
@@ -379,7 +380,7 @@ const idleRun = async (node: string, decks: string): Promise<{ readonly rows: ()
   const startedAt = performance.now()
   const idle = await spawnUntil(
     node,
-    ["--import", probe, daemonEntry, "--config", prepared.configFile],
+    ["--expose-gc", "--import", probe, daemonEntry, "--config", prepared.configFile],
     { ...prepared.env, DECKCORD_BENCH_PROBE: probeFile },
     READY_LINE
   )
@@ -418,10 +419,11 @@ const idleRun = async (node: string, decks: string): Promise<{ readonly rows: ()
             met: atTen.rss / MiB <= 60,
             note: `process.memoryUsage().rss (the whole process: V8 heap, code, native modules); deck connected: ${deckSeen ? "yes" : "NO"}`
           }),
-          single(GROUP, "idle: V8 heap used 10 s after start", "MiB", atTen.heapUsed / MiB, {
+          single(GROUP, "idle: V8 heap used 10 s after start (live, after a full GC)", "MiB", atTen.heapUsedAfterGc / MiB, {
             target: "≤ 15 MiB",
-            met: atTen.heapUsed / MiB <= 15,
-            note: "process.memoryUsage().heapUsed as it stands (no forced GC)"
+            met: atTen.heapUsedAfterGc / MiB <= 15,
+            note: `process.memoryUsage().heapUsed right after gc() (this run starts node with --expose-gc; the resident ` +
+              `figure above is read before it); as it stood before the GC: ${(atTen.heapUsed / MiB).toFixed(1)} MiB`
           }),
           single(GROUP, `idle: main-thread wake-ups over ${IDLE_WINDOW_MILLIS / 1000} s`, "wake-ups", wakeups, {
             note: `voluntary context switches of the main thread (/proc/<pid>/task/<pid>/status); timers that fired: ${

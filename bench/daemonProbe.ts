@@ -2,7 +2,7 @@
  * Preloaded (`node --import`) into the one daemon run that measures idle memory and timer
  * wake-ups, never into the runs that time the start. It counts every timer callback that
  * fires, keyed by where the timer was armed, and on each SIGUSR2 appends one JSON line to
- * `$DECKCORD_BENCH_PROBE` (memory now, the timers fired since the previous signal, and the
+ * `$DECKCORD_BENCH_PROBE` (memory now, the heap after a full GC when node runs with --expose-gc, the timers fired since the previous signal, and the
  * files loaded so far: CommonJS from require's cache, and with `DECKCORD_BENCH_PROBE_FILES=1`
  * ES modules as a loader hook saw them).
  */
@@ -57,10 +57,14 @@ syncBuiltinESMExports()
 
 process.on("SIGUSR2", () => {
   const memory = process.memoryUsage()
+  // the live heap: garbage not yet collected is not "used" (the run starts node with --expose-gc)
+  const collect = (globalThis as { gc?: () => void }).gc
+  collect?.()
+  const heapUsedAfterGc = collect === undefined ? Number.NaN : process.memoryUsage().heapUsed
   const timers = Object.fromEntries([...fired].sort((a, b) => b[1] - a[1]))
   fired = new Map()
   const files = [...esModules.filter((u) => u.startsWith("file:")), ...Object.keys(requireHere.cache)]
   // what can wake the loop at all: timers (including Node's own), sockets, watchers
   const resources = process.getActiveResourcesInfo().reduce<Record<string, number>>((n, r) => ({ ...n, [r]: (n[r] ?? 0) + 1 }), {})
-  Fs.appendFileSync(out, `${JSON.stringify({ rss: memory.rss, heapUsed: memory.heapUsed, timers, resources, files })}\n`)
+  Fs.appendFileSync(out, `${JSON.stringify({ rss: memory.rss, heapUsed: memory.heapUsed, heapUsedAfterGc, timers, resources, files })}\n`)
 })
