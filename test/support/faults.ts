@@ -171,7 +171,9 @@ const sameMembers = (m: VoiceModel, ids: ReadonlyArray<string>) =>
 const WAITS_FOR_USER: ReadonlyArray<string> = [
   "AUTHORIZE × reply withheld past its timeout",
   // OAuthFlow treats an unreadable token reply as final; it is the token endpoint's to fix
-  "token exchange × malformed reply"
+  "token exchange × malformed reply",
+  // likewise a rejected code: OAuthFlow does not start another consent prompt by itself
+  "token exchange × code rejected (invalid_grant)"
 ]
 
 const waitingForUser = (s: ConnectionState) =>
