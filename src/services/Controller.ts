@@ -28,9 +28,11 @@ import {
   SubscriptionRef
 } from "effect"
 import {
+  ActionError,
   type ActionEnv,
   type ActionFailure,
   type ActionInput,
+  type AnyActionDef,
   type ControlKind,
   HOME_PAGE,
   isLive,
@@ -117,6 +119,13 @@ export class Controller extends Context.Service<Controller, {
    * A release is ignored unless its press was taken.
    */
   readonly submit: (input: DeckInput) => Effect.Effect<void, PressError>
+  /**
+   * Run an action once without a deck (remote commands, the control API): the same handler,
+   * the same latest-known state and the same deadline a key press gets
+   * (`PRESS_DEADLINE_MILLIS` from the call), with its failure returned instead of shown on a
+   * key. `options` are decoded with the action's schema.
+   */
+  readonly perform: (action: AnyActionDef, options: unknown, input: ActionInput) => Effect.Effect<void, ActionFailure>
 }>()("deckcord/Controller") {
   static readonly layer: Layer.Layer<Controller, never, Deck | VoiceState | DiscordRpc | Settings> = Layer.effect(
     Controller,
@@ -591,6 +600,32 @@ const makeController = Effect.gen(function*() {
     Effect.forkScoped
   )
 
+  // ---- remote commands: one local state per (action, options), like one invisible key each ----
+  const remoteLocal = new Map<string, unknown>()
+  const perform = (action: AnyActionDef, options: unknown, input: ActionInput) =>
+    Effect.gen(function*() {
+      const decoded = yield* Schema.decodeUnknownEffect(action.options)(options).pipe(
+        Effect.mapError((e) => new ActionError({ action: action.name, message: `invalid options: ${e.message}` }))
+      )
+      const key = `${action.name} ${JSON.stringify(options)}`
+      // only stateful actions (hold-to-mute) keep an entry, so one per channel joined never piles up
+      if (!remoteLocal.has(key)) {
+        const initial = action.initial(decoded)
+        if (initial !== undefined) remoteLocal.set(key, initial)
+      }
+      const deadline = deadlineFrom(yield* Clock.currentTimeMillis, PRESS_DEADLINE_MILLIS)
+      yield* action.handle(input, {
+        options: decoded,
+        control: "key",
+        env,
+        navigate: () => Effect.void, // no deck, no pages
+        local: {
+          get: Effect.sync(() => remoteLocal.get(key)),
+          set: (value: unknown) => Effect.sync(() => void remoteLocal.set(key, value))
+        }
+      }).pipe(Effect.provideService(CommandDeadline, deadline))
+    })
+
   return Controller.of({
     faces: SubscriptionRef.get(faces),
     faceChanges: SubscriptionRef.changes(faces),
@@ -599,6 +634,7 @@ const makeController = Effect.gen(function*() {
         const done = yield* Deferred.make<void, PressError>()
         yield* route(input, done)
         return yield* Deferred.await(done)
-      })
+      }),
+    perform
   })
 })
