@@ -1,0 +1,72 @@
+/**
+ * The plugin as one layer: the daemon's Discord stack (client, OAuth flow, token store,
+ * voice state) and Controller, over the host's decks instead of HID ones.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer, Redacted, Stream } from "effect"
+import { requiredScopes } from "../services/Config.ts"
+import { Controller } from "../services/Controller.ts"
+import { DiscordIpc } from "../services/DiscordIpc.ts"
+import { DiscordRpc } from "../services/DiscordRpc.ts"
+import { OAuth } from "../services/OAuth.ts"
+import { OAuthFlow } from "../services/OAuthFlow.ts"
+import { Settings, TokenStore } from "../services/Settings.ts"
+import { VoiceState } from "../services/VoiceState.ts"
+import { HostConnection } from "./HostConnection.ts"
+import type { LaunchArgs, RegistrationInfo } from "./HostProtocol.ts"
+import { inspectorLayer } from "./Inspector.ts"
+import { pluginDeckLayer } from "./PluginSurface.ts"
+import { pluginSettingsLayer } from "./PluginSettings.ts"
+import { rendererFilesIn, wasmRendererLayer } from "./WasmRenderer.ts"
+
+export interface PluginOptions {
+  readonly args: LaunchArgs
+  readonly info: RegistrationInfo
+  /** The `.sdPlugin` folder (the host starts the plugin there). */
+  readonly pluginDir: string
+}
+
+/** A new application id, secret or needed scope takes effect by reconnecting, as in the daemon. */
+const reconnectOnCredentialChange = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const settings = yield* Settings
+    const rpc = yield* DiscordRpc
+    yield* settings.changes.pipe(
+      Stream.map((c) => ({
+        clientId: c.clientId,
+        secret: c.clientSecret === undefined ? undefined : Redacted.value(c.clientSecret),
+        scopes: requiredScopes(c).join(" ")
+      })),
+      Stream.changesWith((a, b) => a.clientId === b.clientId && a.secret === b.secret && a.scopes === b.scopes),
+      Stream.drop(1),
+      Stream.runForEach(() => rpc.reconnect),
+      Effect.forkScoped
+    )
+  })
+)
+
+export const pluginLayer = (options: PluginOptions) =>
+  Layer.unwrap(
+    Effect.gen(function*() {
+      const settings = yield* Settings
+      const config = yield* settings.config
+      const ipc = config.socketPath === undefined
+        ? DiscordIpc.layer
+        : DiscordIpc.layerWith({ socketPaths: [config.socketPath] })
+      const rpc = DiscordRpc.layer({ clientId: settings.config.pipe(Effect.map((c) => c.clientId)) }).pipe(
+        Layer.provide(ipc),
+        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
+      )
+      return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange, inspectorLayer).pipe(
+        Layer.provideMerge(VoiceState.layer),
+        Layer.provideMerge(rpc)
+      )
+    })
+  ).pipe(
+    Layer.provideMerge(pluginSettingsLayer),
+    Layer.provideMerge(pluginDeckLayer(options.info)),
+    Layer.provideMerge(HostConnection.layer(options.args)),
+    Layer.provide(wasmRendererLayer(rendererFilesIn(options.pluginDir))),
+    Layer.provide(Layer.mergeAll(Settings.layer, TokenStore.layer))
+  )
