@@ -65,7 +65,8 @@ export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from
 
 // the deck and its faces
 export * from "./services/Face.ts"
-export { FontLoadError, KeyRenderer, type RenderedFace, TONE_COLORS } from "./services/KeyRenderer.ts"
+export { FontLoadError, KeyRenderer, type RenderedFace } from "./services/KeyRenderer.ts"
+export { contrastRatio, relativeLuminance, TONE_COLORS, type ToneColors } from "./services/Palette.ts"
 export {
   Deck,
   type DeckControl,

@@ -173,4 +173,39 @@ describe("OAuth", () => {
       assert.strictEqual(fake.connectionCount(), 1)
       assert.deepStrictEqual(fake.requests().map((r) => r.connection), [1, 1, 1])
     }))
+
+  it.effect("invalid_scope from the endpoint is its own error; an unreachable endpoint is a network error", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      const seeded = fake.mintTokens(ID, SCOPES)
+      fake.setScopeOutage({ scopes: ["rpc.voice.write"], tokenEndpoint: true })
+      const refused = yield* withOAuth(fake, OAuth.use((o) => o.refresh(creds, Redacted.make(seeded.refreshToken)))).pipe(Effect.flip)
+      assert.strictEqual(refused._tag, "OAuthInvalidScope")
+      fake.setScopeOutage(undefined)
+      fake.setOutage({ _tag: "Unreachable" })
+      const cut = yield* withOAuth(fake, OAuth.use((o) => o.refresh(creds, Redacted.make(seeded.refreshToken)))).pipe(Effect.flip)
+      assert.strictEqual(cut._tag, "OAuthNetworkError")
+      assert.strictEqual(fake.requestCount("refresh_token"), 3, "the refused one, and the cut one retried once at once")
+      fake.setOutage(undefined)
+      const grant = yield* withOAuth(fake, OAuth.use((o) => o.refresh(creds, Redacted.make(seeded.refreshToken))))
+      assert.deepStrictEqual(grant.scopes, SCOPES, "neither outage used up the refresh token")
+    }))
+
+  it.effect("FakeOAuth counts a consent dialog for prompt consent and for new scopes, not for prompt none within a grant", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make({ codeLifetimeSeconds: 0 })
+      fake.issueCode(ID, SCOPES, { prompt: "consent" })
+      fake.issueCode(ID, SCOPES, { prompt: "none" })
+      assert.strictEqual(fake.consentPrompts(), 1)
+      fake.issueCode(ID, [...SCOPES, "rpc.video.write"], { prompt: "none" })
+      assert.strictEqual(fake.consentPrompts(), 2)
+      assert.strictEqual(fake.codesIssued(), 3)
+      assert.strictEqual(fake.abandonedCodes(), 2, "two codes were never exchanged before the next one")
+      fake.revokeAll()
+      const code = fake.issueCode(ID, SCOPES, { prompt: "none" })
+      assert.strictEqual(fake.consentPrompts(), 3, "a revocation forgets the consent")
+      // a code past its lifetime (0 s here) is refused like a used one
+      const expired = yield* withOAuth(fake, OAuth.use((o) => o.exchangeCode(creds, Redacted.make(code)))).pipe(Effect.flip)
+      assert.strictEqual(expired._tag, "OAuthInvalidGrant")
+    }))
 })

@@ -1,6 +1,6 @@
 import { NodeFileSystem, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Logger, Option, Redacted, Stream } from "effect"
+import { Effect, Fiber, Layer, Logger, Option, Redacted, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
@@ -11,7 +11,9 @@ import { TestClock } from "effect/testing"
 import { type AuthSession, Authenticator } from "../src/services/Authenticator.ts"
 import type { DeckcordConfig } from "../src/services/Config.ts"
 import { OAuth } from "../src/services/OAuth.ts"
-import { OAuthFlow } from "../src/services/OAuthFlow.ts"
+import { OAuthFlow, refreshDelayMillis } from "../src/services/OAuthFlow.ts"
+import { unavailability } from "../src/services/actions/status.ts"
+import type { VoiceModel } from "../src/services/VoiceState.ts"
 import { redactTokens, RpcCommandError, type RpcRequestError, RpcTimeoutError } from "../src/services/RpcErrors.ts"
 import { Settings, type StoredToken, TokenStore } from "../src/services/Settings.ts"
 import { FakeDiscord, type FakeDiscordShape } from "../src/testing/FakeDiscord.ts"
@@ -49,9 +51,13 @@ const scriptedSession = (fake: FakeOAuthServer, authorize: Array<AuthorizeBehavi
         if (cmd === "AUTHORIZE") {
           const behavior = authorize.shift() ?? { _tag: "Approve" }
           const oauthError = (detail: string) => Effect.fail(new RpcCommandError({ cmd, code: 5000, detail }))
+          const refusal = fake.refuseAuthorize?.(ID, args.scopes as ReadonlyArray<string>)
+          if (refusal !== undefined) return oauthError(refusal)
           switch (behavior._tag) {
             case "Approve":
-              return Effect.succeed({ code: fake.issueCode(ID, behavior.grant ?? (args.scopes as ReadonlyArray<string>)) })
+              return Effect.succeed({
+                code: fake.issueCode(ID, behavior.grant ?? (args.scopes as ReadonlyArray<string>), { prompt: args.prompt })
+              })
             case "Deny":
               return oauthError("OAuth2 Error: access_denied: The resource owner or authorization server denied the request")
             case "InvalidScope":
@@ -119,6 +125,27 @@ const seeded = (fake: FakeOAuthServer, options: { readonly expiresAt?: number; r
 
 const storedToken = TokenStore.use((s) => s.get(ID))
 
+/** Live tests run with the default logger; these keep a passing run quiet. */
+const quietLogs = Logger.layer([])
+
+const refreshRequests = (fake: FakeOAuthServer) => fake.requests().filter((r) => r.grantType === "refresh_token").length
+
+/** Wait (on the live clock) until the fake has answered `count` refreshes and the last one is stored. */
+const awaitRefreshes = (fake: FakeOAuthServer, count: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      const stored = yield* storedToken
+      const last = fake.requests().filter((r) => r.grantType === "refresh_token")[count - 1]
+      if (
+        refreshRequests(fake) >= count && last !== undefined && Option.isSome(stored) &&
+        Redacted.value(stored.value.refreshToken) !== last.form.refresh_token &&
+        !fake.requests().some((r) => r.form.refresh_token === Redacted.value(stored.value.refreshToken))
+      ) return
+      yield* TestClock.withLive(Effect.sleep(5))
+    }
+    assert.fail(`expected ${count} refreshes to be stored, saw ${refreshRequests(fake)} requests`)
+  })
+
 describe("OAuthFlow", () => {
   it.effect("first run: AUTHORIZE (consent, fixed scopes) → exchange → AUTHENTICATE, tokens stored", () =>
     Effect.gen(function*() {
@@ -158,10 +185,10 @@ describe("OAuthFlow", () => {
       assert.strictEqual(fake.requests().length, 0)
     }))
 
-  it.effect("a token within the refresh margin is refreshed before AUTHENTICATE; the rotated refresh token is persisted", () =>
+  it.effect("an expired stored token is refreshed before AUTHENTICATE; the rotated refresh token is persisted", () =>
     Effect.gen(function*() {
       const fake = yield* FakeOAuth.make()
-      const t = seeded(fake, { expiresAt: 2 * 3600_000 }) // 2 hours left
+      const t = seeded(fake, { expiresAt: 0 }) // TestClock starts at 0: expired now
       const s = scriptedSession(fake)
       yield* Effect.gen(function*() {
         yield* Authenticator.use((a) => a.authenticate(s.session))
@@ -175,6 +202,23 @@ describe("OAuthFlow", () => {
           assert.notStrictEqual(Redacted.value(stored.value.accessToken), t.raw.accessToken)
           assert.strictEqual(s.calls[0]!.args.access_token, Redacted.value(stored.value.accessToken))
         }
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+    }))
+
+  it.effect("a token with less than the margin left is used as it is and refreshed halfway through what is left", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      const t = seeded(fake, { expiresAt: 2 * 3600_000 }) // 2 hours left
+      const s = scriptedSession(fake)
+      yield* Effect.gen(function*() {
+        yield* Authenticator.use((a) => a.authenticate(s.session))
+        assert.deepStrictEqual(s.cmds(), ["AUTHENTICATE"])
+        assert.strictEqual(s.calls[0]!.args.access_token, t.raw.accessToken)
+        assert.strictEqual(fake.requests().length, 0)
+        yield* TestClock.adjust(3600_000 - 1)
+        assert.strictEqual(fake.requests().length, 0)
+        yield* TestClock.adjust(1)
+        yield* awaitRefreshes(fake, 1)
       }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
     }))
 
@@ -466,7 +510,7 @@ describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
       const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
       const discord = yield* FakeDiscord.make({ authority: oauth })
 
-      const first = yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      const first = yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)), Effect.provide(quietLogs))
       assert.strictEqual(first._tag, "Ready")
       if (first._tag === "Ready") assert.includeMembers([...(first.authenticated?.scopes ?? [])], BASE)
       assert.deepStrictEqual(oauth.requests().map((r) => r.grantType), ["authorization_code"])
@@ -474,7 +518,7 @@ describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
       assert.strictEqual(Fs.statSync(tokenPath).mode & 0o777, 0o600)
 
       // a restart: a new client, the same token file
-      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)), Effect.provide(quietLogs))
       assert.strictEqual((yield* authorizeFrames(discord)).length, 1, "no second AUTHORIZE")
       assert.strictEqual(oauth.requests().length, 1, "no token request either")
     }))
@@ -485,9 +529,9 @@ describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
       const tokenPath = NodePath.join(dir, "tokens.json")
       const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
       const discord = yield* FakeDiscord.make({ authority: oauth })
-      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)), Effect.provide(quietLogs))
       oauth.expireAccessTokens()
-      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      yield* nextState("Ready").pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)), Effect.provide(quietLogs))
       assert.deepStrictEqual(oauth.requests().map((r) => r.grantType), ["authorization_code", "refresh_token"])
       assert.strictEqual((yield* authorizeFrames(discord)).length, 1)
     }))
@@ -507,7 +551,7 @@ describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
         const frames = yield* authorizeFrames(discord)
         assert.strictEqual(frames.length, 2)
         assert.strictEqual(frames[1]?.args.prompt, "consent")
-      }).pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)))
+      }).pipe(Effect.provide(rpcLayer(discord, oauth, tokenPath)), Effect.provide(quietLogs))
     }))
 
   it.live("a camera toggle refused for lack of scope re-authorizes once with the video scopes, then works", () =>
@@ -526,7 +570,7 @@ describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
         assert.strictEqual(frames.length, 2)
         assert.includeMembers([...(frames[1]!.args.scopes as ReadonlyArray<string>)], ["rpc.video.write"])
         assert.strictEqual(frames[1]!.args.prompt, "none")
-      }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))))
+      }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))
     }))
 
   it.live("invalid_scope ends in an AuthenticationFailed state that explains the Developer-Portal reality", () =>
@@ -535,7 +579,7 @@ describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
       const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
       const discord = yield* FakeDiscord.make({ authority: oauth, grantableScopes: ["rpc", "identify"] })
       const state = yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
-        .pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))))
+        .pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))
       assert.strictEqual(state._tag, "Disconnected")
       if (state._tag === "Disconnected") {
         assert.include(state.reason.message, "invalid_scope")
@@ -565,7 +609,7 @@ describe("deckcord auth (runAuth) end to end", () => {
       const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
       const discord = yield* FakeDiscord.make({ authority: oauth })
       Fs.writeFileSync(NodePath.join(dir, "config.json"), JSON.stringify({ socketPath: discord.socketPath, brightness: 33 }))
-      yield* runAuth(flags(ID, SECRET)).pipe(Effect.provide(authLayer(dir, oauth)))
+      yield* runAuth(flags(ID, SECRET)).pipe(Effect.provide(authLayer(dir, oauth)), Effect.provide(quietLogs))
       const configFile = NodePath.join(dir, "config.json")
       assert.strictEqual(Fs.statSync(configFile).mode & 0o777, 0o600)
       assert.deepStrictEqual(JSON.parse(Fs.readFileSync(configFile, "utf8")), {
@@ -578,6 +622,20 @@ describe("deckcord auth (runAuth) end to end", () => {
       assert.deepStrictEqual(stored.tokens[ID].scopes, BASE)
     }))
 
+  it.live("a code exchange that fails for a while: it waits and finishes with the same code, one dialog", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      Fs.writeFileSync(NodePath.join(dir, "config.json"), JSON.stringify({ socketPath: discord.socketPath }))
+      oauth.script("authorization_code", { _tag: "ServerError", status: 503 })
+      yield* runAuth(flags(ID, SECRET)).pipe(Effect.provide(authLayer(dir, oauth)), Effect.provide(quietLogs))
+      assert.strictEqual(oauth.requestCount("authorization_code"), 2)
+      assert.strictEqual(oauth.consentPrompts(), 1)
+      const stored = JSON.parse(Fs.readFileSync(NodePath.join(dir, "tokens.json"), "utf8"))
+      assert.deepStrictEqual(stored.tokens[ID].scopes, BASE)
+    }))
+
   it.live("each failure has its own exit code and explanation", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
@@ -586,6 +644,7 @@ describe("deckcord auth (runAuth) end to end", () => {
       const run = (options: ReturnType<typeof flags>) =>
         runAuth(options).pipe(
           Effect.provide(authLayer(dir, oauth)),
+          Effect.provide(quietLogs),
           Effect.flip,
           Effect.flatMap((e) => (e._tag === "AuthCommandError" ? Effect.succeed(e) : Effect.die(`unexpected ${e._tag}`)))
         )
@@ -635,5 +694,278 @@ describe("deckcord auth (runAuth) end to end", () => {
       const arOnly = yield* run(flags(ID, SECRET))
       assert.strictEqual(arOnly.exitCode, 3)
       assert.include(arOnly.message, "official Discord desktop client")
+    }))
+})
+
+// ---------------------------------------------------------------------------------------------
+// refresh for any token lifetime, one prompt per attempt, hints, Discord-side scope outages
+// ---------------------------------------------------------------------------------------------
+
+describe("OAuthFlow: refresh for any token lifetime", () => {
+  it.effect("a 1-hour token is refreshed every 30 minutes, never in a loop", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make({ expiresInSeconds: 3600 })
+      const t = seeded(fake, { expiresAt: 3600_000 })
+      yield* Effect.gen(function*() {
+        yield* Authenticator.use((a) => a.authenticate(scriptedSession(fake).session))
+        assert.strictEqual(refreshRequests(fake), 0)
+        for (let round = 1; round <= 6; round++) {
+          yield* TestClock.adjust(30 * 60_000)
+          yield* awaitRefreshes(fake, round)
+          assert.strictEqual(refreshRequests(fake), round, `after ${round * 30} minutes`)
+        }
+        const stored = yield* storedToken
+        assert.isTrue(Option.isSome(stored) && Redacted.value(stored.value.refreshToken) !== t.raw.refreshToken)
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+    }))
+
+  it.effect("a token that lives 10 seconds is refreshed at most once a minute", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make({ expiresInSeconds: 10 })
+      const t = seeded(fake, { expiresAt: 10_000 })
+      yield* Effect.gen(function*() {
+        yield* Authenticator.use((a) => a.authenticate(scriptedSession(fake).session))
+        yield* TestClock.adjust(5_000) // half of what is left
+        yield* awaitRefreshes(fake, 1)
+        yield* TestClock.adjust(59_999)
+        assert.strictEqual(refreshRequests(fake), 1, "not again within a minute")
+        yield* TestClock.adjust(1)
+        yield* awaitRefreshes(fake, 2)
+        yield* TestClock.adjust(60_000)
+        yield* awaitRefreshes(fake, 3)
+        assert.strictEqual(refreshRequests(fake), 3)
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+    }))
+
+  it("the refresh delay: the margin for long-lived tokens, half of what is left for short ones", () => {
+    const margin = DAY
+    assert.strictEqual(refreshDelayMillis(7 * DAY, margin), 6 * DAY)
+    assert.strictEqual(refreshDelayMillis(3600_000, margin), 1800_000)
+    assert.strictEqual(refreshDelayMillis(0, margin), 0)
+    assert.strictEqual(refreshDelayMillis(-5, margin), 0)
+  })
+
+  it.live("one refresh in flight: two connections needing one share it, and a dropped one does not abort it", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      const t = seeded(fake)
+      fake.expireAccessTokens()
+      fake.script("refresh_token", { _tag: "Slow", delayMillis: 150 })
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        // the first connection drops while its refresh is on the way
+        const dropped = yield* Effect.forkChild(auth.authenticate(scriptedSession(fake).session))
+        for (let i = 0; i < 200 && fake.requestCount("refresh_token") === 0; i++) yield* Effect.sleep(5)
+        yield* Fiber.interrupt(dropped)
+        const second = scriptedSession(fake)
+        yield* auth.authenticate(second.session)
+        assert.strictEqual(fake.requestCount("refresh_token"), 1, "one refresh, shared")
+        assert.deepStrictEqual(second.cmds(), ["AUTHENTICATE", "AUTHENTICATE"])
+        const stored = yield* storedToken
+        assert.isTrue(Option.isSome(stored) && Redacted.value(stored.value.refreshToken) !== t.raw.refreshToken)
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })), Effect.provide(quietLogs))
+    }))
+})
+
+describe("OAuthFlow: a Discord-side scope outage", () => {
+  const OUTAGE = { scopes: ["rpc", "rpc.voice.write"] }
+
+  it.effect("invalid_scope for scopes granted before: Discord's side, tokens kept, asked again only after a pause", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      const t = seeded(fake)
+      fake.expireAccessTokens()
+      fake.setOutage({ _tag: "InvalidGrant" }, "refresh_token") // the stored grant is gone: AUTHORIZE is needed
+      fake.setScopeOutage(OUTAGE)
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        const s1 = scriptedSession(fake)
+        const e1 = yield* auth.authenticate(s1.session).pipe(Effect.flip)
+        assert.deepStrictEqual(s1.cmds(), ["AUTHENTICATE", "AUTHORIZE"])
+        assert.isTrue(e1.retry)
+        assert.include(e1.message, "Discord's side")
+        assert.notInclude(e1.message, "OWN")
+        assert.notInclude(e1.message, "developers")
+        assert.include(e1.hint ?? "", "by itself")
+        const kept = yield* storedToken
+        assert.isTrue(Option.isSome(kept) && Redacted.value(kept.value.refreshToken) === t.raw.refreshToken)
+
+        // the next connection within the pause does not ask Discord again
+        const s2 = scriptedSession(fake)
+        const e2 = yield* auth.authenticate(s2.session).pipe(Effect.flip)
+        assert.notInclude(s2.cmds(), "AUTHORIZE")
+        assert.isTrue(e2.retry)
+
+        // Discord recovers; after the pause the authorization goes through
+        fake.setScopeOutage(undefined)
+        yield* TestClock.adjust(60_000)
+        const s3 = scriptedSession(fake)
+        yield* auth.authenticate(s3.session)
+        assert.deepStrictEqual(s3.cmds().slice(-2), ["AUTHORIZE", "AUTHENTICATE"])
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+    }))
+
+  it.effect("a refused command during the outage: the stored token keeps voice working, no reconnect loop", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      const t = seeded(fake)
+      fake.setScopeOutage(OUTAGE)
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        assert.isTrue(yield* auth.scopeRejected({ cmd: "SET_VOICE_SETTINGS" }))
+        const s1 = scriptedSession(fake)
+        const result = yield* auth.authenticate(s1.session)
+        assert.deepStrictEqual(s1.cmds(), ["AUTHORIZE", "AUTHENTICATE"])
+        assert.strictEqual(s1.calls[1]!.args.access_token, t.raw.accessToken)
+        assert.deepStrictEqual(result?.scopes, BASE)
+        assert.isFalse(yield* auth.scopeRejected({ cmd: "SET_VOICE_SETTINGS" }), "not again during the pause")
+        assert.isTrue(Option.isSome(yield* storedToken))
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+    }))
+
+  it.effect("the token endpoint refusing a refresh with invalid_scope: Discord's side, retried, tokens kept", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      const t = seeded(fake)
+      fake.expireAccessTokens()
+      fake.setScopeOutage({ ...OUTAGE, tokenEndpoint: true })
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        const e = yield* auth.authenticate(scriptedSession(fake).session).pipe(Effect.flip)
+        assert.isTrue(e.retry)
+        assert.include(e.message, "Discord's side")
+        assert.notInclude(e.message, "OWN")
+        const kept = yield* storedToken
+        assert.isTrue(Option.isSome(kept) && Redacted.value(kept.value.refreshToken) === t.raw.refreshToken)
+        fake.setScopeOutage(undefined)
+        yield* auth.authenticate(scriptedSession(fake).session)
+        assert.deepStrictEqual(fake.requests().map((r) => r.grantType), ["refresh_token", "refresh_token"])
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+    }))
+})
+
+describe("OAuthFlow end to end: one consent prompt per attempt, hints that name the cause", () => {
+  const collectStates = Effect.gen(function*() {
+    const rpc = yield* DiscordRpc
+    const seen: Array<ConnectionState> = []
+    yield* rpc.stateChanges.pipe(Stream.runForEach((s) => Effect.sync(() => void seen.push(s))), Effect.forkScoped)
+    return seen
+  })
+  const untilRequests = (oauth: FakeOAuthServer, grantType: "authorization_code" | "refresh_token", count: number) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 2000 && oauth.requestCount(grantType) < count; i++) yield* Effect.sleep(5)
+      assert.isAtLeast(oauth.requestCount(grantType), count)
+    })
+
+  it.live("after a revocation, three HTTP 500s on the code exchange: the consent dialog shows once", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      yield* Effect.gen(function*() {
+        yield* nextState("Ready")
+        assert.strictEqual(oauth.consentPrompts(), 1)
+        oauth.revokeAll()
+        oauth.script("authorization_code", { _tag: "ServerError" }, { _tag: "ServerError" }, { _tag: "ServerError" })
+        yield* discord.revokeToken()
+        yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason.closeCode === 4003)
+        yield* nextState("Ready")
+        assert.strictEqual(oauth.requestCount("authorization_code"), 5, "first run, three failures, the retry that worked")
+        assert.strictEqual(oauth.consentPrompts(), 2, "one dialog for the first run, one after the revocation")
+        assert.strictEqual(oauth.abandonedCodes(), 0)
+        assert.strictEqual((yield* authorizeFrames(discord)).length, 2)
+      }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))
+    }))
+
+  it.live("the token endpoint unreachable after a revocation: one dialog; the kept code is exchanged once the network is back", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      yield* Effect.gen(function*() {
+        const states = yield* collectStates
+        yield* nextState("Ready")
+        oauth.revokeAll()
+        oauth.setOutage({ _tag: "Unreachable" })
+        yield* discord.revokeToken()
+        yield* untilRequests(oauth, "authorization_code", 1 + 8) // several failed tries
+        const failed = states.filter((s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
+        assert.isNotEmpty(failed)
+        for (const s of failed) {
+          if (s._tag !== "Disconnected") continue
+          assert.notInclude(s.reason.hint ?? "", "deckcord auth", "a network failure needs nobody to run anything")
+          assert.include(s.reason.hint ?? "", "by itself")
+          // nor do the keys ask anyone to sign in
+          const keys = unavailability({ connection: s, synced: false } as VoiceModel, true)
+          assert.strictEqual(keys?.short, "retrying")
+        }
+        oauth.setOutage(undefined)
+        yield* nextState("Ready")
+        assert.strictEqual(oauth.consentPrompts(), 2)
+        assert.strictEqual(oauth.codesIssued(), 2)
+        assert.strictEqual(oauth.abandonedCodes(), 0)
+      }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))
+    }))
+
+  it.live("an AUTHENTICATE that times out: the hint says deckcord retries by itself, and it does", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      yield* discord.withholdReplies("AUTHENTICATE")
+      const layer = DiscordRpc.layer({ clientId: ID, reconnect: FAST_RECONNECT, requestTimeoutMillis: 200 }).pipe(
+        Layer.provide(DiscordIpc.layerWith({ socketPaths: [discord.socketPath] })),
+        Layer.provide(OAuthFlow.layer),
+        Layer.provideMerge(
+          Layer.mergeAll(
+            Settings.layerStatic(config()),
+            TokenStore.layerWith({ tokenPath: NodePath.join(dir, "tokens.json") }).pipe(Layer.provide(NodeFileSystem.layer)),
+            OAuth.layerWith({ baseUrl: oauth.baseUrl })
+          )
+        )
+      )
+      yield* Effect.gen(function*() {
+        const failed = yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
+        if (failed._tag !== "Disconnected") return assert.fail("expected a failure")
+        assert.include(failed.reason.message, "AUTHENTICATE")
+        assert.notInclude(failed.reason.hint ?? "", "deckcord auth")
+        assert.include(failed.reason.hint ?? "", "by itself")
+        yield* discord.withholdReplies(undefined)
+        yield* nextState("Ready")
+        assert.strictEqual(oauth.consentPrompts(), 1, "the code exchanged before the timeout is not asked for again")
+      }).pipe(Effect.provide(layer), Effect.provide(quietLogs))
+    }))
+
+  it.live("a camera key added while the token endpoint is unreachable: no scope error, no giving up", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const lines: Array<string> = []
+      const logger = Logger.layer([Logger.map(Logger.formatJson, (l) => void lines.push(l))])
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      yield* Effect.gen(function*() {
+        const rpc = yield* DiscordRpc
+        const states = yield* collectStates
+        yield* nextState("Ready")
+        oauth.setOutage({ _tag: "Unreachable" })
+        const exchangesBefore = oauth.requestCount("authorization_code")
+        const refused = yield* rpc.toggleVideo().pipe(Effect.flip)
+        assert.strictEqual(refused._tag === "RpcCommandError" ? refused.code : undefined, 4006)
+        yield* untilRequests(oauth, "authorization_code", exchangesBefore + 8)
+        oauth.setOutage(undefined)
+        yield* nextState("Ready", (s) => s._tag === "Ready" && (s.authenticated?.scopes ?? []).includes("rpc.video.write"))
+        yield* rpc.toggleVideo()
+        const reasons = states.flatMap((s) => (s._tag === "Disconnected" ? [`${s.reason.message} ${s.reason.hint ?? ""}`] : []))
+        for (const text of [...reasons, ...lines]) {
+          assert.notInclude(text, "invalid_scope")
+          assert.notInclude(text, "OWN")
+        }
+        assert.strictEqual(oauth.consentPrompts(), 2, "first run, then the camera scopes once")
+        assert.isFalse(states.some((s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed" &&
+          (s.reason.hint ?? "").includes("deckcord auth")))
+      }).pipe(
+        Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))),
+        Effect.provide(logger)
+      )
     }))
 })

@@ -20,11 +20,16 @@ import {
   screenShare,
   soundboard,
   status,
+  statusUnavailableFace,
   textChannel,
+  unavailability,
+  unavailableFace,
   userVolume,
   voiceChannel,
   voiceProcessing
 } from "../src/services/actions/index.ts"
+import { memberBadge } from "../src/services/actions/channels.ts"
+import { SHEET_FACES } from "../src/cli/render.ts"
 import { DiscordRpc } from "../src/services/DiscordRpc.ts"
 import type { ChannelView, Member, VoiceModel } from "../src/services/VoiceState.ts"
 
@@ -218,13 +223,15 @@ describe("faces", () => {
     assert.strictEqual(face(deafen, model()).icon, "headphones")
   })
 
-  it("push-to-talk warns in voice-activity mode and shows talking", () => {
-    assert.deepStrictEqual(face(pushToTalk, model()), { icon: "push-to-talk", tone: "warning", label: "PTT", sublabel: "voice activity" })
+  it("push-to-talk is idle, not lit, in Discord's default voice-activity mode, and shows talking", () => {
+    assert.deepStrictEqual(face(pushToTalk, model()), { icon: "push-to-talk", tone: "offline", label: "PTT", sublabel: "voice activity" })
     const ptt = model({ settingsPatch: { mode: { type: "PUSH_TO_TALK" } } })
     assert.strictEqual(face(pushToTalk, ptt).tone, "neutral")
     assert.strictEqual(face(pushToTalk, { ...ptt, talking: true }).label, "Talking")
     assert.strictEqual(face(inputMode, ptt).label, "Push to talk")
     assert.strictEqual(face(inputMode, ptt, { mode: "push-to-talk" }).tone, "active")
+    // a key for one mode shows that mode, lit only while Discord is in it
+    assert.deepStrictEqual(face(inputMode, ptt, { mode: "voice-activity" }), { icon: "voice-activity", tone: "neutral", label: "Voice activity" })
   })
 
   it("voice channel: name, guild, member count, in it, someone speaking", () => {
@@ -254,6 +261,10 @@ describe("faces", () => {
     })
     const out = face(outputVolume, model({ settingsPatch: { output: { volume: 150 } } }), { step: -10 })
     assert.strictEqual(out.value, 0.75)
+    // 0–200 is not 0–100: "100%" output is half a bar with the mark at 100 ("normal") on it
+    const normal = face(outputVolume, model({ settingsPatch: { output: { volume: 100 } } }))
+    assert.deepStrictEqual([normal.sublabel, normal.value, normal.mark], ["100%", 0.5, 0.5])
+    assert.strictEqual(face(inputVolume, model()).mark, undefined) // a full-range bar needs no mark
     assert.strictEqual(out.label, "Output −10")
     assert.strictEqual(face(outputVolume, model({ settingsPatch: { deaf: true } })).icon, "volume-off")
   })
@@ -265,7 +276,8 @@ describe("faces", () => {
       tone: "neutral",
       label: "Alex",
       sublabel: "140%",
-      value: 0.7
+      value: 0.7,
+      mark: 0.5
     })
     assert.strictEqual(face(userVolume, m, {}, { selected: BLAIR }, "encoder").label, "Blair")
     assert.strictEqual(face(userVolume, model(), {}, undefined, "encoder").sublabel, "not in a call")
@@ -279,9 +291,14 @@ describe("faces", () => {
     assert.strictEqual(face(voiceProcessing, model(), { feature: "echo-cancellation" }).tone, "neutral")
     assert.strictEqual(face(camera, inLounge({ video: true })).tone, "active")
     assert.strictEqual(face(screenShare, model()).tone, "offline")
-    assert.strictEqual(
-      face(soundboard, inLounge({ soundboard: [{ sound_id: "1", guild_id: "0", name: "quack", emoji_name: "🦆" }] }), { name: "Quack" }).label,
-      "🦆 quack"
+    // a sound's key shows its emoji as the glyph and its name; without an emoji, the soundboard icon
+    assert.deepStrictEqual(
+      face(soundboard, inLounge({ soundboard: [{ sound_id: "1", guild_id: "0", name: "quack", emoji_name: "🦆" }] }), { name: "Quack" }),
+      { icon: "soundboard", glyph: "🦆", label: "quack", tone: "neutral" }
+    )
+    assert.deepStrictEqual(
+      face(soundboard, inLounge({ soundboard: [{ sound_id: "2", guild_id: "0", name: "airhorn", emoji_name: null }] }), { sound: "2" }),
+      { icon: "soundboard", label: "airhorn", tone: "neutral" }
     )
     assert.strictEqual(face(leaveCall, inLounge()).sublabel, "Lounge")
     assert.deepStrictEqual(
@@ -294,6 +311,50 @@ describe("faces", () => {
       connection: { _tag: "Disconnected", reason: { kind: "AuthenticationFailed", message: "revoked" } }
     })
     assert.strictEqual(face(status, unauthorized).icon, "unauthorized")
+  })
+})
+
+describe("faces before Discord is there", () => {
+  it("a first run shows one setup key (the status key); every other key keeps its own icon, dimmed and quiet", () => {
+    const why = unavailability(model(), false)
+    assert(why !== undefined)
+    assert.deepStrictEqual(statusUnavailableFace(why), { icon: "setup", tone: "warning", label: "Set up", sublabel: "deckcord auth" })
+    const calm = unavailableFace(why, mute.title, mute.icon)
+    assert.deepStrictEqual(calm, { icon: "mic", tone: "offline", label: "Mute" })
+    assert.notStrictEqual(calm.icon, "setup")
+  })
+
+  it("while Discord is away, keys keep their own icon and say why in a word", () => {
+    const down = model({ connection: { _tag: "Disconnected", reason: { kind: "NoDiscord", message: "no socket" } } })
+    const why = unavailability(down, true)
+    assert(why !== undefined)
+    assert.deepStrictEqual(unavailableFace(why, deafen.title, deafen.icon), { icon: "headphones", tone: "offline", label: "Deafen", sublabel: "offline" })
+    // callers that know no icon get the reason's
+    assert.strictEqual(unavailableFace(why, "Key").icon, "disconnected")
+  })
+
+  it("member counts fit a corner", () => {
+    assert.deepStrictEqual([memberBadge(1), memberBadge(99), memberBadge(100), memberBadge(2500)], ["1", "99", "99+", "99+"])
+  })
+
+  it("the README's contact sheet shows what the actions draw", () => {
+    const sheet = new Map(SHEET_FACES.map((f) => [f.name, f.face]))
+    const ptt = model({ settingsPatch: { mode: { type: "PUSH_TO_TALK" } } })
+    assert.deepStrictEqual(sheet.get("Mute"), face(mute, model()))
+    assert.deepStrictEqual(sheet.get("Mute: muted"), face(mute, model({ settingsPatch: { mute: true } })))
+    assert.deepStrictEqual(sheet.get("Deafen"), face(deafen, model()))
+    assert.deepStrictEqual(sheet.get("Deafen: deafened"), face(deafen, model({ settingsPatch: { deaf: true } })))
+    assert.deepStrictEqual(sheet.get("PTT (voice activity)"), face(pushToTalk, model()))
+    assert.deepStrictEqual(sheet.get("PTT"), face(pushToTalk, ptt))
+    assert.deepStrictEqual(sheet.get("PTT: talking"), face(pushToTalk, { ...ptt, talking: true }))
+    assert.deepStrictEqual(sheet.get("Input mode"), face(inputMode, model()))
+    assert.deepStrictEqual(
+      sheet.get("Output volume"),
+      face(outputVolume, model({ settingsPatch: { output: { volume: 100 } } }), { step: 10 })
+    )
+    const why = unavailability(model(), false)!
+    assert.deepStrictEqual(sheet.get("First run: status key"), statusUnavailableFace(why))
+    assert.deepStrictEqual(sheet.get("First run: other keys"), unavailableFace(why, mute.title, mute.icon))
   })
 })
 

@@ -116,8 +116,13 @@ const explainDisconnect = (state: Extract<ConnectionState, { _tag: "Disconnected
 const connectAndAuthorize = (clientId: string, socketPath: string | undefined) =>
   Effect.gen(function*() {
     const rpc = yield* DiscordRpc
+    // an authorization deckcord finishes by itself (token endpoint down for a while) is not an outcome yet
+    const retrying = (s: ConnectionState) => s._tag === "Disconnected" && s.reason.retrying === true
     return yield* rpc.stateChanges.pipe(
-      Stream.filter((s) => s._tag === "Ready" || (s._tag === "Disconnected" && s.reason.kind !== "NotStarted")),
+      Stream.tap((s) => (retrying(s) && s._tag === "Disconnected" ? Console.log(`  ${s.reason.message}`) : Effect.void)),
+      Stream.filter((s) =>
+        s._tag === "Ready" || (s._tag === "Disconnected" && s.reason.kind !== "NotStarted" && !retrying(s))
+      ),
       Stream.runHead
     )
   }).pipe(

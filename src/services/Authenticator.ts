@@ -28,12 +28,21 @@ export type Authenticated = AuthenticateResult
 /**
  * Authentication failed in a way retrying the same connection cannot fix. `retry` says
  * whether the supervisor should reconnect and try again by itself (a revoked token: no,
- * the user must run `deckcord auth`; a network blip on the token endpoint: yes).
+ * the user must run `deckcord auth`; a network blip on the token endpoint: yes). `hint` is
+ * what the user should do, when the default for `retry` does not say it right.
  */
 export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", {
   message: Schema.String,
-  retry: Schema.Boolean
+  retry: Schema.Boolean,
+  hint: Schema.optionalKey(Schema.String)
 }) {}
+
+/** The hint for a failure deckcord recovers from without anyone's help. */
+export const RETRIES_BY_ITSELF_HINT = "nothing to do: deckcord retries by itself"
+
+/** What the user should do about an authentication failure, for the connection state. */
+export const authenticationHint = (e: AuthenticationError): string =>
+  e.hint ?? (e.retry ? RETRIES_BY_ITSELF_HINT : "run `deckcord auth`")
 
 export class Authenticator extends Context.Service<Authenticator, {
   readonly authenticate: (session: AuthSession) => Effect.Effect<Authenticated | undefined, AuthenticationError>

@@ -111,7 +111,7 @@ export const bindingFace = (
     }
     : binding.action === status
     ? statusUnavailableFace(why)
-    : unavailableFace(why, binding.label ?? binding.action.title)
+    : unavailableFace(why, binding.label ?? binding.action.title, binding.icon ?? binding.action.icon)
   return {
     ...base,
     ...(binding.background === undefined ? {} : { background: binding.background }),

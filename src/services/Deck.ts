@@ -35,7 +35,8 @@ import {
 } from "effect"
 import { type DeckCandidate, type DeckHidError, DeckProvider, classifyHidError } from "./DeckProvider.ts"
 import type { Face, PixelSize } from "./Face.ts"
-import { KeyRenderer, type RenderedFace, TONE_COLORS } from "./KeyRenderer.ts"
+import { KeyRenderer, type RenderedFace } from "./KeyRenderer.ts"
+import { TONE_COLORS } from "./Palette.ts"
 
 // ---------------------------------------------------------------------------------------------
 // models
@@ -200,9 +201,9 @@ const hexRgb = (hex: string | undefined): readonly [number, number, number] | un
   return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)]
 }
 
-/** An RGB-only key (Neo touch keys) shows the face's background: its own, else its tone's. */
+/** An RGB-only key (Neo touch keys) lights up in the face's background if it has its own, else its tone's lamp colour. */
 export const faceColor = (face: Face): readonly [number, number, number] =>
-  hexRgb(face.background) ?? hexRgb(TONE_COLORS[face.tone ?? "neutral"].background) ?? [0, 0, 0]
+  hexRgb(face.background) ?? hexRgb(TONE_COLORS[face.tone ?? "neutral"].lamp) ?? [0, 0, 0]
 
 const clampPercent = (p: number) => Math.min(100, Math.max(0, Math.round(Number.isFinite(p) ? p : DEFAULT_BRIGHTNESS)))
 

@@ -41,7 +41,7 @@ import {
   type VoiceSettingsPatch
 } from "../protocol/Message.ts"
 import { closeHint, CloseCode, isMissingScope } from "../protocol/RpcError.ts"
-import { type AuthenticationError, Authenticator } from "./Authenticator.ts"
+import { type AuthenticationError, authenticationHint, Authenticator } from "./Authenticator.ts"
 import { DiscordIpc, type IpcConnectError, type IpcConnection } from "./DiscordIpc.ts"
 import {
   CommandExpiredError,
@@ -73,6 +73,8 @@ export interface DisconnectReason {
   readonly hint?: string
   /** Discord's close code, when it sent one. */
   readonly closeCode?: number
+  /** An authentication failure deckcord retries by itself (nobody needs to run `deckcord auth`). */
+  readonly retrying?: boolean
 }
 
 /** @category models */
@@ -377,7 +379,7 @@ const reasonOf = (error: SessionError): DisconnectReason => {
     case "HandshakeTimeoutError":
       return { kind: "HandshakeFailed", message: error.message }
     case "AuthenticationError":
-      return { kind: "AuthenticationFailed", message: error.message, hint: "run `deckcord auth`" }
+      return { kind: "AuthenticationFailed", message: error.message, hint: authenticationHint(error), retrying: error.retry }
     case "SetupInterruptedError":
       return error.reason as DisconnectReason
     case "NotConfiguredError":

@@ -39,19 +39,22 @@ export const ICON_NAMES = [
 export type IconName = (typeof ICON_NAMES)[number]
 
 /**
- * The colour scheme of a face. A tone, not raw colours, so every action looks alike:
- * - `neutral`: idle / informational
- * - `active`: the thing is on (in a channel, camera on, talking)
- * - `muted`: a muted / deafened state (Discord's red)
- * - `warning`: attention, e.g. voice activity where push-to-talk was expected
- * - `offline`: disconnected / not set up (dimmed)
+ * The colour scheme of a face (colours in `Palette.ts`). A tone, not raw colours, so every
+ * action looks alike:
+ * - `neutral`: idle / informational (a white glyph on black)
+ * - `active`: the thing is on (in a channel, camera on, talking): green
+ * - `muted`: a muted / deafened state: red
+ * - `warning`: attention, e.g. the one key that says how to set deckcord up: amber
+ * - `offline`: unavailable, waiting, not in a call: dimmed grey on black
  */
 export type Tone = "neutral" | "active" | "muted" | "warning" | "offline"
 
 export interface Face {
   readonly icon?: IconName
+  /** A character drawn as the glyph instead of the icon, e.g. a soundboard sound's emoji. */
+  readonly glyph?: string
   readonly tone?: Tone
-  /** First label line (shrunk, then ellipsized to fit). */
+  /** The label (shrunk, then broken into two lines, then ellipsized to fit). */
   readonly label?: string
   /** Second, smaller label line. */
   readonly sublabel?: string
@@ -59,16 +62,18 @@ export interface Face {
   readonly badge?: string
   /** A value bar along the bottom, 0..1 (volumes). */
   readonly value?: number
+  /** A tick on the value bar, 0..1: where "normal" is, e.g. 100 on a 0–200 volume. */
+  readonly mark?: number
   /** A ring around the face, e.g. someone in the channel is speaking. */
   readonly highlight?: boolean
-  /** A command is waiting (pending) or just failed (error). */
+  /** A command is waiting (pending: a dashed ring) or just failed (error: an amber ring and an alert mark). */
   readonly overlay?: "pending" | "error"
   /** Colour overrides from the user's layout ("#rrggbb"). */
   readonly background?: string
   readonly foreground?: string
 }
 
-/** A blank (black) face. */
+/** A blank face: a black key, as Elgato's software shows a key nothing is bound to. */
 export const BLANK_FACE: Face = {}
 
 /** A control's pixel size. Non-square on some models (Studio keys are 144×112). */

@@ -31,17 +31,24 @@ interface TableDirectory {
   readonly [tag: string]: { readonly offset: number; readonly length: number } | undefined
 }
 
-const readTables = (view: DataView): TableDirectory => {
-  if (view.byteLength < 12) throw new FontParseError("font file is too short for an sfnt header")
-  const version = view.getUint32(0)
+/** A TrueType collection ("ttcf", e.g. the Noto CJK fonts): its first font's table directory offset. */
+const firstFontOffset = (view: DataView): number => {
+  if (view.byteLength < 16 || view.getUint32(0) !== 0x74746366) return 0
+  if (view.getUint32(8) === 0) throw new FontParseError("font collection holds no fonts")
+  return view.getUint32(12)
+}
+
+const readTables = (view: DataView, base: number): TableDirectory => {
+  if (view.byteLength < base + 12) throw new FontParseError("font file is too short for an sfnt header")
+  const version = view.getUint32(base)
   // 0x00010000 = TrueType outlines, "OTTO" = CFF outlines; both carry the same metric tables.
   if (version !== 0x00010000 && version !== 0x4f54544f) {
     throw new FontParseError(`not a TrueType/OpenType font (sfnt version 0x${version.toString(16)})`)
   }
-  const numTables = view.getUint16(4)
+  const numTables = view.getUint16(base + 4)
   const tables: Record<string, { offset: number; length: number }> = {}
   for (let i = 0; i < numTables; i++) {
-    const record = 12 + i * 16
+    const record = base + 12 + i * 16
     const tag = String.fromCharCode(
       view.getUint8(record),
       view.getUint8(record + 1),
@@ -117,11 +124,14 @@ const readCmap = (view: DataView, cmapOffset: number): Map<number, number> => {
   return map
 }
 
-/** Parse a TrueType/OpenType font's metric tables. Throws `FontParseError` on a malformed file. */
+/**
+ * Parse a TrueType/OpenType font's metric tables (the first font of a collection). Throws
+ * `FontParseError` on a malformed file.
+ */
 export const parseFontMetrics = (bytes: Uint8Array): FontMetrics => {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   try {
-    const tables = readTables(view)
+    const tables = readTables(view, firstFontOffset(view))
     const unitsPerEm = view.getUint16(requireTable(tables, "head").offset + 18)
     const numberOfHMetrics = view.getUint16(requireTable(tables, "hhea").offset + 34)
     const hmtx = requireTable(tables, "hmtx").offset

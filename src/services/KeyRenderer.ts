@@ -1,9 +1,14 @@
 /**
- * Face → pixels. A face becomes one SVG document (background, icon from our own set, text,
- * decorations) which resvg rasterises at the control's exact size with only the bundled
- * DejaVu fonts, so a face renders identically on every machine. Renders are cached by
- * (face, size) in a bounded LRU: a key's face is a pure function of state, so most renders
- * after the first are repeats (a mute toggling back, a replug redrawing every key).
+ * Face → pixels. A face becomes one SVG document (background, one big glyph from our own icon
+ * set or an emoji, text, decorations) which resvg rasterises at the control's exact size with
+ * the bundled fonts, plus a system font found through fontconfig for characters none of them
+ * has (CJK). Renders are cached by (face, size) in a bounded LRU: a key's face is a pure
+ * function of state, so most renders after the first are repeats (a mute toggling back, a
+ * replug redrawing every key).
+ *
+ * Layout first, pixels second: `faceLayout` places every part of a face in boxes (glyph, text
+ * lines, badge, value bar, overlays), `layoutSvg` draws those boxes. Tests check the boxes:
+ * the overlays never cover the glyph or the text, and text stays readable.
  *
  * @since 0.1.0
  */
@@ -11,9 +16,19 @@ import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js"
 import { Context, Effect, Layer, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import type { Face, PixelSize, Tone } from "./Face.ts"
-import { type FontMetrics, hasGlyph, parseFontMetrics, textWidth } from "./FontMetrics.ts"
+import type { Face, PixelSize } from "./Face.ts"
+import { type FontMetrics, hasGlyph, parseFontMetrics } from "./FontMetrics.ts"
 import { ICON_GRID, ICON_STROKE, ICONS, SLASH_PATH } from "./icons.ts"
+import {
+  ALERT_COLOR,
+  ALERT_EDGE,
+  isHexColor,
+  PENDING_COLOR,
+  SCALE_MARK,
+  SPEAKING_RING,
+  TONE_COLORS
+} from "./Palette.ts"
+import { fontconfigLookup, type SystemFontLookup } from "./SystemFonts.ts"
 
 // ---------------------------------------------------------------------------------------------
 // models
@@ -43,10 +58,13 @@ export class KeyRenderer extends Context.Service<KeyRenderer, {
   /** The SVG document a face renders from (previews, debugging). */
   readonly svg: (face: Face, size: PixelSize) => Effect.Effect<string>
 }>()("deckcord/KeyRenderer") {
-  /** The resvg renderer with the bundled DejaVu fonts and a bounded render cache. */
-  static readonly layer: Layer.Layer<KeyRenderer> = Layer.effect(
+  /**
+   * The resvg renderer with the bundled fonts, fontconfig's fonts as a fallback, and a
+   * bounded render cache. Fails with `FontLoadError` when a bundled font is missing.
+   */
+  static readonly layer: Layer.Layer<KeyRenderer, FontLoadError> = Layer.effect(
     KeyRenderer,
-    Effect.suspend(() => makeKeyRenderer(FONT_FILES)).pipe(Effect.orDie)
+    Effect.suspend(() => makeKeyRenderer(FONT_FILES))
   )
 }
 
@@ -54,26 +72,50 @@ export class KeyRenderer extends Context.Service<KeyRenderer, {
 // fonts
 // ---------------------------------------------------------------------------------------------
 
-/** The family name inside the bundled TTFs. */
-export const FONT_FAMILY = "DejaVu Sans"
+/** The family names inside the bundled font files. */
+export const FONT_FAMILY = "Roboto Condensed"
+const DEJAVU_FAMILY = "DejaVu Sans"
+const EMOJI_FAMILY = "Noto Emoji"
 
 /**
  * The bundled fonts. Both src/services (tests) and dist/services (built) sit two levels below
- * the package root, where `assets/` lives.
+ * the package root, where `assets/` lives. Roboto Condensed carries the text (narrow, so
+ * labels can be large on a 72 px key), DejaVu Sans covers the scripts and symbols Roboto
+ * lacks, Noto Emoji draws emoji as one-colour glyphs in the face's colour.
  */
 export const FONT_FILES = {
-  bold: fileURLToPath(new URL("../../assets/fonts/DejaVuSans-Bold.ttf", import.meta.url)),
-  regular: fileURLToPath(new URL("../../assets/fonts/DejaVuSans.ttf", import.meta.url))
+  label: fileURLToPath(new URL("../../assets/fonts/RobotoCondensed-Bold.ttf", import.meta.url)),
+  sublabel: fileURLToPath(new URL("../../assets/fonts/RobotoCondensed-Medium.ttf", import.meta.url)),
+  fallbackBold: fileURLToPath(new URL("../../assets/fonts/DejaVuSans-Bold.ttf", import.meta.url)),
+  fallback: fileURLToPath(new URL("../../assets/fonts/DejaVuSans.ttf", import.meta.url)),
+  emoji: fileURLToPath(new URL("../../assets/fonts/NotoEmoji-Bold.ttf", import.meta.url))
 } as const
+export type FontFiles = { readonly [K in keyof typeof FONT_FILES]: string }
 
-interface Fonts {
-  readonly bold: FontMetrics
-  readonly regular: FontMetrics
+/** One loaded font file. */
+export interface LoadedFont {
+  readonly file: string
+  readonly family: string
+  readonly metrics: FontMetrics
 }
 
-const loadFont = (path: string) =>
+/** The fonts one kind of text is drawn with, first choice first, then a system font per code point. */
+export interface FontChain {
+  readonly fonts: ReadonlyArray<LoadedFont>
+  readonly system: (codePoint: number) => LoadedFont | undefined
+}
+
+/** The three kinds of text a face has. */
+export interface Fonts {
+  readonly label: FontChain
+  readonly sublabel: FontChain
+  /** A face's `glyph` (an emoji in place of the icon): emoji font first. */
+  readonly glyph: FontChain
+}
+
+const loadFont = (path: string, family: string) =>
   Effect.try({
-    try: () => parseFontMetrics(readFileSync(path)),
+    try: (): LoadedFont => ({ file: path, family, metrics: parseFontMetrics(readFileSync(path)) }),
     catch: (cause) =>
       new FontLoadError({
         path,
@@ -81,11 +123,101 @@ const loadFont = (path: string) =>
       })
   })
 
+/**
+ * System fallback fonts, looked up once per code point and parsed once per file. A font
+ * fontconfig offers that does not actually draw the code point is no fallback.
+ */
+const systemFallbacks = (lookup: SystemFontLookup): ((codePoint: number) => LoadedFont | undefined) => {
+  const byCodePoint = new Map<number, LoadedFont | undefined>()
+  const byFile = new Map<string, LoadedFont | undefined>()
+  return (codePoint) => {
+    if (byCodePoint.has(codePoint)) return byCodePoint.get(codePoint)
+    // a font found for a neighbour usually covers this one too (the rest of a CJK name)
+    for (const font of byFile.values()) {
+      if (font !== undefined && hasGlyph(font.metrics, codePoint)) {
+        byCodePoint.set(codePoint, font)
+        return font
+      }
+    }
+    const found = lookup(codePoint)
+    let font: LoadedFont | undefined
+    if (found !== undefined) {
+      if (!byFile.has(found.file)) {
+        try {
+          byFile.set(found.file, { file: found.file, family: found.family, metrics: parseFontMetrics(readFileSync(found.file)) })
+        } catch {
+          byFile.set(found.file, undefined) // unreadable or not a font we can measure: not a fallback
+        }
+      }
+      const candidate = byFile.get(found.file)
+      if (candidate !== undefined && hasGlyph(candidate.metrics, codePoint)) font = candidate
+    }
+    byCodePoint.set(codePoint, font)
+    return font
+  }
+}
+
+/** Load the bundled fonts; `lookup` finds system fonts for what they lack. */
+export const loadFonts = (files: FontFiles, lookup: SystemFontLookup) =>
+  Effect.gen(function*() {
+    const label = yield* loadFont(files.label, FONT_FAMILY)
+    const sublabel = yield* loadFont(files.sublabel, FONT_FAMILY)
+    const fallbackBold = yield* loadFont(files.fallbackBold, DEJAVU_FAMILY)
+    const fallback = yield* loadFont(files.fallback, DEJAVU_FAMILY)
+    const emoji = yield* loadFont(files.emoji, EMOJI_FAMILY)
+    const system = systemFallbacks(lookup)
+    const fonts: Fonts = {
+      label: { fonts: [label, fallbackBold, emoji], system },
+      sublabel: { fonts: [sublabel, fallback, emoji], system },
+      glyph: { fonts: [emoji, fallbackBold, label], system }
+    }
+    return fonts
+  })
+
+/** The font that draws a code point, if any. */
+export const fontFor = (chain: FontChain, codePoint: number): LoadedFont | undefined =>
+  chain.fonts.find((f) => hasGlyph(f.metrics, codePoint)) ?? chain.system(codePoint)
+
+/** Advance width of `text` at font size 1, each character measured in the font that draws it. */
+export const chainWidth = (chain: FontChain, text: string): number => {
+  let width = 0
+  for (const ch of text) {
+    const font = fontFor(chain, ch.codePointAt(0) ?? 0)
+    const advance = font?.metrics.advances.get(ch.codePointAt(0) ?? 0)
+    width += font === undefined || advance === undefined ? 0.6 : advance / font.metrics.unitsPerEm
+  }
+  return width
+}
+
+/** The files of the fonts that draw `text` (what resvg must load for it). */
+const fontsUsed = (chain: FontChain, text: string, into: Set<string>) => {
+  const primary = chain.fonts[0]
+  if (primary !== undefined) into.add(primary.file)
+  for (const ch of text) {
+    const font = fontFor(chain, ch.codePointAt(0) ?? 0)
+    if (font !== undefined) into.add(font.file)
+  }
+}
+
+/** The font-family list for a line: the chain's families, then any system family the text uses. */
+const familyList = (chain: FontChain, text: string): string => {
+  const families: Array<string> = []
+  const add = (family: string) => {
+    if (!families.includes(family)) families.push(family)
+  }
+  for (const font of chain.fonts) add(font.family)
+  for (const ch of text) {
+    const font = fontFor(chain, ch.codePointAt(0) ?? 0)
+    if (font !== undefined) add(font.family)
+  }
+  return families.map((f) => `'${f.replace(/'/g, "")}'`).join(", ")
+}
+
 // ---------------------------------------------------------------------------------------------
 // text
 // ---------------------------------------------------------------------------------------------
 
-/** Shown in place of a character the font cannot draw (instead of a tofu box). */
+/** Shown in place of a character no font can draw (instead of a tofu box). */
 export const REPLACEMENT_CHAR = "?"
 const ELLIPSIS = "…"
 
@@ -98,26 +230,29 @@ const PICTOGRAPHIC = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u
 const COMBINING_MARK = /\p{M}/u
 
 /**
- * Make `text` drawable with `font`: NFKC first (Discord's "fancy" letters such as 𝓐 or
- * fullwidth Ａ become plain A), then emoji are dropped (decoration), accented letters the
- * font lacks lose their accent, and any other missing character becomes `REPLACEMENT_CHAR`.
- * Text that had visible characters never comes back empty.
+ * Make `text` drawable with `chain`: NFKC first (Discord's "fancy" letters such as 𝓐 or
+ * fullwidth Ａ become plain A), modifiers that only join or tint emoji are dropped, a
+ * character no font draws loses its accent if that helps, an emoji no font draws is dropped,
+ * and anything else missing becomes `REPLACEMENT_CHAR`. Text that had visible characters
+ * never comes back empty.
  */
-export const sanitizeText = (font: FontMetrics, text: string): string => {
+export const sanitizeText = (chain: FontChain, text: string): string => {
   const normal = text.normalize("NFKC").replace(/\s+/g, " ")
+  const drawable = (c: string) => fontFor(chain, c.codePointAt(0) ?? 0) !== undefined
   let out = ""
   for (const ch of normal) {
     const cp = ch.codePointAt(0) ?? 0
     if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) continue // control characters
-    if (hasGlyph(font, cp)) {
+    if (isInvisibleModifier(cp)) continue
+    if (drawable(ch)) {
       out += ch
-    } else if (isInvisibleModifier(cp) || COMBINING_MARK.test(ch)) {
+    } else if (COMBINING_MARK.test(ch)) {
       continue
     } else if (PICTOGRAPHIC.test(ch)) {
       out += " "
     } else {
       const base = ch.normalize("NFD").replace(/\p{M}/gu, "")
-      out += base.length > 0 && [...base].every((b) => hasGlyph(font, b.codePointAt(0) ?? 0)) ? base : REPLACEMENT_CHAR
+      out += base.length > 0 && [...base].every(drawable) ? base : REPLACEMENT_CHAR
     }
   }
   out = out.replace(/ {2,}/g, " ").trim()
@@ -131,24 +266,14 @@ export interface FittedText {
   readonly width: number
 }
 
-/**
- * Fit one line: the largest font size ≤ `maxSize` at which it fits `maxWidth`; below
- * `minSize` it stays at `minSize` and is cut with "…".
- */
-export const fitText = (
-  font: FontMetrics,
-  text: string,
-  maxWidth: number,
-  maxSize: number,
-  minSize: number
-): FittedText => {
-  const unit = textWidth(font, text)
-  if (unit === 0) return { text, fontSize: maxSize, width: 0 }
-  const fitting = Math.floor((maxWidth / unit) * 4) / 4 // quarter-pixel steps keep cache keys few
-  if (fitting >= minSize) {
-    const fontSize = Math.min(maxSize, fitting)
-    return { text, fontSize, width: unit * fontSize }
-  }
+/** The largest size ≤ `maxSize` at which `text` fits `maxWidth` (quarter-pixel steps keep cache keys few). */
+const sizeToFit = (chain: FontChain, text: string, maxWidth: number, maxSize: number): number => {
+  const unit = chainWidth(chain, text)
+  return unit === 0 ? maxSize : Math.min(maxSize, Math.floor((maxWidth / unit) * 4) / 4)
+}
+
+/** `text` cut to fit `maxWidth` at `size`, ending in "…". */
+const ellipsize = (chain: FontChain, text: string, maxWidth: number, size: number): FittedText => {
   const chars = [...text]
   let lo = 0
   let hi = chars.length
@@ -156,11 +281,58 @@ export const fitText = (
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1
     const candidate = chars.slice(0, mid).join("").trimEnd() + ELLIPSIS
-    if (textWidth(font, candidate) * minSize <= maxWidth) lo = mid
+    if (chainWidth(chain, candidate) * size <= maxWidth) lo = mid
     else hi = mid - 1
   }
   const cut = chars.slice(0, lo).join("").trimEnd() + ELLIPSIS
-  return { text: cut, fontSize: minSize, width: textWidth(font, cut) * minSize }
+  return { text: cut, fontSize: size, width: chainWidth(chain, cut) * size }
+}
+
+/**
+ * Fit one line: the largest font size ≤ `maxSize` at which it fits `maxWidth`; below
+ * `minSize` it stays at `minSize` and is cut with "…".
+ */
+export const fitText = (
+  chain: FontChain,
+  text: string,
+  maxWidth: number,
+  maxSize: number,
+  minSize: number
+): FittedText => {
+  const size = sizeToFit(chain, text, maxWidth, maxSize)
+  if (size >= minSize) return { text, fontSize: size, width: chainWidth(chain, text) * size }
+  return ellipsize(chain, text, maxWidth, minSize)
+}
+
+/**
+ * Fit a label on one line, or on two broken at a space when one line would have to go below
+ * `minSize` ("Voice activity" on a 72 px key). Both lines share one size; a second line that
+ * still does not fit is cut with "…".
+ */
+export const fitLabel = (
+  chain: FontChain,
+  text: string,
+  maxWidth: number,
+  maxSize: number,
+  minSize: number,
+  allowTwoLines: boolean
+): ReadonlyArray<FittedText> => {
+  const one = fitText(chain, text, maxWidth, maxSize, minSize)
+  if (!one.text.endsWith(ELLIPSIS) || one.text === text || !allowTwoLines) return [one]
+  const words = text.split(" ")
+  if (words.length < 2) return [one]
+  const splits = words.slice(1).map((_, i) => ({ first: words.slice(0, i + 1).join(" "), second: words.slice(i + 1).join(" ") }))
+  const sizeOf = (split: { first: string; second: string }) =>
+    Math.min(sizeToFit(chain, split.first, maxWidth, maxSize), sizeToFit(chain, split.second, maxWidth, maxSize))
+  // the break that lets both lines be largest; if none fits both, the longest first line that
+  // fits, with the rest cut ("The Extremely" / "Long Voice Ch…")
+  const whole = splits.filter((sp) => sizeOf(sp) >= minSize).sort((x, y) => sizeOf(y) - sizeOf(x))[0]
+  const split = whole ?? splits.filter((sp) => chainWidth(chain, sp.first) * minSize <= maxWidth).at(-1)
+  if (split === undefined) return [one]
+  const size = Math.max(minSize, sizeOf(split))
+  const line = (t: string): FittedText =>
+    chainWidth(chain, t) * size <= maxWidth + 0.01 ? { text: t, fontSize: size, width: chainWidth(chain, t) * size } : ellipsize(chain, t, maxWidth, size)
+  return [line(split.first), line(split.second)]
 }
 
 /** Escape the five XML special characters for text content and attribute values. */
@@ -170,257 +342,422 @@ export const escapeXml = (text: string): string =>
   )
 
 // ---------------------------------------------------------------------------------------------
-// colours
-// ---------------------------------------------------------------------------------------------
-
-/** Discord's palette, one background/foreground pair per tone. */
-export const TONE_COLORS: { readonly [T in Tone]: { readonly background: string; readonly foreground: string } } = {
-  neutral: { background: "#313338", foreground: "#F2F3F5" },
-  active: { background: "#3BA55C", foreground: "#FFFFFF" },
-  muted: { background: "#ED4245", foreground: "#FFFFFF" },
-  warning: { background: "#F0B232", foreground: "#1E1F22" },
-  offline: { background: "#1E1F22", foreground: "#80848E" }
-}
-/** The "someone is speaking" ring: Discord's green, white where the face itself is green. */
-const SPEAKING_RING = "#3BA55C"
-const SPEAKING_RING_ON_GREEN = "#FFFFFF"
-const ERROR_RED = "#ED4245"
-const BLURPLE = "#5865F2"
-
-const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/
-/** A user's colour override, if it is a valid "#rgb"/"#rrggbb" (anything else could break the SVG). */
-const validColor = (color: string | undefined): string | undefined =>
-  color !== undefined && HEX_COLOR.test(color) ? color : undefined
-
-// ---------------------------------------------------------------------------------------------
 // layout
 // ---------------------------------------------------------------------------------------------
 
-/** Faces at least this much wider than tall (LCD strip regions) put the icon left of the text. */
+/** A rectangle in pixels, top-left origin. */
+export interface Box {
+  readonly x: number
+  readonly y: number
+  readonly width: number
+  readonly height: number
+}
+
+/** Do two boxes overlap (touching edges do not count)? */
+export const intersects = (a: Box, b: Box): boolean =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+
+/** One line of text, placed. `box` spans its cap height and its width. */
+export interface PlacedLine {
+  readonly role: "label" | "sublabel"
+  readonly text: string
+  readonly fontSize: number
+  /** Cap height in px: how tall capitals are drawn. */
+  readonly capHeight: number
+  readonly box: Box
+  readonly anchor: "start" | "middle"
+  readonly color: string
+  readonly families: string
+}
+
+/** Everything a face draws, placed; `layoutSvg` turns it into a document. */
+export interface FaceLayout {
+  readonly width: number
+  readonly height: number
+  readonly background: string
+  readonly foreground: string
+  /** The big glyph: an icon of our set, or a text glyph (an emoji). */
+  readonly glyph?: { readonly box: Box } & (
+    | { readonly kind: "icon"; readonly icon: NonNullable<Face["icon"]> }
+    | { readonly kind: "text"; readonly text: string; readonly fontSize: number; readonly families: string }
+  )
+  readonly lines: ReadonlyArray<PlacedLine>
+  readonly badge?: { readonly box: Box; readonly line: PlacedLine }
+  /** `value` and `mark` are fractions of the bar's width. */
+  readonly bar?: { readonly box: Box; readonly value: number; readonly mark?: number }
+  /** A ring along the edge: someone speaking, a command waiting, a command failed. */
+  readonly ring?: { readonly width: number; readonly kind: "speaking" | "pending" | "error" }
+  /** The "!" of a failed command, in its corner. */
+  readonly alert?: Box
+  /** The font files the document's text needs. */
+  readonly fontFiles: ReadonlyArray<string>
+}
+
+/** Faces at least this much wider than tall (LCD strip regions) put the glyph left of the text. */
 const WIDE_ASPECT = 1.6
-/** Smallest label size in px: DejaVu Bold stays readable on a 72 px key down to about 8 px. */
-const MIN_LABEL_PX = 8
-const MIN_SUBLABEL_PX = 7
+/**
+ * Text sizes, as fractions of the face's short side, with floors in px: on a 72 px key a label
+ * is 14 px (capitals 10 px tall) and shrinks to 13 px before it breaks into two lines; a
+ * sublabel is 12 px and never smaller than 10.5 px.
+ */
+const LABEL = { max: 0.2, min: 0.15, floor: 13 }
+const LABEL_ALONE = { max: 0.26, min: 0.16, floor: 13 }
+const SUBLABEL = { max: 0.165, min: 0.14, floor: 10.5 }
+const WIDE_LABEL = { max: 0.3, min: 0.2, floor: 13 }
+const WIDE_SUBLABEL = { max: 0.22, min: 0.16, floor: 10.5 }
+/** The glyph's largest size: icon alone, with one line, with two or more. */
+const GLYPH_ALONE = 0.6
+const GLYPH_WITH_TEXT = 0.56
+const GLYPH_WITH_LINES = 0.5
+/** Below this the glyph is too small to read: a wrapped label goes back to one cut line. */
+const GLYPH_MIN = 0.32
+/** Space between stacked lines, as a fraction of the upper line's size. */
+const LINE_GAP = 0.3
 /** A value is drawn to 1/1000: finer steps cannot differ in pixels and would only fill the cache. */
 const VALUE_STEPS = 1000
-/** Wide faces have short lines of big text: it shrinks to about half (of the short side, this fraction) before "…". */
-const WIDE_MIN_LABEL = 0.17
-const WIDE_MIN_SUBLABEL = 0.13
 
-const n = (v: number) => (Math.round(v * 100) / 100).toString()
-
-interface TextLine {
-  readonly fitted: FittedText
-  readonly bold: boolean
-  readonly opacity: number
+const sizes = (s: number, spec: { max: number; min: number; floor: number }) => {
+  const max = Math.max(spec.floor, s * spec.max)
+  return { max, min: Math.min(max, Math.max(spec.floor, s * spec.min)) }
 }
 
-const textElement = (line: TextLine, x: number, baseline: number, anchor: "start" | "middle", fill: string) =>
-  `<text x="${n(x)}" y="${n(baseline)}" font-family="${FONT_FAMILY}" font-weight="${line.bold ? "bold" : "normal"}" ` +
-  `font-size="${n(line.fitted.fontSize)}" fill="${fill}"${line.opacity < 1 ? ` fill-opacity="${line.opacity}"` : ""} ` +
-  `text-anchor="${anchor}">${escapeXml(line.fitted.text)}</text>`
+const clamp01 = (v: number) => Math.min(1, Math.max(0, Math.round(v * VALUE_STEPS) / VALUE_STEPS))
 
-const iconElement = (face: Face, x: number, y: number, size: number, fg: string, bg: string): string => {
-  if (face.icon === undefined) return ""
-  const icon = ICONS[face.icon]
-  const slash = icon.slash === true
-    ? `<path d="${SLASH_PATH}" stroke="${bg}" stroke-width="${ICON_STROKE + 3}"/><path d="${SLASH_PATH}"/>`
-    : ""
-  return `<svg x="${n(x)}" y="${n(y)}" width="${n(size)}" height="${n(size)}" viewBox="0 0 ${ICON_GRID} ${ICON_GRID}">` +
-    `<g color="${fg}" fill="none" stroke="currentColor" stroke-width="${ICON_STROKE}" stroke-linecap="round" stroke-linejoin="round">` +
-    `${icon.body}${slash}</g></svg>`
+/** The glyph's box: as large as allowed, centred in `region`, clear of every box in `keepOut`. */
+const placeGlyph = (region: Box, maxSize: number, keepOut: ReadonlyArray<Box>, gap: number): Box | undefined => {
+  // corners are round-ish and so are most glyphs: half the usual gap is enough
+  const centred = (r: Box, g: number): Box => ({ x: r.x + (r.width - g) / 2, y: r.y + (r.height - g) / 2, width: g, height: g })
+  const grown = keepOut.map((k) => ({ x: k.x - gap, y: k.y - gap, width: k.width + 2 * gap, height: k.height + 2 * gap }))
+  const clear = (b: Box) => grown.every((k) => !intersects(b, k))
+  // in place, shrinking until clear
+  let inPlace: Box | undefined
+  for (let g = Math.min(maxSize, region.width, region.height); g > 0; g -= 0.5) {
+    const b = centred(region, g)
+    if (clear(b)) {
+      inPlace = b
+      break
+    }
+  }
+  // or moved down below whatever it would touch
+  const below = Math.max(region.y, ...grown.map((k) => k.y + k.height))
+  const lower: Box = { x: region.x, y: below, width: region.width, height: region.y + region.height - below }
+  let moved: Box | undefined
+  for (let g = Math.min(maxSize, lower.width, lower.height); g > 0; g -= 0.5) {
+    const b = centred(lower, g)
+    if (clear(b)) {
+      moved = b
+      break
+    }
+  }
+  if (inPlace === undefined) return moved
+  if (moved === undefined) return inPlace
+  return moved.width > inPlace.width ? moved : inPlace
 }
 
-/** The SVG document for a face at a size: the renderer's pure core. */
-export const faceSvg = (fonts: Fonts, face: Face, size: PixelSize): string => {
+/** The pure core of the renderer: where everything of a face goes at a size. */
+export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayout => {
   const W = size.width
   const H = size.height
   const s = Math.min(W, H)
   const tone = TONE_COLORS[face.tone ?? "neutral"]
-  const bg = validColor(face.background) ?? tone.background
-  const fg = validColor(face.foreground) ?? tone.foreground
-  const pad = Math.max(3, s * 0.08)
-  const parts: Array<string> = [`<rect width="${W}" height="${H}" fill="${bg}"/>`]
-
-  // value bar along the bottom; the content sits above it
-  let bottom = H - pad
-  if (face.value !== undefined && Number.isFinite(face.value)) {
-    const value = Math.min(1, Math.max(0, Math.round(face.value * VALUE_STEPS) / VALUE_STEPS))
-    const barH = Math.max(3, s * 0.07)
-    const barX = pad
-    const barW = W - 2 * pad
-    const barY = H - pad * 0.75 - barH
-    parts.push(
-      `<rect x="${n(barX)}" y="${n(barY)}" width="${n(barW)}" height="${n(barH)}" rx="${n(barH / 2)}" fill="${fg}" fill-opacity="0.25"/>`
-    )
-    if (value > 0) {
-      const fillW = Math.max(barH, barW * value)
-      parts.push(
-        `<rect x="${n(barX)}" y="${n(barY)}" width="${n(fillW)}" height="${n(barH)}" rx="${n(barH / 2)}" fill="${fg}"/>`
-      )
-    }
-    bottom = barY - pad * 0.5
-  }
-  const top = pad
-  const contentH = bottom - top
-
-  const label = face.label === undefined ? "" : sanitizeText(fonts.bold, face.label)
-  const sublabel = face.sublabel === undefined ? "" : sanitizeText(fonts.regular, face.sublabel)
-  const hasText = label.length > 0 || sublabel.length > 0
-  const hasIcon = face.icon !== undefined
+  const background = isHexColor(face.background) ? face.background : tone.background
+  const foreground = isHexColor(face.foreground) ? face.foreground : tone.foreground
+  const secondary = isHexColor(face.foreground) ? face.foreground : tone.secondary
   const wide = W / H >= WIDE_ASPECT
+  const edge = Math.max(2, s * 0.045)
+  const pad = edge + Math.max(1.5, s * 0.035)
+  const gap = s * 0.04
+  const files = new Set<string>()
 
+  const label = face.label === undefined ? "" : sanitizeText(fonts.label, face.label)
+  const sublabel = face.sublabel === undefined ? "" : sanitizeText(fonts.sublabel, face.sublabel)
+  const glyphText = face.glyph === undefined ? "" : sanitizeText(fonts.glyph, face.glyph)
+  const textGlyph = glyphText.length > 0 && glyphText !== REPLACEMENT_CHAR
+  const hasGlyph = textGlyph || face.icon !== undefined
+  const hasText = label.length > 0 || sublabel.length > 0
+
+  // the corners, sitting on the edge ring: a failed command's "!" top-left (top-right on
+  // strips, whose left is the glyph) and a badge top-right; glyph and text keep clear of both
+  // (never so small that the mark stops reading as one: the Neo's 58 px strip)
+  const corner = Math.max(11, s * 0.16)
+  const inset = edge * 0.5
+  const alertBox: Box = wide
+    ? { x: W - inset - corner, y: inset, width: corner, height: corner }
+    : { x: inset, y: inset, width: corner, height: corner }
+  const keepOut: Array<Box> = [alertBox]
+
+  let badge: FaceLayout["badge"]
+  if (face.badge !== undefined) {
+    const text = sanitizeText(fonts.label, face.badge)
+    if (text.length > 0) {
+      const h = Math.max(12, s * 0.18)
+      const maxSize = h * 0.74
+      const inner = fitText(fonts.label, text, Math.max(h, s * 0.32) - h * 0.5, maxSize, Math.min(maxSize, Math.max(8, h * 0.55)))
+      const w = Math.max(h, inner.width + h * 0.5)
+      const box: Box = wide
+        ? { x: alertBox.x - gap - w, y: inset, width: w, height: h }
+        : { x: W - inset - w, y: inset, width: w, height: h }
+      const capHeight = inner.fontSize * fonts.label.fonts[0]!.metrics.capHeight
+      fontsUsed(fonts.label, inner.text, files)
+      badge = {
+        box,
+        line: {
+          role: "label",
+          text: inner.text,
+          fontSize: inner.fontSize,
+          capHeight,
+          box: { x: box.x + (w - inner.width) / 2, y: box.y + (h - capHeight) / 2, width: inner.width, height: capHeight },
+          anchor: "middle",
+          color: background,
+          families: familyList(fonts.label, inner.text)
+        }
+      }
+      keepOut.push(box)
+    }
+  }
+
+  // the value bar along the bottom; everything else sits above it
+  let bottom = H - pad
+  let bar: FaceLayout["bar"]
+  if (face.value !== undefined && Number.isFinite(face.value)) {
+    const barH = Math.max(3, s * 0.065)
+    const box: Box = { x: pad, y: bottom - barH, width: W - 2 * pad, height: barH }
+    const mark = face.mark !== undefined && Number.isFinite(face.mark) ? clamp01(face.mark) : undefined
+    bar = { box, value: clamp01(face.value), ...(mark === undefined ? {} : { mark }) }
+    bottom = box.y - gap * 1.25
+  }
+
+  // text: fitted lines, stacked
+  const fitLines = (maxWidth: number, allowTwoLines: boolean): Array<{ role: "label" | "sublabel"; fitted: FittedText }> => {
+    const out: Array<{ role: "label" | "sublabel"; fitted: FittedText }> = []
+    if (label.length > 0) {
+      const spec = wide ? WIDE_LABEL : hasGlyph ? LABEL : LABEL_ALONE
+      const { max, min } = sizes(s, spec)
+      for (const fitted of fitLabel(fonts.label, label, maxWidth, max, min, allowTwoLines)) out.push({ role: "label", fitted })
+    }
+    if (sublabel.length > 0) {
+      const { max, min } = sizes(s, wide ? WIDE_SUBLABEL : SUBLABEL)
+      out.push({ role: "sublabel", fitted: fitText(fonts.sublabel, sublabel, maxWidth, max, min) })
+    }
+    return out
+  }
+  const capOf = (role: "label" | "sublabel") => (role === "label" ? fonts.label : fonts.sublabel).fonts[0]!.metrics.capHeight
+  const stackHeight = (lines: ReadonlyArray<{ role: "label" | "sublabel"; fitted: FittedText }>) =>
+    lines.reduce((h, l, i) => h + l.fitted.fontSize * capOf(l.role) + (i > 0 ? (lines[i - 1]!.fitted.fontSize * LINE_GAP) : 0), 0)
+  const place = (
+    lines: ReadonlyArray<{ role: "label" | "sublabel"; fitted: FittedText }>,
+    x: number,
+    top: number,
+    anchor: "start" | "middle"
+  ): Array<PlacedLine> => {
+    let y = top
+    return lines.map((l, i) => {
+      if (i > 0) y += lines[i - 1]!.fitted.fontSize * LINE_GAP
+      const chain = l.role === "label" ? fonts.label : fonts.sublabel
+      const capHeight = l.fitted.fontSize * capOf(l.role)
+      const box: Box = { x: anchor === "middle" ? x - l.fitted.width / 2 : x, y, width: l.fitted.width, height: capHeight }
+      y += capHeight
+      fontsUsed(chain, l.fitted.text, files)
+      return {
+        role: l.role,
+        text: l.fitted.text,
+        fontSize: l.fitted.fontSize,
+        capHeight,
+        box,
+        anchor,
+        color: l.role === "label" || label.length === 0 ? foreground : secondary,
+        families: familyList(chain, l.fitted.text)
+      }
+    })
+  }
+
+  let glyphBox: Box | undefined
+  let lines: Array<PlacedLine> = []
+  const top = pad
   if (wide) {
-    // LCD strip region: icon at the left, text stacked beside it (or centred without an icon)
-    const iconSize = hasText ? Math.min(contentH, W * 0.3) : Math.min(contentH, W - 2 * pad)
-    const iconX = hasText ? pad : (W - iconSize) / 2
-    if (hasIcon) parts.push(iconElement(face, iconX, top + (contentH - iconSize) / 2, iconSize, fg, bg))
+    // strip region: glyph at the left, text stacked beside it, clear of the right-hand corner
+    const contentH = bottom - top
+    const rightLimit = Math.min(...keepOut.map((k) => k.x)) - gap
+    if (hasGlyph) {
+      const g = hasText ? Math.min(contentH, W * 0.3) : Math.min(contentH, rightLimit - pad)
+      glyphBox = hasText
+        ? { x: pad, y: top + (contentH - g) / 2, width: g, height: g }
+        : { x: pad + (rightLimit - pad - g) / 2, y: top + (contentH - g) / 2, width: g, height: g }
+    }
     if (hasText) {
-      const textX = hasIcon ? iconX + iconSize + pad : W / 2
-      const maxWidth = hasIcon ? W - textX - pad : W - 2 * pad
-      const anchor = hasIcon ? "start" : "middle"
-      const lines = layoutLines(fonts, label, sublabel, maxWidth, contentH, s, 0.34, 0.24, true)
-      parts.push(...placeLines(fonts, lines, textX, top, contentH, anchor, fg))
+      // beside the glyph, or centred without one
+      const x = glyphBox === undefined ? pad : glyphBox.x + glyphBox.width + gap * 1.5
+      const fitted = fitLines(rightLimit - x, true)
+      const h = stackHeight(fitted)
+      lines = glyphBox === undefined
+        ? place(fitted, (pad + rightLimit) / 2, top + (contentH - h) / 2, "middle")
+        : place(fitted, x, top + (contentH - h) / 2, "start")
     }
   } else if (!hasText) {
-    if (hasIcon) {
-      const iconSize = Math.min(contentH, W - 2 * pad, s * 0.6)
-      parts.push(iconElement(face, (W - iconSize) / 2, top + (contentH - iconSize) / 2, iconSize, fg, bg))
-    }
-  } else if (!hasIcon) {
-    const lines = layoutLines(fonts, label, sublabel, W - 2 * pad, contentH, s, 0.24, 0.16, false)
-    parts.push(...placeLines(fonts, lines, W / 2, top, contentH, "middle", fg))
+    if (hasGlyph) glyphBox = placeGlyph({ x: pad, y: top, width: W - 2 * pad, height: bottom - top }, s * GLYPH_ALONE, keepOut, gap / 2)
   } else {
-    // icon above, text below; the block is centred vertically
-    const lines = layoutLines(fonts, label, sublabel, W - 2 * pad, contentH, s, 0.17, 0.13, false)
-    const textH = linesHeight(fonts, lines)
-    const gap = s * 0.07
-    const iconSize = Math.max(s * 0.25, Math.min(s * (sublabel.length > 0 ? 0.4 : 0.46), contentH - textH - gap))
-    const blockTop = top + Math.max(0, (contentH - (iconSize + gap + textH)) / 2)
-    parts.push(iconElement(face, (W - iconSize) / 2, blockTop, iconSize, fg, bg))
-    parts.push(...placeLines(fonts, lines, W / 2, blockTop + iconSize + gap, textH, "middle", fg))
+    const maxWidth = W - 2 * pad
+    let fitted = fitLines(maxWidth, true)
+    if (!hasGlyph) {
+      // text alone: centred, pushed down if it would reach into a corner
+      const h = stackHeight(fitted)
+      const cornerBottom = Math.max(...keepOut.map((k) => k.y + k.height)) + gap
+      const y = Math.max(cornerBottom, top + (bottom - top - h) / 2)
+      lines = place(fitted, W / 2, Math.min(y, bottom - h), "middle")
+    } else {
+      const arrange = (f: typeof fitted) => {
+        const textTop = bottom - stackHeight(f)
+        const region: Box = { x: pad, y: top, width: W - 2 * pad, height: textTop - gap - top }
+        const max = s * (f.length > 1 ? GLYPH_WITH_LINES : GLYPH_WITH_TEXT)
+        return { textTop, glyph: placeGlyph(region, max, keepOut, gap / 2) }
+      }
+      let arranged = arrange(fitted)
+      if ((arranged.glyph?.width ?? 0) < s * GLYPH_MIN && fitted.filter((l) => l.role === "label").length > 1) {
+        fitted = fitLines(maxWidth, false)
+        arranged = arrange(fitted)
+      }
+      glyphBox = arranged.glyph
+      lines = place(fitted, W / 2, arranged.textTop, "middle")
+    }
   }
 
-  if (face.badge !== undefined) parts.push(badgeElement(fonts, face.badge, W, s * (wide ? 1.4 : 1), pad, fg, bg))
+  let glyph: FaceLayout["glyph"]
+  if (glyphBox !== undefined) {
+    if (textGlyph) {
+      fontsUsed(fonts.glyph, glyphText, files)
+      glyph = { box: glyphBox, kind: "text", text: glyphText, fontSize: glyphBox.height * 0.86, families: familyList(fonts.glyph, glyphText) }
+    } else if (face.icon !== undefined) {
+      glyph = { box: glyphBox, kind: "icon", icon: face.icon }
+    }
+  }
 
-  if (face.highlight === true) {
-    const ringW = Math.max(3, s * 0.06)
-    const ring = face.tone === "active" && face.background === undefined ? SPEAKING_RING_ON_GREEN : SPEAKING_RING
+  const ring: FaceLayout["ring"] = face.overlay === "error"
+    ? { width: edge, kind: "error" }
+    : face.overlay === "pending"
+    ? { width: edge, kind: "pending" }
+    : face.highlight === true
+    ? { width: edge, kind: "speaking" }
+    : undefined
+
+  return {
+    width: W,
+    height: H,
+    background,
+    foreground,
+    ...(glyph === undefined ? {} : { glyph }),
+    lines,
+    ...(badge === undefined ? {} : { badge }),
+    ...(bar === undefined ? {} : { bar }),
+    ...(ring === undefined ? {} : { ring }),
+    ...(face.overlay === "error" ? { alert: alertBox } : {}),
+    fontFiles: [...files]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// drawing
+// ---------------------------------------------------------------------------------------------
+
+const n = (v: number) => (Math.round(v * 100) / 100).toString()
+
+const textElement = (line: PlacedLine) => {
+  const x = line.anchor === "middle" ? line.box.x + line.box.width / 2 : line.box.x
+  const weight = line.role === "label" ? "bold" : "500"
+  return `<text x="${n(x)}" y="${n(line.box.y + line.box.height)}" font-family="${escapeXml(line.families)}" ` +
+    `font-weight="${weight}" font-size="${n(line.fontSize)}" fill="${line.color}" text-anchor="${line.anchor}">` +
+    `${escapeXml(line.text)}</text>`
+}
+
+const iconElement = (icon: NonNullable<Face["icon"]>, box: Box, fg: string, bg: string): string => {
+  const def = ICONS[icon]
+  const slash = def.slash === true
+    ? `<path d="${SLASH_PATH}" stroke="${bg}" stroke-width="${ICON_STROKE + 3}"/><path d="${SLASH_PATH}"/>`
+    : ""
+  return `<svg x="${n(box.x)}" y="${n(box.y)}" width="${n(box.width)}" height="${n(box.height)}" viewBox="0 0 ${ICON_GRID} ${ICON_GRID}">` +
+    `<g color="${fg}" fill="none" stroke="currentColor" stroke-width="${ICON_STROKE}" stroke-linecap="round" stroke-linejoin="round">` +
+    `${def.body}${slash}</g></svg>`
+}
+
+/** Draw a layout. */
+export const layoutSvg = (layout: FaceLayout): string => {
+  const { width: W, height: H, background: bg, foreground: fg } = layout
+  const s = Math.min(W, H)
+  const parts: Array<string> = [`<rect width="${W}" height="${H}" fill="${bg}"/>`]
+  const glyph = layout.glyph
+  if (glyph?.kind === "icon") parts.push(iconElement(glyph.icon, glyph.box, fg, bg))
+  else if (glyph?.kind === "text") {
+    // emoji sit on the baseline with a small descent: this centres them in the box
     parts.push(
-      `<rect x="${n(ringW / 2)}" y="${n(ringW / 2)}" width="${n(W - ringW)}" height="${n(H - ringW)}" rx="${n(s * 0.12)}" ` +
-        `fill="none" stroke="${ring}" stroke-width="${n(ringW)}"/>`
+      `<text x="${n(glyph.box.x + glyph.box.width / 2)}" y="${n(glyph.box.y + glyph.box.height * 0.82)}" ` +
+        `font-family="${escapeXml(glyph.families)}" font-weight="bold" font-size="${n(glyph.fontSize)}" fill="${fg}" ` +
+        `text-anchor="middle">${escapeXml(glyph.text)}</text>`
+    )
+  }
+  for (const line of layout.lines) parts.push(textElement(line))
+
+  if (layout.bar !== undefined) {
+    const { box, value, mark } = layout.bar
+    const r = box.height / 2
+    parts.push(`<rect x="${n(box.x)}" y="${n(box.y)}" width="${n(box.width)}" height="${n(box.height)}" rx="${n(r)}" fill="${fg}" fill-opacity="0.3"/>`)
+    if (value > 0) {
+      parts.push(
+        `<rect x="${n(box.x)}" y="${n(box.y)}" width="${n(Math.max(box.height, box.width * value))}" height="${n(box.height)}" rx="${n(r)}" fill="${fg}"/>`
+      )
+    }
+    if (mark !== undefined) {
+      // a tick taller than the bar, edged in the background colour so it shows over the fill too
+      const x = box.x + box.width * mark
+      const over = box.height * 0.45
+      parts.push(
+        `<path d="M${n(x)} ${n(box.y - over)}V${n(box.y + box.height + over)}" stroke="${bg}" stroke-width="${n(Math.max(3, s * 0.045))}"/>` +
+          `<path d="M${n(x)} ${n(box.y - over)}V${n(box.y + box.height + over)}" stroke="${SCALE_MARK}" stroke-width="${n(Math.max(1.5, s * 0.02))}"/>`
+      )
+    }
+  }
+
+  if (layout.ring !== undefined) {
+    const w = layout.ring.width
+    const rect = `x="${n(w / 2)}" y="${n(w / 2)}" width="${n(W - w)}" height="${n(H - w)}" rx="${n(s * 0.1)}" fill="none"`
+    if (layout.ring.kind === "speaking") {
+      parts.push(`<rect ${rect} stroke="${SPEAKING_RING}" stroke-width="${n(w)}"/>`)
+    } else if (layout.ring.kind === "pending") {
+      const dash = s * 0.09
+      parts.push(`<rect ${rect} stroke="${PENDING_COLOR}" stroke-width="${n(w)}" stroke-dasharray="${n(dash)} ${n(dash * 0.6)}"/>`)
+    } else {
+      parts.push(
+        `<rect ${rect} stroke="${ALERT_COLOR}" stroke-width="${n(w)}"/>`,
+        `<rect x="${n(w + 0.5)}" y="${n(w + 0.5)}" width="${n(W - 2 * w - 1)}" height="${n(H - 2 * w - 1)}" rx="${n(s * 0.08)}" ` +
+          `fill="none" stroke="${ALERT_EDGE}" stroke-width="1"/>`
+      )
+    }
+  }
+  if (layout.badge !== undefined) {
+    const { box, line } = layout.badge
+    parts.push(
+      `<rect x="${n(box.x)}" y="${n(box.y)}" width="${n(box.width)}" height="${n(box.height)}" rx="${n(box.height / 2)}" fill="${fg}"/>`,
+      textElement(line)
     )
   }
 
-  if (face.overlay === "pending") parts.push(pendingOverlay(W, H, s, wide))
-  else if (face.overlay === "error") parts.push(errorOverlay(W, H, s))
+  if (layout.alert !== undefined) parts.push(alertMark(layout.alert))
 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join("")}</svg>`
 }
 
-/** Fit label and sublabel; sizes are fractions of the face's short side (and of the content height). */
-const layoutLines = (
-  fonts: Fonts,
-  label: string,
-  sublabel: string,
-  maxWidth: number,
-  contentH: number,
-  s: number,
-  labelFraction: number,
-  sublabelFraction: number,
-  wide: boolean
-): Array<TextLine> => {
-  const lines: Array<TextLine> = []
-  const both = label.length > 0 && sublabel.length > 0
-  // a line box is about 1.25 em: both lines together must fit the content height
-  const heightCap = contentH / (both ? 2.3 : 1.25)
-  if (label.length > 0) {
-    const max = Math.max(MIN_LABEL_PX, Math.min(s * labelFraction, heightCap))
-    const min = Math.min(max, Math.max(MIN_LABEL_PX, s * (wide ? WIDE_MIN_LABEL : 0.115)))
-    lines.push({ fitted: fitText(fonts.bold, label, maxWidth, max, min), bold: true, opacity: 1 })
-  }
-  if (sublabel.length > 0) {
-    const max = Math.max(MIN_SUBLABEL_PX, Math.min(s * sublabelFraction, heightCap * 0.8))
-    const min = Math.min(max, Math.max(MIN_SUBLABEL_PX, s * (wide ? WIDE_MIN_SUBLABEL : 0.1)))
-    lines.push({ fitted: fitText(fonts.regular, sublabel, maxWidth, max, min), bold: false, opacity: label.length > 0 ? 0.8 : 1 })
-  }
-  return lines
+/** The Stream Deck alert sign: an amber triangle with a black "!", edged in black so it shows on any key. */
+const alertMark = (box: Box): string => {
+  const { x, y, width: w, height: h } = box
+  const stroke = Math.max(1, w * 0.08)
+  const mark = Math.max(1.5, w * 0.12)
+  const cx = x + w / 2
+  return `<path d="M${n(cx)} ${n(y + stroke)}L${n(x + w - stroke)} ${n(y + h - stroke)}H${n(x + stroke)}Z" fill="${ALERT_COLOR}" ` +
+    `stroke="${ALERT_EDGE}" stroke-width="${n(stroke)}" stroke-linejoin="round"/>` +
+    `<path d="M${n(cx)} ${n(y + h * 0.38)}V${n(y + h * 0.64)}" stroke="${ALERT_EDGE}" stroke-width="${n(mark)}" stroke-linecap="round"/>` +
+    `<path d="M${n(cx)} ${n(y + h * 0.8)}h.01" stroke="${ALERT_EDGE}" stroke-width="${n(mark * 1.1)}" stroke-linecap="round"/>`
 }
 
-/** Line spacing between two stacked lines, as a fraction of the upper line's size. */
-const LINE_GAP = 0.4
-
-const linesHeight = (fonts: Fonts, lines: ReadonlyArray<TextLine>): number => {
-  let h = 0
-  lines.forEach((line, i) => {
-    const font = line.bold ? fonts.bold : fonts.regular
-    h += line.fitted.fontSize * font.capHeight + (i > 0 ? (lines[i - 1]?.fitted.fontSize ?? 0) * LINE_GAP : 0)
-  })
-  return h
-}
-
-/** Stack lines centred in a box by their cap heights (descenders hang into the padding). */
-const placeLines = (
-  fonts: Fonts,
-  lines: ReadonlyArray<TextLine>,
-  x: number,
-  boxTop: number,
-  boxH: number,
-  anchor: "start" | "middle",
-  fg: string
-): Array<string> => {
-  let y = boxTop + (boxH - linesHeight(fonts, lines)) / 2
-  return lines.map((line, i) => {
-    const font = line.bold ? fonts.bold : fonts.regular
-    if (i > 0) y += (lines[i - 1]?.fitted.fontSize ?? 0) * LINE_GAP
-    y += line.fitted.fontSize * font.capHeight
-    return textElement(line, x, y, anchor, fg)
-  })
-}
-
-/** A pill in the top-right corner, in inverted colours so it reads on any tone. */
-const badgeElement = (fonts: Fonts, badge: string, W: number, s: number, pad: number, fg: string, bg: string): string => {
-  const text = sanitizeText(fonts.bold, badge)
-  if (text.length === 0) return ""
-  const fitted = fitText(fonts.bold, text, W * 0.45, Math.max(MIN_SUBLABEL_PX, s * 0.15), MIN_SUBLABEL_PX)
-  const h = fitted.fontSize * 1.45
-  const w = Math.max(h, fitted.width + fitted.fontSize * 0.8)
-  const x = W - pad * 0.5 - w
-  const y = pad * 0.5
-  return `<rect x="${n(x)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" rx="${n(h / 2)}" fill="${fg}"/>` +
-    textElement({ fitted, bold: true, opacity: 1 }, x + w / 2, y + (h + fitted.fontSize * fonts.bold.capHeight) / 2, "middle", bg)
-}
-
-/** A command is waiting: the face dims and three dots sit in a pill in the middle. */
-const pendingOverlay = (W: number, H: number, s: number, wide: boolean): string => {
-  const r = Math.max(2, s * 0.045)
-  const step = r * 3.2
-  const pillW = step * 2 + r * 5
-  // on a strip the middle is text: the dots go to the right end instead
-  const cx = wide ? W - s * 0.08 - pillW / 2 : W / 2
-  const cy = H / 2
-  const pillH = r * 5
-  const dots = [-1, 0, 1].map((i) => `<circle cx="${n(cx + i * step)}" cy="${n(cy)}" r="${n(r)}" fill="#FFFFFF"/>`)
-  return `<rect width="${W}" height="${H}" fill="#000000" fill-opacity="0.55"/>` +
-    `<rect x="${n(cx - pillW / 2)}" y="${n(cy - pillH / 2)}" width="${n(pillW)}" height="${n(pillH)}" rx="${n(pillH / 2)}" fill="${BLURPLE}"/>` +
-    dots.join("")
-}
-
-/** A command failed: a red frame and a "!" disc in the top-left corner (white-edged, so it shows on red too). */
-const errorOverlay = (W: number, H: number, s: number): string => {
-  const frame = Math.max(4, s * 0.08)
-  const r = Math.max(7, s * 0.15)
-  const cx = frame + r * 0.8
-  const cy = frame + r * 0.8
-  const mark = Math.max(2, r * 0.28)
-  return `<rect x="${n(frame / 2)}" y="${n(frame / 2)}" width="${n(W - frame)}" height="${n(H - frame)}" fill="none" ` +
-    `stroke="${ERROR_RED}" stroke-width="${n(frame)}"/>` +
-    `<rect x="${n(frame)}" y="${n(frame)}" width="${n(W - 2 * frame)}" height="${n(H - 2 * frame)}" fill="none" ` +
-    `stroke="#FFFFFF" stroke-opacity="0.6" stroke-width="1"/>` +
-    `<circle cx="${n(cx)}" cy="${n(cy)}" r="${n(r)}" fill="${ERROR_RED}" stroke="#FFFFFF" stroke-width="${n(Math.max(1.5, s * 0.02))}"/>` +
-    `<path d="M${n(cx)} ${n(cy - r * 0.5)}V${n(cy + r * 0.12)}" stroke="#FFFFFF" stroke-width="${n(mark)}" stroke-linecap="round"/>` +
-    `<path d="M${n(cx)} ${n(cy + r * 0.5)}h.01" stroke="#FFFFFF" stroke-width="${n(mark * 1.15)}" stroke-linecap="round"/>`
-}
+/** The SVG document for a face at a size. */
+export const faceSvg = (fonts: Fonts, face: Face, size: PixelSize): string => layoutSvg(faceLayout(fonts, face, size))
 
 // ---------------------------------------------------------------------------------------------
 // cache
@@ -442,11 +779,13 @@ export const RENDER_CACHE_MAX_BYTES = 48 * 1024 * 1024
 export const faceKey = (face: Face, size: PixelSize): string =>
   JSON.stringify([
     face.icon,
+    face.glyph,
     face.tone,
     face.label,
     face.sublabel,
     face.badge,
     face.value === undefined ? undefined : Math.round(face.value * VALUE_STEPS),
+    face.mark === undefined ? undefined : Math.round(face.mark * VALUE_STEPS),
     face.highlight === true,
     face.overlay,
     face.background,
@@ -498,25 +837,24 @@ const checkSize = (size: PixelSize): PixelSize => {
   return size
 }
 
-/** Build a renderer from font files (the bundled ones for `KeyRenderer.layer`). */
-export const makeKeyRenderer = (files: { readonly bold: string; readonly regular: string }) =>
+/**
+ * Build a renderer from font files (the bundled ones for `KeyRenderer.layer`); `lookup` finds
+ * system fonts for characters those lack (fontconfig by default).
+ */
+export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fontconfigLookup()) =>
   Effect.gen(function*() {
-    const fonts: Fonts = { bold: yield* loadFont(files.bold), regular: yield* loadFont(files.regular) }
-    // resvg reads and parses every font file on each render (it has no font-buffer option), which
-    // is most of a render's cost: load only the fonts a document uses.
-    const withFonts = (fontFiles: Array<string>): ResvgRenderOptions => ({
-      font: { loadSystemFonts: false, fontFiles, defaultFontFamily: FONT_FAMILY },
+    const fonts = yield* loadFonts(files, lookup)
+    // resvg reads and parses every font file it is given on each render (it keeps no font
+    // cache between documents), which is most of a render's cost: give it only the fonts
+    // this document's text uses.
+    const optionsFor = (layout: FaceLayout): ResvgRenderOptions => ({
+      font: { loadSystemFonts: false, fontFiles: [...layout.fontFiles], defaultFontFamily: FONT_FAMILY },
       logLevel: "off"
     })
-    const noText = withFonts([])
-    const boldOnly = withFonts([files.bold])
-    const both = withFonts([files.bold, files.regular])
-    const optionsFor = (svg: string) =>
-      !svg.includes("<text") ? noText : svg.includes(`font-weight="normal"`) ? both : boldOnly
     const cache = new RenderCache()
     const rasterize = (face: Face, size: PixelSize) => {
-      const svg = faceSvg(fonts, face, checkSize(size))
-      return new Resvg(svg, optionsFor(svg)).render()
+      const layout = faceLayout(fonts, face, checkSize(size))
+      return new Resvg(layoutSvg(layout), optionsFor(layout)).render()
     }
 
     return KeyRenderer.of({

@@ -65,6 +65,20 @@ export class OAuthInvalidGrant extends Schema.TaggedError<OAuthInvalidGrant>()("
   }
 }
 
+/**
+ * The endpoint refused the scopes of a grant (invalid_scope). Discord has done this for scopes
+ * it granted before, to everyone at once, during incidents (Dec 2022, Apr 2025): not a reason
+ * to drop the stored authorization. @category errors
+ */
+export class OAuthInvalidScope extends Schema.TaggedError<OAuthInvalidScope>()("OAuthInvalidScope", {
+  grant: Schema.Literals(["authorization_code", "refresh_token"]),
+  description: Schema.String
+}) {
+  override get message(): string {
+    return `Discord's token endpoint refused the scopes of the ${grantName(this.grant)} (invalid_scope: ${this.description})`
+  }
+}
+
 /** The client id / secret pair is wrong. @category errors */
 export class OAuthInvalidClient extends Schema.TaggedError<OAuthInvalidClient>()("OAuthInvalidClient", {
   clientId: Schema.String,
@@ -82,7 +96,7 @@ export class OAuthRateLimited extends Schema.TaggedError<OAuthRateLimited>()("OA
   retryAfterSeconds: Schema.Number
 }) {
   override get message(): string {
-    return `Discord's token endpoint is rate limiting deckcord; try again in ${this.retryAfterSeconds} s`
+    return `Discord's token endpoint is rate limiting deckcord (it asked to wait ${this.retryAfterSeconds} s)`
   }
 }
 
@@ -91,7 +105,7 @@ export class OAuthServerError extends Schema.TaggedError<OAuthServerError>()("OA
   status: Schema.Number
 }) {
   override get message(): string {
-    return `Discord's token endpoint failed (HTTP ${this.status}); this is on Discord's side, deckcord retries later`
+    return `Discord's token endpoint failed (HTTP ${this.status}); this is on Discord's side`
   }
 }
 
@@ -100,7 +114,7 @@ export class OAuthTimeout extends Schema.TaggedError<OAuthTimeout>()("OAuthTimeo
   timeoutMillis: Schema.Number
 }) {
   override get message(): string {
-    return `Discord's token endpoint did not answer within ${this.timeoutMillis} ms; check the network, deckcord retries later`
+    return `Discord's token endpoint did not answer within ${this.timeoutMillis} ms (a slow or broken network, or trouble at Discord)`
   }
 }
 
@@ -109,7 +123,7 @@ export class OAuthNetworkError extends Schema.TaggedError<OAuthNetworkError>()("
   detail: Schema.String
 }) {
   override get message(): string {
-    return `could not reach Discord's token endpoint (${this.detail}); check the network connection`
+    return `could not reach Discord's token endpoint (${this.detail}): is the network down?`
   }
 }
 
@@ -127,6 +141,7 @@ export class OAuthResponseError extends Schema.TaggedError<OAuthResponseError>()
 export type OAuthError =
   | OAuthInvalidGrant
   | OAuthInvalidClient
+  | OAuthInvalidScope
   | OAuthRateLimited
   | OAuthServerError
   | OAuthTimeout
@@ -242,6 +257,7 @@ function make(options: OAuthOptions) {
         const error = err._tag === "Success" ? err.success.error : undefined
         const description = err._tag === "Success" ? err.success.error_description ?? error ?? "" : ""
         if (error === "invalid_grant") return yield* new OAuthInvalidGrant({ grant, description })
+        if (error === "invalid_scope") return yield* new OAuthInvalidScope({ grant, description })
         if (error === "invalid_client" || response.status === 401) {
           return yield* new OAuthInvalidClient({ clientId, description: description || "unauthorized" })
         }

@@ -3,25 +3,23 @@
  *
  * Stored token → AUTHENTICATE. Rejected (4009) → refresh → AUTHENTICATE. Refresh refused →
  * AUTHORIZE (`prompt: "none"` once a grant exists, else "consent") → exchange → AUTHENTICATE.
- * New tokens are persisted every time (refresh tokens rotate). Tokens close to expiry are
- * refreshed first, and a background fiber refreshes them ahead of expiry while deckcord runs.
+ * New tokens are persisted every time (refresh tokens rotate). A background fiber refreshes
+ * them ahead of expiry while deckcord runs, for any lifetime Discord hands out.
+ *
+ * One authorization attempt shows Discord's prompt at most once: the code AUTHORIZE returns
+ * is kept until it is exchanged, so a token endpoint that fails for a while (network, 5xx,
+ * 429, timeouts) is retried with the same code on the next connection, never with a new
+ * prompt. Refreshes and exchanges run detached from the connection that asked for them, one
+ * at a time: a connection dropping mid-request neither aborts it nor starts a second one.
+ *
  * A person-facing failure (cancelled, timed out, wrong secret, scope refused) ends in
  * `AuthenticationError({ retry: false })` with what to do; it is not retried by itself.
+ * Scopes Discord granted before and now refuses (invalid_scope) are an incident on Discord's
+ * side: the stored tokens stay, and deckcord asks again after a growing pause.
  *
  * @since 0.1.0
  */
-import {
-  Clock,
-  Duration,
-  Effect,
-  FiberHandle,
-  Layer,
-  Option,
-  Redacted,
-  Ref,
-  Schema,
-  Semaphore
-} from "effect"
+import { Clock, Deferred, Duration, Effect, FiberHandle, FiberSet, Layer, Option, Redacted, Ref, Schema } from "effect"
 import { RpcErrorCode } from "../protocol/RpcError.ts"
 import { AuthorizeResult } from "../protocol/Message.ts"
 import {
@@ -45,15 +43,43 @@ export const AUTHORIZE_TIMEOUT = Duration.minutes(5)
  */
 export const REFRESH_MARGIN = Duration.days(1)
 
+/**
+ * A token with less than the margin left is refreshed once this fraction of what is left has
+ * passed (a 1-hour token after 30 minutes), so a short lifetime never means "refresh now".
+ */
+export const REFRESH_FRACTION = 0.5
+
+/** Two refreshes are never closer than this, whatever lifetime Discord hands out. */
+export const MIN_REFRESH_INTERVAL = Duration.minutes(1)
+
 /** After a failed background refresh (network, Discord trouble), try again this much later. */
 export const BACKGROUND_REFRESH_RETRY = Duration.minutes(10)
+
+/**
+ * After Discord refused scopes it had granted before (an incident on its side), the next
+ * AUTHORIZE waits this long; the pause doubles up to `SCOPE_OUTAGE_RETRY_CAP`.
+ */
+export const SCOPE_OUTAGE_RETRY = Duration.minutes(1)
+export const SCOPE_OUTAGE_RETRY_CAP = Duration.minutes(30)
 
 /** @category models */
 export interface OAuthFlowOptions {
   readonly authorizeTimeout?: Duration.Input
   readonly refreshMargin?: Duration.Input
+  /** Between 0 and 1; default `REFRESH_FRACTION`. */
+  readonly refreshFraction?: number
+  readonly minRefreshInterval?: Duration.Input
   readonly backgroundRefreshRetry?: Duration.Input
+  readonly scopeOutageRetry?: Duration.Input
+  readonly scopeOutageRetryCap?: Duration.Input
 }
+
+/**
+ * How long to wait before refreshing a token with `remainingMillis` left: until `margin`
+ * before expiry, or, when less than the margin is left, `fraction` of what is left.
+ */
+export const refreshDelayMillis = (remainingMillis: number, marginMillis: number, fraction = REFRESH_FRACTION): number =>
+  remainingMillis > marginMillis ? remainingMillis - marginMillis : Math.max(0, remainingMillis * fraction)
 
 /** How the Developer-Portal reality reads for someone who hit `invalid_scope` (spec §4.1). */
 export const INVALID_SCOPE_HELP =
@@ -64,6 +90,14 @@ export const INVALID_SCOPE_HELP =
   "such as http://localhost under OAuth2 → Redirects. If that is all true, Discord may be having an " +
   "incident with RPC authorization; try again later."
 
+/** The same refusal for scopes Discord granted this application before (spec §4.1: Dec 2022, Apr 2025). */
+export const SCOPE_OUTAGE_HELP =
+  "Discord refused scopes it has granted this application before (invalid_scope). That is most likely " +
+  "an incident on Discord's side: it refused the rpc scopes to everyone in Dec 2022 and Apr 2025. Nothing " +
+  "to change in the Developer Portal; deckcord keeps the stored authorization and asks again by itself"
+
+const SCOPE_OUTAGE_HINT = "probably an incident on Discord's side; deckcord keeps the authorization and retries by itself"
+
 const REDIRECT_HELP =
   "the Discord application has no redirect URI: in the Developer Portal open your application → " +
   "OAuth2 → Redirects, add http://localhost, save, and run `deckcord auth` again"
@@ -71,15 +105,27 @@ const REDIRECT_HELP =
 const missingScopes = (granted: ReadonlyArray<string>, needed: ReadonlyArray<string>) =>
   needed.filter((s) => !granted.includes(s))
 
-const fail = (message: string, retry: boolean) =>
-  Effect.fail(new AuthenticationError({ message: redactTokens(message), retry }))
+const sameScopes = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
+  a.length === b.length && a.every((s) => b.includes(s))
+
+const fail = (message: string, retry: boolean, hint?: string) =>
+  Effect.fail(new AuthenticationError({ message: redactTokens(message), retry, ...(hint === undefined ? {} : { hint }) }))
 
 /** A failure of the token endpoint, as an authentication outcome. */
-const fromOAuthError = (e: OAuthError, doing: string) => fail(`${doing}: ${e.message}`, isTransientOAuthError(e))
+const fromOAuthError = (e: OAuthError, doing: string) => {
+  if (e._tag === "OAuthInvalidScope") return fail(`${doing}: ${e.message}. ${SCOPE_OUTAGE_HELP}`, true, SCOPE_OUTAGE_HINT)
+  if (isTransientOAuthError(e)) return fail(`${doing}: ${e.message}; deckcord retries by itself`, true)
+  return fail(`${doing}: ${e.message}`, false)
+}
 
 /** A failure of a request on the connection (AUTHENTICATE after a fresh grant, …). */
 const fromRequestError = (e: RpcRequestError, doing: string) =>
-  fail(`${doing}: ${e.message}`, e._tag !== "RpcCommandError" || e.code === RpcErrorCode.INVALID_COMMAND)
+  e._tag !== "RpcCommandError" || e.code === RpcErrorCode.INVALID_COMMAND
+    ? fail(`${doing}: ${e.message}; deckcord retries by itself`, true)
+    : fail(`${doing}: ${e.message}`, false)
+
+const isInvalidScope = (e: RpcRequestError) =>
+  e._tag === "RpcCommandError" && e.code === RpcErrorCode.OAUTH2_ERROR && /invalid_scope/i.test(e.detail)
 
 /** Why AUTHORIZE failed, phrased for a person (spec §4.2, §4.1). */
 const authorizeFailure = (e: RpcRequestError, timeout: Duration.Duration) => {
@@ -105,8 +151,25 @@ const authorizeFailure = (e: RpcRequestError, timeout: Duration.Duration) => {
       return fail(`Discord refused the authorization: ${e.message}`, false)
     }
     default:
-      return fail(`authorization was interrupted: ${e.message}`, true)
+      return fail(`authorization was interrupted: ${e.message}; deckcord retries by itself`, true)
   }
+}
+
+/** Discord refused, with invalid_scope, scopes it granted before: see `SCOPE_OUTAGE_HELP`. */
+class ScopeOutage extends Schema.TaggedError<ScopeOutage>()("ScopeOutage", {
+  message: Schema.String
+}) {}
+
+const fromScopeOutage = (e: ScopeOutage) => fail(e.message, true, SCOPE_OUTAGE_HINT)
+
+/** A code AUTHORIZE returned that is not exchanged yet: the attempt it belongs to is still open. */
+interface PendingCode {
+  readonly clientId: string
+  readonly code: Redacted.Redacted<string>
+  readonly scopes: ReadonlyArray<string>
+  /** Exchanges started with this code. */
+  attempts: number
+  inFlight: Deferred.Deferred<TokenGrant, OAuthError> | undefined
 }
 
 export class OAuthFlow {
@@ -127,15 +190,21 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
     const settings = yield* Settings
     const tokens = yield* TokenStore
     const oauth = yield* OAuth
+    const millis = (input: Duration.Input | undefined, fallback: Duration.Duration) =>
+      Duration.toMillis(Duration.fromInputUnsafe(input ?? fallback))
     const authorizeTimeout = Duration.fromInputUnsafe(options.authorizeTimeout ?? AUTHORIZE_TIMEOUT)
-    const margin = Duration.toMillis(Duration.fromInputUnsafe(options.refreshMargin ?? REFRESH_MARGIN))
+    const margin = millis(options.refreshMargin, REFRESH_MARGIN)
+    const fraction = Math.min(1, Math.max(0, options.refreshFraction ?? REFRESH_FRACTION))
+    const minInterval = millis(options.minRefreshInterval, MIN_REFRESH_INTERVAL)
     const retryDelay = Duration.fromInputUnsafe(options.backgroundRefreshRetry ?? BACKGROUND_REFRESH_RETRY)
+    const outageBase = millis(options.scopeOutageRetry, SCOPE_OUTAGE_RETRY)
+    const outageCap = millis(options.scopeOutageRetryCap, SCOPE_OUTAGE_RETRY_CAP)
 
-    // one refresh at a time: refresh tokens rotate, so two concurrent refreshes would race
-    const refreshLock = yield* Semaphore.make(1)
     const background = yield* FiberHandle.make<void, never>()
+    /** Token requests run here, not in the connection that asked: a drop must not abort them. */
+    const detached = yield* FiberSet.make<void, never>()
     const lastClientId = yield* Ref.make<string | undefined>(undefined)
-    /** Scope sets already re-authorized for in this process: a second miss is not retried (no loop). */
+    /** Scope sets authorized for (a grant came back) in this process: a second miss is not retried (no loop). */
     const reauthorizedFor = yield* Ref.make<ReadonlySet<string>>(new Set())
     /** Scope groups a refused command showed to be needed, beyond what the config asks for. */
     const refusedExtras = yield* Ref.make<ReadonlySet<ScopeExtra>>(new Set())
@@ -144,6 +213,20 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
     const scopesNeeded = Effect.gen(function*() {
       return requiredScopes(yield* settings.config, [...(yield* Ref.get(refusedExtras))])
     })
+
+    // Plain variables: each check-and-set below happens in one synchronous step, so two fibers
+    // cannot both see "nothing in flight".
+    /** The refresh in flight, joined by everyone who needs one meanwhile. */
+    let refreshing: Deferred.Deferred<StoredToken, OAuthError> | undefined
+    /** When the last refresh request started (epoch ms). */
+    let lastRefreshAt: number | undefined
+    /** When the token with this refresh token is due for a refresh (fixed the first time it is seen). */
+    let schedule: { readonly refreshToken: string; readonly dueAt: number } | undefined
+    let pending: PendingCode | undefined
+    /** Scopes Discord has granted this application in this process or in a stored grant. */
+    const grantedBefore = new Set<string>()
+    /** Set while Discord refuses scopes it granted before. */
+    let outage: { readonly retryAt: number; readonly pauseMillis: number } | undefined
 
     const credentials = Effect.fnUntraced(function*(clientId: string) {
       const config = yield* settings.config
@@ -157,49 +240,123 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
       return { clientId, clientSecret: config.clientSecret } satisfies OAuthCredentials
     })
 
+    const dueAtOf = (token: StoredToken, now: number): number => {
+      const key = Redacted.value(token.refreshToken)
+      if (schedule?.refreshToken !== key) {
+        schedule = { refreshToken: key, dueAt: now + refreshDelayMillis(token.expiresAt - now, margin, fraction) }
+      }
+      return schedule.dueAt
+    }
+
     const save = (clientId: string, grant: TokenGrant) =>
-      tokens.set(clientId, grant).pipe(
-        // the session can go on; the cost is a prompt at the next start, so say so loudly
-        Effect.catchTag("SettingsFileError", (e) =>
-          Effect.logError(`${e.message}; deckcord will have to ask for authorization again next time`)
+      Effect.gen(function*() {
+        for (const s of grant.scopes) grantedBefore.add(s)
+        dueAtOf(grant, yield* Clock.currentTimeMillis)
+        yield* tokens.set(clientId, grant).pipe(
+          // the session can go on; the cost is a prompt at the next start, so say so loudly
+          Effect.catchTag("SettingsFileError", (e) =>
+            Effect.logError(`${e.message}; deckcord will have to ask for authorization again next time`)
+          )
+        )
+      })
+
+    /** Start `work` detached and settle `done` with its outcome. */
+    const runDetached = <A, E>(work: Effect.Effect<A, E>, done: Deferred.Deferred<A, E>, settled: () => void) =>
+      FiberSet.run(
+        detached,
+        work.pipe(
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Effect.sync(() => {
+              settled()
+              Deferred.doneUnsafe(done, exit)
+            })
+          )
         )
       )
 
     /**
-     * Refresh `from` unless someone already did (then use theirs), and persist the result.
+     * Refresh `from`, unless someone already did (then use theirs), and persist the result.
+     * At most one refresh is in flight; everyone who asks meanwhile waits for that one.
      */
-    const refreshStored = (creds: OAuthCredentials, from: StoredToken) =>
-      Effect.gen(function*() {
-        const current = yield* tokens.get(creds.clientId)
-        if (
-          Option.isSome(current) &&
-          Redacted.value(current.value.refreshToken) !== Redacted.value(from.refreshToken)
-        ) return current.value
-        const grant = yield* oauth.refresh(creds, from.refreshToken)
-        yield* save(creds.clientId, grant)
-        yield* Effect.logInfo("refreshed the Discord access token")
-        return grant
-      }).pipe(refreshLock.withPermits(1))
+    const refreshStored = (creds: OAuthCredentials, from: StoredToken): Effect.Effect<StoredToken, OAuthError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          let inFlight = refreshing
+          if (inFlight === undefined) {
+            const done = Deferred.makeUnsafe<StoredToken, OAuthError>()
+            refreshing = inFlight = done
+            const work = Effect.gen(function*() {
+              // checked inside the single flight, so it sees what the previous refresh stored
+              const current = yield* tokens.get(creds.clientId)
+              if (
+                Option.isSome(current) &&
+                Redacted.value(current.value.refreshToken) !== Redacted.value(from.refreshToken)
+              ) return current.value
+              lastRefreshAt = yield* Clock.currentTimeMillis
+              const grant = yield* oauth.refresh(creds, from.refreshToken)
+              yield* save(creds.clientId, grant)
+              yield* Effect.logInfo("refreshed the Discord access token")
+              return grant
+            })
+            yield* runDetached(work, done, () => {
+              if (refreshing === done) refreshing = undefined
+            })
+          }
+          return yield* restore(Deferred.await(inFlight))
+        })
+      )
 
-    const authorize = (session: AuthSession, creds: OAuthCredentials, scopes: ReadonlyArray<string>, hadGrant: boolean) =>
+    /** Exchange a pending code (joining an exchange of it already in flight) and persist the grant. */
+    const exchangePending = (creds: OAuthCredentials, code: PendingCode): Effect.Effect<TokenGrant, OAuthError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          let inFlight = code.inFlight
+          if (inFlight === undefined) {
+            const done = Deferred.makeUnsafe<TokenGrant, OAuthError>()
+            code.inFlight = inFlight = done
+            code.attempts++
+            const forget = Effect.sync(() => {
+              if (pending === code) pending = undefined
+            })
+            const work = oauth.exchangeCode(creds, code.code).pipe(
+              Effect.tap((grant) => save(creds.clientId, grant)),
+              // a transient failure keeps the code for the next try; any other outcome ends the attempt
+              Effect.tapError((e) => (isTransientOAuthError(e) ? Effect.void : forget)),
+              Effect.tap(() => forget)
+            )
+            yield* runDetached(work, done, () => {
+              code.inFlight = undefined
+            })
+          }
+          return yield* restore(Deferred.await(inFlight))
+        })
+      )
+
+    /** Finish an authorization attempt: exchange its code, check the grant, AUTHENTICATE. */
+    const completeAuthorization = (session: AuthSession, creds: OAuthCredentials, code: PendingCode) =>
       Effect.gen(function*() {
-        const prompt = hadGrant ? "none" : "consent"
-        yield* Effect.logWarning(
-          "deckcord needs your authorization in Discord: switch to Discord and click Authorize " +
-            `(waiting up to ${Duration.format(authorizeTimeout)})`
+        const grant = yield* exchangePending(creds, code).pipe(
+          Effect.catch((e) => {
+            if (e._tag === "OAuthInvalidGrant" && code.attempts > 1) {
+              return fail(
+                "the authorization code from Discord expired before Discord's token endpoint could exchange it " +
+                  `(${e.description}); deckcord asks Discord to authorize again`,
+                true
+              )
+            }
+            if (isTransientOAuthError(e)) {
+              return fail(
+                `exchanging the authorization code failed: ${e.message}. deckcord keeps the code and retries by ` +
+                  "itself; there is no need to authorize again",
+                true
+              )
+            }
+            return fromOAuthError(e, "exchanging the authorization code failed")
+          })
         )
-        const reply = yield* session.request(
-          "AUTHORIZE",
-          { client_id: creds.clientId, scopes, prompt },
-          { timeoutMillis: Duration.toMillis(authorizeTimeout) }
-        ).pipe(Effect.catch((e) => authorizeFailure(e, authorizeTimeout)))
-        const decoded = Schema.decodeUnknownResult(AuthorizeResult)(reply)
-        if (decoded._tag === "Failure") return yield* fail("Discord's AUTHORIZE reply had no code", true)
-        const grant = yield* oauth.exchangeCode(creds, Redacted.make(decoded.success.code)).pipe(
-          Effect.catch((e) => fromOAuthError(e, "exchanging the authorization code failed"))
-        )
-        yield* save(creds.clientId, grant)
-        const missing = missingScopes(grant.scopes, scopes)
+        yield* Ref.update(reauthorizedFor, (s) => new Set(s).add(code.scopes.join(" ")))
+        const missing = missingScopes(grant.scopes, code.scopes)
         if (missing.length > 0) {
           return yield* fail(
             `Discord granted ${grant.scopes.join(" ") || "no scopes"} but deckcord needs ${missing.join(" ")}. ` +
@@ -212,16 +369,81 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         )
       })
 
-    /** The stored grant falls short (`why`): authorize again, once per scope set per process. */
-    const reauthorize = (session: AuthSession, creds: OAuthCredentials, scopes: ReadonlyArray<string>, why: string) =>
+    /** Note that Discord refused scopes it granted before, and how long to leave it alone. */
+    const scopeOutage = (detail: string): Effect.Effect<never, ScopeOutage> =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const pauseMillis = outage === undefined ? outageBase : Math.min(outage.pauseMillis * 2, outageCap)
+        outage = { retryAt: now + pauseMillis, pauseMillis }
+        return yield* new ScopeOutage({
+          message: `${SCOPE_OUTAGE_HELP} in ${Duration.format(Duration.millis(pauseMillis))} (Discord said: ${detail})`
+        })
+      })
+
+    const authorize = (session: AuthSession, creds: OAuthCredentials, scopes: ReadonlyArray<string>, hadGrant: boolean) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        if (outage !== undefined && now < outage.retryAt) {
+          // asking again now would only show the same refusal (or a prompt that ends in it)
+          return yield* new ScopeOutage({
+            message: `${SCOPE_OUTAGE_HELP} in ${Duration.format(Duration.millis(outage.retryAt - now))}`
+          })
+        }
+        const prompt = hadGrant ? "none" : "consent"
+        yield* Effect.logWarning(
+          "deckcord needs your authorization in Discord: switch to Discord and click Authorize " +
+            `(waiting up to ${Duration.format(authorizeTimeout)})`
+        )
+        const reply = yield* session.request(
+          "AUTHORIZE",
+          { client_id: creds.clientId, scopes, prompt },
+          { timeoutMillis: Duration.toMillis(authorizeTimeout) }
+        ).pipe(
+          Effect.catch((e): Effect.Effect<never, AuthenticationError | ScopeOutage> =>
+            isInvalidScope(e) && scopes.every((s) => grantedBefore.has(s))
+              ? scopeOutage(e._tag === "RpcCommandError" ? e.detail : e.message)
+              : authorizeFailure(e, authorizeTimeout)
+          )
+        )
+        const decoded = Schema.decodeUnknownResult(AuthorizeResult)(reply)
+        if (decoded._tag === "Failure") return yield* fail("Discord's AUTHORIZE reply had no code; deckcord retries by itself", true)
+        outage = undefined
+        const code: PendingCode = {
+          clientId: creds.clientId,
+          code: Redacted.make(decoded.success.code),
+          scopes,
+          attempts: 0,
+          inFlight: undefined
+        }
+        pending = code
+        return yield* completeAuthorization(session, creds, code)
+      })
+
+    /**
+     * The stored grant falls short (`why`): authorize again, once per scope set per process. If
+     * Discord is refusing scopes it granted before, go on with the stored token meanwhile.
+     */
+    const reauthorize = (
+      session: AuthSession,
+      creds: OAuthCredentials,
+      scopes: ReadonlyArray<string>,
+      why: string,
+      stored: StoredToken
+    ) =>
       Effect.gen(function*() {
         const key = scopes.join(" ")
         if ((yield* Ref.get(reauthorizedFor)).has(key)) {
           return yield* fail(`${why}, even after authorizing again. ${INVALID_SCOPE_HELP}`, false)
         }
-        yield* Ref.update(reauthorizedFor, (s) => new Set(s).add(key))
         yield* Effect.logInfo(`${why}; asking Discord to authorize again`)
-        return yield* authorize(session, creds, scopes, true)
+        return yield* authorize(session, creds, scopes, true).pipe(
+          Effect.catchTag("ScopeOutage", (outageError) =>
+            Effect.logWarning(`${outageError.message}; using the stored authorization meanwhile`).pipe(
+              Effect.andThen(authenticateWith(session, stored.accessToken)),
+              Effect.catch(() => fromScopeOutage(outageError))
+            )
+          )
+        )
       })
 
     const backgroundRefresh = (clientId: string): Effect.Effect<void> =>
@@ -230,16 +452,19 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
           const stored = yield* tokens.get(clientId)
           if (Option.isNone(stored)) return
           const now = yield* Clock.currentTimeMillis
-          yield* Effect.sleep(Duration.millis(Math.max(0, stored.value.expiresAt - margin - now)))
+          const due = Math.max(dueAtOf(stored.value, now), (lastRefreshAt ?? -Infinity) + minInterval)
+          yield* Effect.sleep(Duration.millis(Math.max(0, due - now)))
           const creds = yield* credentials(clientId).pipe(Effect.option)
           if (Option.isNone(creds)) return
           const outcome = yield* refreshStored(creds.value, stored.value).pipe(Effect.result)
           if (outcome._tag === "Failure") {
             const e = outcome.failure
-            if (!isTransientOAuthError(e)) {
+            if (!isTransientOAuthError(e) && e._tag !== "OAuthInvalidScope") {
               return yield* Effect.logWarning(`could not refresh the Discord token ahead of expiry: ${e.message}`)
             }
-            yield* Effect.logWarning(`could not refresh the Discord token (${e.message}); trying again in ${Duration.format(retryDelay)}`)
+            yield* Effect.logWarning(
+              `could not refresh the Discord token (${e.message}); trying again in ${Duration.format(retryDelay)}`
+            )
             yield* Effect.sleep(retryDelay)
           }
         }
@@ -253,6 +478,17 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         const refused = yield* Ref.getAndSet(authorizeAgain, undefined)
         const scopes = yield* scopesNeeded
         const creds = yield* credentials(clientId)
+
+        // an attempt whose code is not exchanged yet is finished, not started over with a new prompt
+        const open = pending
+        if (open !== undefined) {
+          if (open.clientId === clientId && sameScopes(open.scopes, scopes)) {
+            yield* Effect.logInfo("exchanging the authorization code Discord gave earlier")
+            return yield* completeAuthorization(session, creds, open)
+          }
+          pending = undefined
+        }
+
         yield* tokens.reload // `deckcord auth` may have stored tokens while we were running
         const stored = yield* tokens.get(clientId)
 
@@ -260,12 +496,13 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         if (Option.isNone(stored)) return yield* authorize(session, creds, scopes, false)
 
         let token = stored.value
+        for (const s of token.scopes) grantedBefore.add(s)
         const missing = missingScopes(token.scopes, scopes)
         // AUTHORIZE is impossible after AUTHENTICATE on one socket (spec §7.3): decide now
         if (missing.length > 0) {
-          return yield* reauthorize(session, creds, scopes, `the stored authorization lacks ${missing.join(" ")}`)
+          return yield* reauthorize(session, creds, scopes, `the stored authorization lacks ${missing.join(" ")}`, token)
         }
-        if (refused !== undefined) return yield* reauthorize(session, creds, scopes, refused)
+        if (refused !== undefined) return yield* reauthorize(session, creds, scopes, refused, token)
 
         const refreshOrAuthorize = (from: StoredToken) =>
           refreshStored(creds, from).pipe(
@@ -279,7 +516,8 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
 
         let refreshed = false
         const now = yield* Clock.currentTimeMillis
-        if (token.expiresAt - now <= margin) {
+        const recentlyRefreshed = lastRefreshAt !== undefined && now - lastRefreshAt < minInterval
+        if (now >= dueAtOf(token, now) && !recentlyRefreshed) {
           const next = yield* refreshOrAuthorize(token).pipe(
             // still valid for a while: a failed early refresh is not fatal
             Effect.catchIf(
@@ -306,6 +544,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         if (isRejected(second.failure)) return yield* authorize(session, creds, scopes, true)
         return yield* fromRequestError(second.failure, "AUTHENTICATE with the refreshed token failed")
       }).pipe(
+        Effect.catchTag("ScopeOutage", fromScopeOutage),
         Effect.tap((result) =>
           Effect.gen(function*() {
             const who = result?.user?.global_name ?? result?.user?.username ?? result?.user?.id ?? "unknown user"
@@ -318,6 +557,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
 
     const tokenRevoked = Effect.gen(function*() {
       yield* FiberHandle.clear(background)
+      pending = undefined
       const clientId = (yield* Ref.get(lastClientId)) ?? (yield* settings.config).clientId
       if (clientId === undefined) return
       yield* Effect.logWarning(
@@ -338,6 +578,11 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
             `Discord refused ${what} for lack of an OAuth scope although deckcord authorized ${scopes.join(" ")} ` +
               `in this run; not asking again. ${INVALID_SCOPE_HELP}`
           )
+          return false
+        }
+        const now = yield* Clock.currentTimeMillis
+        if (outage !== undefined && now < outage.retryAt) {
+          yield* Effect.logWarning(`Discord refused ${what} for lack of an OAuth scope; ${SCOPE_OUTAGE_HELP} later`)
           return false
         }
         // several refusals in a burst ask for one re-authorization

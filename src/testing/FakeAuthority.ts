@@ -16,11 +16,23 @@ export type AccessTokenCheck =
   }
   | { readonly ok: false }
 
+/** What AUTHORIZE asked for, besides the application and scopes. */
+export interface AuthorizeDetails {
+  /** AUTHORIZE's `prompt` argument: "consent" always shows the dialog, "none" only when needed (spec §4.2). */
+  readonly prompt?: unknown
+}
+
 export interface FakeAuthority {
-  /** Called by FakeDiscord when AUTHORIZE succeeds. */
-  readonly issueCode: (clientId: string, scopes: ReadonlyArray<string>) => string
+  /** Called by FakeDiscord when AUTHORIZE succeeds (the user clicked Authorize, or no dialog was needed). */
+  readonly issueCode: (clientId: string, scopes: ReadonlyArray<string>, details?: AuthorizeDetails) => string
   /** Called by FakeDiscord on AUTHENTICATE. */
   readonly checkAccessToken: (clientId: string, token: string) => AccessTokenCheck
+  /**
+   * Called by FakeDiscord on AUTHORIZE before anything else is shown: an OAuth2 error message
+   * to refuse it with (5000), as Discord answered everyone during its scope outages; undefined
+   * lets it through.
+   */
+  readonly refuseAuthorize?: (clientId: string, scopes: ReadonlyArray<string>) => string | undefined
 }
 
 /**

@@ -2,8 +2,10 @@
  * A loopback stand-in for Discord's OAuth2 token endpoint (spec §4.3): a `node:http`
  * server on 127.0.0.1 that exchanges the codes `FakeDiscord` issued through it (it is that
  * fake's `FakeAuthority`), refreshes with rotating refresh tokens, and can be scripted to
- * fail the ways Discord does. It records every request (secrets included, so tests can
- * check what was sent) and counts TCP connections (to prove keep-alive reuse).
+ * fail the ways Discord does: one-shot (`script`), for as long as a test wants (`setOutage`,
+ * e.g. unreachable), or Discord refusing scopes it granted before (`setScopeOutage`). It
+ * records every request (secrets included, so tests can check what was sent), counts TCP
+ * connections (to prove keep-alive reuse) and the consent dialogs Discord would have shown.
  *
  * @since 0.1.0
  */
@@ -31,6 +33,10 @@ export type FakeTokenBehavior =
   | { readonly _tag: "Slow"; readonly delayMillis: number }
   /** 200 with a body that is not a token response. */
   | { readonly _tag: "Malformed" }
+  /** The connection is cut before any answer, as when the network is down (the client sees a transport error). */
+  | { readonly _tag: "Unreachable" }
+  /** 400 invalid_scope, as Discord answered during its scope outages. */
+  | { readonly _tag: "InvalidScope" }
 
 /** One request the endpoint received. @category models */
 export interface RecordedTokenRequest {
@@ -55,6 +61,16 @@ export interface FakeOAuthOptions {
   readonly expiresInSeconds?: number
   /** Issue a new refresh token on every refresh and invalidate the old one (Discord does). Default true. */
   readonly rotateRefreshTokens?: boolean
+  /** How long an issued authorization code can be exchanged, in seconds (default 600, OAuth2's usual 10 minutes). */
+  readonly codeLifetimeSeconds?: number
+}
+
+/** Discord refusing scopes for everyone (spec §4.1: Dec 2022, Apr 2025). @category models */
+export interface FakeScopeOutage {
+  /** AUTHORIZE asking for any of these fails with 5000 invalid_scope. */
+  readonly scopes: ReadonlyArray<string>
+  /** Also refuse refreshes of grants holding them (400 invalid_scope). Default false. */
+  readonly tokenEndpoint?: boolean
 }
 
 /** The running fake. @category models */
@@ -65,11 +81,33 @@ export interface FakeOAuthServer extends FakeAuthority {
   readonly requests: () => ReadonlyArray<RecordedTokenRequest>
   /** TCP connections accepted so far. */
   readonly connectionCount: () => number
+  /** Requests of one grant type so far (`authorization_code` = code exchanges). */
+  readonly requestCount: (grantType?: GrantType) => number
   /** Queue one-shot behaviors for the next requests of a grant type (then back to Success). */
   readonly script: (grantType: GrantType, ...behaviors: ReadonlyArray<FakeTokenBehavior>) => void
+  /**
+   * Answer every request (of `grantType`, or all) this way until called with undefined: a
+   * long outage. Scripted one-shot behaviors come first.
+   */
+  readonly setOutage: (behavior: FakeTokenBehavior | undefined, grantType?: GrantType) => void
+  /** Start (or with undefined, end) a Discord-side scope outage. */
+  readonly setScopeOutage: (outage: FakeScopeOutage | undefined) => void
+  /** Codes issued: AUTHORIZE approvals, with or without a dialog. */
+  readonly codesIssued: () => number
+  /**
+   * AUTHORIZE approvals that showed Discord's consent dialog: `prompt` other than "none", or
+   * scopes beyond what the user has already granted the application (spec §4.2).
+   */
+  readonly consentPrompts: () => number
+  /**
+   * Codes never presented to the token endpoint before a newer code was issued for the same
+   * application: each is an authorization the user gave that the client threw away (or whose
+   * AUTHORIZE reply was lost with the connection).
+   */
+  readonly abandonedCodes: () => number
   /** Make every access token issued so far expired (AUTHENTICATE then fails with 4009). */
   readonly expireAccessTokens: () => void
-  /** Revoke every grant: access and refresh tokens stop working. */
+  /** Revoke every grant: access and refresh tokens stop working, and the user's consent is forgotten. */
   readonly revokeAll: () => void
   /** Issue a token pair directly, as if a code had been exchanged earlier (to seed a token store). */
   readonly mintTokens: (
@@ -91,7 +129,17 @@ const randomPart = () => Crypto.randomBytes(12).toString("hex")
 const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { readonly close: () => Promise<void> }> => {
   const expiresIn = options.expiresInSeconds ?? DEFAULT_EXPIRES_IN_SECONDS
   const rotate = options.rotateRefreshTokens ?? true
-  const codes = new Map<string, Grant>()
+  const codeLifetimeMillis = (options.codeLifetimeSeconds ?? 600) * 1000
+  const codes = new Map<string, Grant & { readonly expiresAt: number }>()
+  /** Scopes the user has consented to, per application: `prompt: "none"` needs no dialog within them. */
+  const consented = new Map<string, Set<string>>()
+  const outages: Partial<Record<GrantType | "all", FakeTokenBehavior>> = {}
+  let scopeOutage: FakeScopeOutage | undefined
+  let codesIssued = 0
+  let consentPrompts = 0
+  let abandonedCodes = 0
+  /** Issued codes not yet sent to the endpoint, per application. */
+  const unpresented = new Map<string, Set<string>>()
   const accessTokens = new Map<string, Grant & { expiresAt: number }>()
   const refreshTokens = new Map<string, Grant>()
   const scripts: Record<GrantType, Array<FakeTokenBehavior>> = { authorization_code: [], refresh_token: [] }
@@ -108,7 +156,14 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
     const expiresAt = Date.now() + expiresIn * 1000
     accessTokens.set(accessToken, { clientId, scopes, expiresAt })
     refreshTokens.set(refreshToken, { clientId, scopes })
+    consent(clientId, scopes) // a grant implies the user agreed to it
     return { accessToken, refreshToken, expiresAt }
+  }
+
+  function consent(clientId: string, scopes: ReadonlyArray<string>) {
+    const set = consented.get(clientId) ?? new Set<string>()
+    for (const scope of scopes) set.add(scope)
+    consented.set(clientId, set)
   }
 
   const clientOk = (form: Record<string, string>): boolean => {
@@ -143,6 +198,11 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
         return
       case "Malformed":
         return sendJson(res, 200, { hello: "world" })
+      case "Unreachable":
+        res.socket?.destroy()
+        return
+      case "InvalidScope":
+        return oauthError(res, 400, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
       case "Slow": {
         const timer = setTimeout(() => {
           timers.delete(timer)
@@ -159,11 +219,19 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
     let grant: Grant | undefined
     if (form.grant_type === "authorization_code") {
       const code = form.code ?? ""
-      grant = codes.get(code)
+      for (const waiting of unpresented.values()) waiting.delete(code)
+      const issued = codes.get(code)
       codes.delete(code) // codes are single-use
+      grant = issued !== undefined && issued.expiresAt > Date.now() ? issued : undefined
     } else if (form.grant_type === "refresh_token") {
       const token = form.refresh_token ?? ""
       grant = refreshTokens.get(token)
+      if (
+        grant !== undefined && scopeOutage?.tokenEndpoint === true &&
+        grant.scopes.some((scope) => scopeOutage!.scopes.includes(scope))
+      ) {
+        return oauthError(res, 400, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
+      }
       if (grant !== undefined && rotate) refreshTokens.delete(token)
     } else {
       return oauthError(res, 400, "unsupported_grant_type", `unsupported grant_type ${String(form.grant_type)}`)
@@ -202,10 +270,9 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
         return oauthError(res, 400, "invalid_request", "expected application/x-www-form-urlencoded")
       }
       const grantType = form.grant_type
-      const queued = grantType === "authorization_code" || grantType === "refresh_token"
-        ? scripts[grantType].shift()
-        : undefined
-      respond(res, form, queued ?? { _tag: "Success" })
+      const known = grantType === "authorization_code" || grantType === "refresh_token" ? grantType : undefined
+      const queued = known === undefined ? undefined : scripts[known].shift() ?? outages[known]
+      respond(res, form, queued ?? outages.all ?? { _tag: "Success" })
     })
   })
   server.on("connection", (socket) => {
@@ -219,21 +286,45 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
       resolve({
         baseUrl: `http://127.0.0.1:${port}/api`,
         requests: () => [...requests],
+        requestCount: (grantType) =>
+          grantType === undefined ? requests.length : requests.filter((r) => r.grantType === grantType).length,
         connectionCount: () => connections,
         script: (grantType, ...behaviors) => void scripts[grantType].push(...behaviors),
+        setOutage: (behavior, grantType) => {
+          if (behavior === undefined) delete outages[grantType ?? "all"]
+          else outages[grantType ?? "all"] = behavior
+        },
+        setScopeOutage: (outage) => {
+          scopeOutage = outage
+        },
+        codesIssued: () => codesIssued,
+        consentPrompts: () => consentPrompts,
+        abandonedCodes: () => abandonedCodes,
         expireAccessTokens: () => {
           for (const [token, grant] of accessTokens) accessTokens.set(token, { ...grant, expiresAt: 0 })
         },
         revokeAll: () => {
           accessTokens.clear()
           refreshTokens.clear()
+          consented.clear()
         },
         mintTokens,
-        issueCode: (clientId, scopes) => {
+        issueCode: (clientId, scopes, details) => {
+          const known = consented.get(clientId)
+          if (details?.prompt !== "none" || scopes.some((scope) => known?.has(scope) !== true)) consentPrompts++
+          consent(clientId, scopes)
+          codesIssued++
           const code = `fakecode${++counter}x${randomPart()}`
-          codes.set(code, { clientId, scopes: [...scopes] })
+          const waiting = unpresented.get(clientId) ?? new Set<string>()
+          abandonedCodes += waiting.size
+          unpresented.set(clientId, new Set([code]))
+          codes.set(code, { clientId, scopes: [...scopes], expiresAt: Date.now() + codeLifetimeMillis })
           return code
         },
+        refuseAuthorize: (_clientId, scopes) =>
+          scopeOutage !== undefined && scopes.some((scope) => scopeOutage!.scopes.includes(scope))
+            ? "OAuth2 Error: invalid_scope: The requested scope is invalid, unknown, or malformed."
+            : undefined,
         checkAccessToken: (clientId, token): AccessTokenCheck => {
           const grant = accessTokens.get(token)
           if (grant === undefined || grant.clientId !== clientId || grant.expiresAt <= Date.now()) return { ok: false }

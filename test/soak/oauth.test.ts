@@ -3,6 +3,8 @@
  * refresh hits 5xx / 429 a few times, then works. Each failure must be a retryable
  * AuthenticationError that the supervisor retries by reconnecting — never a prompt to the
  * user, never a give-up — and the client ends Ready with the rotated tokens stored.
+ * After a revocation the code exchange fails the same ways: one consent dialog per
+ * revocation, the code kept and exchanged once the endpoint answers.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted, References } from "effect"
@@ -91,6 +93,67 @@ describe("soak: token endpoint failing and recovering", () => {
             `each followed by a reconnect (a 429 may be retried inside OAuth first); ${recovered} of ${ROUNDS} rounds ended ` +
             "Ready with rotated tokens stored; 0 AUTHORIZE prompts",
           lost: ROUNDS - recovered
+        })
+      }).pipe(Effect.provide(layer))
+    }))
+
+  it.live("revocations while the code exchange fails: one consent dialog each, no code thrown away", () =>
+    Effect.gen(function*() {
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      const EXCHANGE_OUTAGE: ReadonlyArray<FakeTokenBehavior> = [
+        { _tag: "ServerError" },
+        { _tag: "Unreachable" },
+        { _tag: "Unreachable" }, // the client retries a cut connection once at once
+        { _tag: "ServerError", status: 502 },
+        { _tag: "RateLimited", retryAfterSeconds: 30 } // too long to wait out in place: a reconnect
+      ]
+      const layer = DiscordRpc.layer({ clientId: ID, reconnect: FAST }).pipe(
+        Layer.provide(DiscordIpc.layerWith({ socketPaths: [discord.socketPath] })),
+        Layer.provide(OAuthFlow.layer),
+        Layer.provideMerge(
+          Layer.mergeAll(
+            Settings.layerStatic({ clientId: ID, clientSecret: Redacted.make(SECRET) }),
+            TokenStore.layerMemory(),
+            OAuth.layerWith({ baseUrl: oauth.baseUrl })
+          )
+        ),
+        Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
+      )
+      yield* Effect.gen(function*() {
+        const rpc = yield* DiscordRpc
+        const states = yield* recordStates(rpc)
+        yield* states.awaitCount("Ready", 0)
+        let recovered = 0
+        for (let round = 0; round < ROUNDS; round++) {
+          const readyBefore = states.count("Ready")
+          const promptsBefore = oauth.consentPrompts()
+          const exchangesBefore = oauth.requestCount("authorization_code")
+          oauth.revokeAll()
+          oauth.script("authorization_code", ...EXCHANGE_OUTAGE)
+          yield* discord.revokeToken()
+          yield* states.awaitCount("Ready", readyBefore, `Ready after revocation ${round + 1}`)
+          assert.strictEqual(oauth.consentPrompts() - promptsBefore, 1, `round ${round + 1}: consent dialogs`)
+          assert.strictEqual(
+            oauth.requestCount("authorization_code") - exchangesBefore,
+            EXCHANGE_OUTAGE.length + 1,
+            `round ${round + 1}: exchanges`
+          )
+          assert.isObject(yield* rpc.getVoiceSettings)
+          recovered++
+        }
+        const hints = states.states.flatMap((s) => (s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed" ? [s.reason.hint ?? ""] : []))
+        assert.isFalse(hints.some((h) => h.includes("deckcord auth")), "a failing token endpoint never sends the user to `deckcord auth`")
+        assert.strictEqual(oauth.abandonedCodes(), 0)
+        recordSoak("oauth-consent", {
+          order: 61,
+          fault: "revocation while the code exchange fails",
+          injected: `${ROUNDS} rounds of: authorization revoked (close 4003), then the code exchange answered 500, ` +
+            "cut connection (twice), 502, 429 (retry after 30 s) before succeeding",
+          outcome: `${oauth.consentPrompts() - 1} consent dialogs for ${ROUNDS} revocations; ${hints.length} retryable ` +
+            `AuthenticationFailed states, none pointing to \`deckcord auth\`; ${recovered} of ${ROUNDS} rounds ended Ready; ` +
+            `${oauth.abandonedCodes()} codes abandoned`,
+          lost: ROUNDS - recovered + oauth.abandonedCodes()
         })
       }).pipe(Effect.provide(layer))
     }))

@@ -12,6 +12,9 @@ import { ActionError, defineAction, DiscordId, liveModel, NoOptions } from "./ty
 export const channelView = (model: VoiceModel, id: string): ChannelView | undefined =>
   model.channel?.id === id ? model.channel : model.watched.get(id)
 
+/** A member count that fits a corner: up to two digits. */
+export const memberBadge = (count: number): string => (count > 99 ? "99+" : String(count))
+
 export const VoiceChannelOptions = Schema.Struct({
   channel: DiscordId("voice channel")
 })
@@ -34,7 +37,7 @@ export const voiceChannel = defineAction({
       tone: inIt ? "active" : "neutral",
       label: view?.name ?? "Voice channel",
       ...(view?.guildName ? { sublabel: view.guildName } : {}),
-      ...(count > 0 ? { badge: String(count) } : {}),
+      ...(count > 0 ? { badge: memberBadge(count) } : {}),
       ...(speaking ? { highlight: true } : {})
     }
   },

@@ -6,6 +6,7 @@
  */
 import { Effect, Schema } from "effect"
 import type { SoundboardSound } from "../../protocol/Message.ts"
+import type { Face } from "../Face.ts"
 import type { VoiceModel } from "../VoiceState.ts"
 import { ActionError, defineAction, liveModel, NoOptions } from "./types.ts"
 
@@ -82,10 +83,17 @@ export const findSound = (
     ? sounds.find((s) => s.sound_id === options.sound && (options.guild === undefined || s.guild_id === options.guild))
     : sounds.find((s) => s.name?.toLowerCase() === options.name?.toLowerCase())
 
-const soundLabel = (model: VoiceModel, options: SoundboardOptions): string => {
+/**
+ * A sound's key: its emoji as the glyph when it has a Unicode one (a custom server emoji is
+ * an image we do not fetch), the soundboard icon otherwise, and its name as the label.
+ */
+const soundFace = (model: VoiceModel, options: SoundboardOptions): Face => {
   const sound = findSound(model.soundboard, options)
   const name = sound?.name ?? options.name ?? "Sound"
-  return sound?.emoji_name ? `${sound.emoji_name} ${name}` : name
+  const emoji = sound?.emoji_name
+  return emoji !== undefined && emoji !== null && emoji.length > 0
+    ? { icon: "soundboard", glyph: emoji, label: name }
+    : { icon: "soundboard", label: name }
 }
 
 export const soundboard = defineAction({
@@ -96,9 +104,8 @@ export const soundboard = defineAction({
   options: SoundboardOptions,
   initial: () => undefined,
   face: (model, options) => ({
-    icon: "soundboard",
+    ...soundFace(model, options),
     tone: model.channel === null ? "offline" : "neutral",
-    label: soundLabel(model, options),
     ...(model.channel === null ? { sublabel: "not in a call" } : {})
   }),
   handle: (input, { env, options }) =>

@@ -35,7 +35,10 @@ export const unavailability = (model: VoiceModel, configured: boolean): Unavaila
     case "Disconnected":
       switch (c.reason.kind) {
         case "AuthenticationFailed":
-          return { icon: "unauthorized", label: "Sign in", short: "deckcord auth" }
+          // a token endpoint that is down for a while needs nobody to sign in again
+          return c.reason.retrying === true
+            ? { icon: "unauthorized", label: "Retrying", short: "retrying" }
+            : { icon: "unauthorized", label: "Sign in", short: "deckcord auth" }
         case "NoDiscord":
           return { icon: "disconnected", label: "No Discord", short: "offline" }
         case "ArRpcOnly":
@@ -46,18 +49,20 @@ export const unavailability = (model: VoiceModel, configured: boolean): Unavaila
   }
 }
 
-/** What a bound key shows while Discord is unavailable: its name, dimmed, and why. */
-export const unavailableFace = (why: Unavailable, title: string): Face => ({
-  icon: why.icon,
-  tone: "offline",
-  label: title,
-  sublabel: why.short
-})
+/**
+ * What a bound key shows while Discord is unavailable: its own icon and name, dimmed, and why.
+ * Before setup only the status key says what to do; every other key stays calm, with no
+ * reason of its own, so a first run shows one "Set up" key rather than a wall of them.
+ */
+export const unavailableFace = (why: Unavailable, title: string, icon?: IconName): Face =>
+  why.icon === "setup"
+    ? { icon: icon ?? why.icon, tone: "offline", label: title }
+    : { icon: icon ?? why.icon, tone: "offline", label: title, sublabel: why.short }
 
 /** What the status key shows while Discord is unavailable: the reason. */
 export const statusUnavailableFace = (why: Unavailable): Face => ({
   icon: why.icon,
-  tone: why.icon === "warning" ? "warning" : "offline",
+  tone: why.icon === "warning" || why.icon === "setup" ? "warning" : "offline",
   label: why.label,
   sublabel: why.icon === "setup" ? why.short : "Discord"
 })

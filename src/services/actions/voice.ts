@@ -117,8 +117,9 @@ export const pushToTalk = defineAction({
   initial: () => undefined,
   face: (model) => {
     if (model.inputMode === "VOICE_ACTIVITY") {
-      // PUSH_TO_TALK is silently ignored in voice-activity mode (spec §5.3): say so
-      return { icon: "push-to-talk", tone: "warning", label: "PTT", sublabel: "voice activity" }
+      // PUSH_TO_TALK is silently ignored in voice-activity mode (spec §5.3): the key is idle,
+      // so it looks idle (Discord's default mode must not leave a key lit in alarm), and says why
+      return { icon: "push-to-talk", tone: "offline", label: "PTT", sublabel: "voice activity" }
     }
     return model.talking
       ? { icon: "push-to-talk", tone: "active", label: "Talking" }
@@ -152,14 +153,14 @@ export const inputMode = defineAction({
   options: InputModeOptions,
   initial: () => undefined,
   face: (model, options) => {
-    const ptt = model.inputMode === "PUSH_TO_TALK"
     const target = options.mode ?? "toggle"
-    const selected = target === "toggle" || (target === "push-to-talk") === ptt
+    // a toggle shows the mode Discord is in; a key for one mode shows that mode, lit while it is on
+    const ptt = target === "toggle" ? model.inputMode === "PUSH_TO_TALK" : target === "push-to-talk"
+    const current = target !== "toggle" && (model.inputMode === "PUSH_TO_TALK") === ptt
     return {
       icon: ptt ? "push-to-talk" : "voice-activity",
-      tone: target !== "toggle" && selected ? "active" : "neutral",
-      label: ptt ? "Push to talk" : "Voice activity",
-      ...(target === "toggle" ? {} : { sublabel: target === "push-to-talk" ? "set PTT" : "set VA" })
+      tone: current ? "active" : "neutral",
+      label: ptt ? "Push to talk" : "Voice activity"
     }
   },
   handle: (input, { env, options }) =>
@@ -181,8 +182,8 @@ export const inputMode = defineAction({
 
 /** The three processing switches of SET_VOICE_SETTINGS (spec §5.2), by their layout names. */
 export const PROCESSING_FEATURES = {
-  "noise-suppression": { field: "noise_suppression", label: "Noise supp." },
-  "echo-cancellation": { field: "echo_cancellation", label: "Echo cancel" },
+  "noise-suppression": { field: "noise_suppression", label: "Noise filter" },
+  "echo-cancellation": { field: "echo_cancellation", label: "Echo filter" },
   "automatic-gain-control": { field: "automatic_gain_control", label: "Auto gain" }
 } as const
 

@@ -37,6 +37,13 @@ const Level = (max: number) => Schema.Number.check(Schema.isBetween({ minimum: 0
 
 const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${-n}` : "0")
 
+/**
+ * A volume's bar on its real scale: 0–200 volumes are half full at 100, so they carry a mark
+ * at 100 ("normal") to tell that from a 0–100 volume at 50.
+ */
+export const volumeBar = (volume: number, max: number): { readonly value: number; readonly mark?: number } =>
+  max > NORMAL_VOLUME ? { value: volume / max, mark: NORMAL_VOLUME / max } : { value: volume / max }
+
 // ---------------------------------------------------------------------------------------------
 // input / output volume
 // ---------------------------------------------------------------------------------------------
@@ -80,7 +87,7 @@ const ownVolume = (which: "input" | "output") => {
         icon: which === "input" ? (off ? "mic-off" : "mic") : (off ? "volume-off" : "volume"),
         tone: off ? "muted" : "neutral",
         label: control === "encoder" ? name : keyLabel,
-        ...(volume === undefined ? {} : { sublabel: `${Math.round(volume)}%`, value: volume / max })
+        ...(volume === undefined ? {} : { sublabel: `${Math.round(volume)}%`, ...volumeBar(volume, max) })
       }
     },
     handle: (input, { control, env, options }) =>
@@ -170,7 +177,7 @@ export const userVolume = defineAction<UserVolumeOptions, UserVolumeLocal>({
       tone: member.localMute ? "muted" : "neutral",
       label: member.name,
       sublabel: member.localMute ? "muted" : `${Math.round(member.localVolume)}%`,
-      value: member.localVolume / USER_VOLUME_MAX,
+      ...volumeBar(member.localVolume, USER_VOLUME_MAX),
       ...(member.speaking ? { highlight: true } : {})
     }
   },

@@ -335,6 +335,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       if (scopes.length === 0 || scopes.some((s) => !auth.grantableScopes.has(s))) {
         return err(5000, "OAuth2 Error: invalid_scope: The requested scope is invalid, unknown, or malformed.")
       }
+      const refusal = auth.authority.refuseAuthorize?.(conn.clientId, scopes)
+      if (refusal !== undefined) return err(5000, refusal)
       switch (auth.behavior()) {
         case "deny":
           return err(5000, "OAuth2 Error: access_denied: The resource owner or authorization server denied the request")
@@ -342,7 +344,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
           conn.authing = true
           return HANG
         case "approve":
-          return ok({ code: auth.authority.issueCode(conn.clientId, scopes) })
+          return ok({ code: auth.authority.issueCode(conn.clientId, scopes, { prompt: args["prompt"] }) })
       }
     }
   },
