@@ -14,7 +14,7 @@ import { DIAL_LAYOUT, DIAL_LAYOUT_PATH } from "./HostProtocol.ts"
 import { inspectorHtml } from "./InspectorPage.ts"
 import { CODE_PATH, displayName, iconPath, iconSvg, INSPECTOR_PATH, keyImagePath, manifest, PLUGIN_ACTIONS } from "./Manifest.ts"
 import { PLUGIN_UUID } from "./PluginSurface.ts"
-import { ensureWasm, svgToPng, wasmRendererLayer } from "./WasmRenderer.ts"
+import { ensureWasm, rendererFilesOfRepo, svgToPng, wasmRendererLayer } from "./WasmRenderer.ts"
 import { zip, type ZipEntry } from "./Zip.ts"
 
 export interface BuildOptions {
@@ -88,7 +88,8 @@ export const buildPlugin = async (options: BuildOptions): Promise<BuildResult> =
   await bundleEntry(root, entry)
   const wasmFile = NodePath.join(root, "node_modules/@resvg/resvg-wasm/index_bg.wasm")
   copy("node_modules/@resvg/resvg-wasm/index_bg.wasm", "bin/resvg.wasm")
-  for (const font of ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE-DejaVu.txt"]) copy(`assets/fonts/${font}`, `fonts/${font}`)
+  // every bundled font and its licence (the face layout picks among them per character)
+  for (const font of Fs.readdirSync(NodePath.join(root, "assets/fonts")).sort()) copy(`assets/fonts/${font}`, `fonts/${font}`)
 
   // ---- declarations ----
   write("manifest.json", JSON.stringify(manifest(readVersion(root)), null, 2) + "\n")
@@ -98,11 +99,7 @@ export const buildPlugin = async (options: BuildOptions): Promise<BuildResult> =
   // ---- images: list icons as SVG (white on transparent), key images and the plugin icon as PNG ----
   await ensureWasm(wasmFile)
   const renderer = await Effect.runPromise(
-    Effect.provide(Effect.gen(function*() { return yield* KeyRenderer }), wasmRendererLayer({
-      wasm: wasmFile,
-      bold: NodePath.join(root, "assets/fonts/DejaVuSans-Bold.ttf"),
-      regular: NodePath.join(root, "assets/fonts/DejaVuSans.ttf")
-    }))
+    Effect.provide(Effect.gen(function*() { return yield* KeyRenderer }), wasmRendererLayer(rendererFilesOfRepo(root)))
   )
   const png = (face: Parameters<typeof renderer.renderPng>[0], size: number) =>
     Effect.runSync(renderer.renderPng(face, { width: size, height: size }))

@@ -11,21 +11,50 @@ import { Effect, Layer, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import type { Face, PixelSize } from "../services/Face.ts"
-import { parseFontMetrics } from "../services/FontMetrics.ts"
-import { FONT_FAMILY, faceSvg, KeyRenderer, type RenderedFace } from "../services/KeyRenderer.ts"
+import {
+  FONT_FAMILY,
+  faceLayout,
+  type FontFiles,
+  KeyRenderer,
+  layoutSvg,
+  loadFonts,
+  type RenderedFace
+} from "../services/KeyRenderer.ts"
+import { noSystemFonts } from "../services/SystemFonts.ts"
 
 /** What the plugin folder holds for rendering; the build puts them there. */
 export interface WasmRendererFiles {
   readonly wasm: string
-  readonly bold: string
-  readonly regular: string
+  readonly fonts: FontFiles
 }
+
+/** The bundled font files by role, under `fonts/` of the plugin folder (the names of assets/fonts). */
+export const FONT_FILE_NAMES: FontFiles = {
+  label: "RobotoCondensed-Bold.ttf",
+  sublabel: "RobotoCondensed-Medium.ttf",
+  fallbackBold: "DejaVuSans-Bold.ttf",
+  fallback: "DejaVuSans.ttf",
+  emoji: "NotoEmoji-Bold.ttf"
+}
+
+const fontsIn = (dir: string): FontFiles => ({
+  label: NodePath.join(dir, FONT_FILE_NAMES.label),
+  sublabel: NodePath.join(dir, FONT_FILE_NAMES.sublabel),
+  fallbackBold: NodePath.join(dir, FONT_FILE_NAMES.fallbackBold),
+  fallback: NodePath.join(dir, FONT_FILE_NAMES.fallback),
+  emoji: NodePath.join(dir, FONT_FILE_NAMES.emoji)
+})
 
 /** Where the build puts them, relative to the plugin folder. */
 export const rendererFilesIn = (pluginDir: string): WasmRendererFiles => ({
   wasm: NodePath.join(pluginDir, "bin", "resvg.wasm"),
-  bold: NodePath.join(pluginDir, "fonts", "DejaVuSans-Bold.ttf"),
-  regular: NodePath.join(pluginDir, "fonts", "DejaVuSans.ttf")
+  fonts: fontsIn(NodePath.join(pluginDir, "fonts"))
+})
+
+/** The repository's own copies (the build renders the plugin's icons with them). */
+export const rendererFilesOfRepo = (root: string): WasmRendererFiles => ({
+  wasm: NodePath.join(root, "node_modules", "@resvg", "resvg-wasm", "index_bg.wasm"),
+  fonts: fontsIn(NodePath.join(root, "assets", "fonts"))
 })
 
 export class RendererLoadError extends Schema.TaggedError<RendererLoadError>()("RendererLoadError", {
@@ -53,32 +82,41 @@ export const svgToPng = (svg: string, fontBuffers: ReadonlyArray<Uint8Array> = [
   }
 }
 
-const load = (files: WasmRendererFiles) =>
+const loadWasm = (files: WasmRendererFiles) =>
   Effect.tryPromise({
-    try: async () => {
-      const bold = readFileSync(files.bold)
-      const regular = readFileSync(files.regular)
-      await ensureWasm(files.wasm)
-      return { bold, regular }
-    },
+    try: () => ensureWasm(files.wasm),
     catch: (cause) =>
       new RendererLoadError({
         message: `cannot load the face renderer (${String(cause)}); the plugin folder is incomplete: install the plugin again`
       })
   })
 
-
+/**
+ * The daemon's face layout, rasterised by resvg's WebAssembly build with the bundled fonts
+ * only (no system font lookup: hosts run on machines without fontconfig).
+ */
 export const wasmRendererLayer = (files: WasmRendererFiles): Layer.Layer<KeyRenderer, RendererLoadError> =>
   Layer.effect(
     KeyRenderer,
     Effect.gen(function*() {
-      const bytes = yield* load(files)
-      const fonts = { bold: parseFontMetrics(bytes.bold), regular: parseFontMetrics(bytes.regular) }
-      const fontBuffers = [new Uint8Array(bytes.bold), new Uint8Array(bytes.regular)]
+      yield* loadWasm(files)
+      const fonts = yield* loadFonts(files.fonts, noSystemFonts).pipe(
+        Effect.mapError((e) => new RendererLoadError({ message: `${e.message}; install the plugin again` }))
+      )
+      const buffers = new Map<string, Uint8Array>()
+      const bufferOf = (file: string) => {
+        let buffer = buffers.get(file)
+        if (buffer === undefined) {
+          buffer = new Uint8Array(readFileSync(file))
+          buffers.set(file, buffer)
+        }
+        return buffer
+      }
       /** WebAssembly memory is not garbage-collected: free every object once read. */
       const rasterize = <A>(face: Face, size: PixelSize, read: (image: ReturnType<InstanceType<typeof Resvg>["render"]>) => A): A => {
-        const resvg = new Resvg(faceSvg(fonts, face, size), {
-          font: { fontBuffers, defaultFontFamily: FONT_FAMILY }
+        const layout = faceLayout(fonts, face, size)
+        const resvg = new Resvg(layoutSvg(layout), {
+          font: { fontBuffers: layout.fontFiles.map(bufferOf), defaultFontFamily: FONT_FAMILY }
         })
         try {
           const image = resvg.render()
@@ -101,7 +139,7 @@ export const wasmRendererLayer = (files: WasmRendererFiles): Layer.Layer<KeyRend
             }))
           ),
         renderPng: (face, size) => Effect.sync(() => Uint8Array.from(rasterize(face, size, (image) => image.asPng()))),
-        svg: (face, size) => Effect.sync(() => faceSvg(fonts, face, size))
+        svg: (face, size) => Effect.sync(() => layoutSvg(faceLayout(fonts, face, size)))
       })
     })
   )
