@@ -186,6 +186,8 @@ interface Sent {
   /** The newest face waiting to be sent; only it is ever sent. */
   pending: { readonly key: string; readonly face: Face; readonly size: PixelSize; readonly encoder: boolean } | undefined
   running: boolean
+  /** The overlay of the newest face (an alert goes out when it turns to "error"). */
+  overlay: Face["overlay"]
 }
 
 /**
@@ -263,18 +265,22 @@ export const makePluginSurface = (info: RegistrationInfo) =>
       })
 
     const showOn = (instance: Instance, face: Face, control: DeckControl) =>
-      Effect.suspend(() => {
+      Effect.gen(function*() {
         let slot = sent.get(instance.context)
         if (slot === undefined) {
-          slot = { shown: undefined, pending: undefined, running: false }
+          slot = { shown: undefined, pending: undefined, running: false, overlay: undefined }
           sent.set(instance.context, slot)
         }
         const encoder = control.kind === "encoder"
         const size = encoder ? DIAL_SEGMENT_SIZE : KEY_IMAGE_SIZE
+        // a failed press shows the error face; the host's own alert says it the host's way too
+        const alert = face.overlay === "error" && slot.overlay !== "error"
+        slot.overlay = face.overlay
         slot.pending = { key: JSON.stringify(face), face, size, encoder }
-        if (slot.running) return Effect.void
+        if (alert) yield* host.send({ event: "showAlert", context: instance.context })
+        if (slot.running) return
         slot.running = true
-        return Effect.forkDetach(drain(instance.context, slot)).pipe(Effect.asVoid)
+        yield* Effect.forkDetach(drain(instance.context, slot))
       })
 
     const setFace = (serial: string, control: DeckControl, face: Face) =>

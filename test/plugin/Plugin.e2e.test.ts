@@ -248,6 +248,25 @@ describe("deckcord as a Stream Deck plugin", () => {
     expect(host.violations).toEqual([])
   })
 
+  it("a press Discord refuses shows the error face and the host's alert", async () => {
+    const { host } = await setup()
+    await live(host)
+    const volume = host.addInstance({
+      action: actionUuid("user-volume"),
+      device: PLUS.id,
+      column: 0,
+      row: 0,
+      settings: { user: "123456789012345678", set: 50 }
+    })
+    const face = await firstImage(host, volume.context, "the volume key's face")
+    expect(host.commandsFor(volume.context, "showAlert")).toEqual([])
+    host.keyDown(volume.context)
+    host.keyUp(volume.context)
+    await host.waitForCommand((c) => c.context === volume.context && c.event === "showAlert", "an alert for the refused volume")
+    await imageWhere(host, volume.context, (b) => !sameBytes(b, face.bytes), "the error face")
+    expect(host.violations).toEqual([])
+  })
+
   it("first-time setup from the inspector: the secret goes to deckcord's 0600 config, not to the host", async () => {
     const { host, configPath } = await setup({ configured: false })
     const mute = host.addInstance({ action: actionUuid("mute"), device: PLUS.id, column: 0, row: 0 })
