@@ -238,6 +238,24 @@ describe("deckcord as a Stream Deck plugin", () => {
     expect(host.violations).toEqual([])
   })
 
+  it("draws a key again when the host shows it again (OpenDeck replays willAppear on every restart)", async () => {
+    const { host } = await setup({ profile: "opendeck" })
+    await live(host)
+    const mute = host.addInstance({ action: actionUuid("mute"), device: PLUS.id, column: 2, row: 0 })
+    const face = await firstImage(host, mute.context, "the face")
+    const sent = host.commandsFor(mute.context, "setImage").length
+    host.sendRaw(JSON.stringify({
+      event: "willAppear",
+      action: mute.action,
+      context: mute.context,
+      device: mute.device,
+      payload: { controller: "Keypad", coordinates: { column: 2, row: 0 }, isInMultiAction: false, settings: {}, state: 0 }
+    }))
+    await host.waitUntil(() => host.commandsFor(mute.context, "setImage").length > sent ? true : undefined, "the face sent again")
+    expect(sameBytes(host.lastImage(mute.context)!.bytes, face.bytes)).toBe(true)
+    expect(host.violations).toEqual([])
+  })
+
   it("an action whose settings are invalid shows an alert and leaves the other keys alone", async () => {
     const { host } = await setup()
     const bad = host.addInstance({ action: actionUuid("voice-channel"), device: PLUS.id, column: 0, row: 0, settings: { channel: "lounge" } })
