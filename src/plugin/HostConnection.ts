@@ -19,8 +19,12 @@ export interface HostConnectionShape {
   readonly args: LaunchArgs
   /** Every decoded event, in order, for one reader. */
   readonly events: Stream.Stream<HostEvent>
-  /** Send a command; dropped (with a debug line) once the socket is closed. Never fails. */
-  readonly send: (command: Command) => Effect.Effect<void>
+  /**
+   * Send a command; dropped (with a debug line) once the socket is closed. Never fails.
+   * `wanted` is checked in the same step as the write: a command for an instance that
+   * disappeared meanwhile is dropped, never sent late.
+   */
+  readonly send: (command: Command, wanted?: () => boolean) => Effect.Effect<void>
   /** Completes when the host closed the socket. */
   readonly closed: Effect.Effect<void>
 }
@@ -74,9 +78,10 @@ const connect = (args: LaunchArgs) =>
       (ws) => Effect.sync(() => ws.close())
     )
 
-    const send = (command: Command) =>
+    const send = (command: Command, wanted?: () => boolean) =>
       Effect.suspend(() => {
         if (socket.readyState !== WebSocket.OPEN) return Effect.logDebug(`host gone; dropped ${command.event}`)
+        if (wanted !== undefined && !wanted()) return Effect.void
         socket.send(JSON.stringify(command))
         return Effect.void
       })

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Layer, Redacted, Result, Schema, Stream } from "effect"
+import { Deferred, Duration, Effect, Layer, Redacted, Result, Schema, Stream } from "effect"
 import { isLive } from "../services/actions/index.ts"
 import { DiscordRpc } from "../services/DiscordRpc.ts"
 import { Settings } from "../services/Settings.ts"
@@ -20,7 +20,8 @@ export const InspectorRequest = Schema.Union([
   Schema.Struct({ type: Schema.Literal("status") }),
   Schema.Struct({ type: Schema.Literal("saveSetup"), clientId: Schema.String, clientSecret: Schema.String }),
   Schema.Struct({ type: Schema.Literal("authorize") }),
-  Schema.Struct({ type: Schema.Literal("choices") })
+  /** `refresh`: ask Discord again instead of answering from the last lists. */
+  Schema.Struct({ type: Schema.Literal("choices"), refresh: Schema.optionalKey(Schema.Boolean) })
 ])
 export type InspectorRequest = typeof InspectorRequest.Type
 
@@ -105,6 +106,19 @@ export const inspectorLayer: Layer.Layer<never, never, HostConnection | PluginSu
         }
       })
 
+      // OpenDeck loads an inspector for every instance on the page, and each asks for the
+      // lists: they share one fetch (servers, channels) until the user asks for fresh ones
+      let cachedChoices: Deferred.Deferred<Effect.Success<typeof choices>> | undefined
+      const sharedChoices = (refresh: boolean) =>
+        Effect.gen(function*() {
+          if (cachedChoices === undefined || refresh) {
+            const next = yield* Deferred.make<Effect.Success<typeof choices>>()
+            cachedChoices = next
+            yield* Effect.forkDetach(Effect.flatMap(choices, (c) => Deferred.succeed(next, c)))
+          }
+          return yield* Deferred.await(cachedChoices)
+        })
+
       const reply = (context: string, payload: unknown) => host.send({ event: "sendToPropertyInspector", context, payload })
 
       const answer = (context: string, request: InspectorRequest) =>
@@ -116,7 +130,7 @@ export const inspectorLayer: Layer.Layer<never, never, HostConnection | PluginSu
               yield* rpc.reconnect
               return yield* reply(context, yield* status)
             case "choices":
-              return yield* reply(context, yield* choices)
+              return yield* reply(context, yield* sharedChoices(request.refresh === true))
             case "saveSetup": {
               const saved = yield* settings.saveCredentials(request.clientId.trim(), Redacted.make(request.clientSecret.trim())).pipe(
                 Effect.result
@@ -129,12 +143,26 @@ export const inspectorLayer: Layer.Layer<never, never, HostConnection | PluginSu
           }
         })
 
-      // inspectors on show hear when the connection or the setup changes, without asking
+      // inspectors on show hear when the connection or the setup changes, without asking;
+      // lists fetched while Discord was away are empty, so a new connection fetches them again
       const shown = new Set<string>()
+      let wasConnected = false
       yield* Stream.merge(voice.changes, settings.changes).pipe(
         Stream.mapEffect(() => status),
         Stream.changesWith((a, b) => JSON.stringify(a) === JSON.stringify(b)),
-        Stream.runForEach((s) => Effect.forEach([...shown], (context) => reply(context, s), { discard: true })),
+        Stream.runForEach((s) =>
+          Effect.gen(function*() {
+            yield* Effect.forEach([...shown], (context) => reply(context, s), { discard: true })
+            const connectedNow = s.connected && !wasConnected
+            wasConnected = s.connected
+            if (!connectedNow) return
+            cachedChoices = undefined
+            if (shown.size > 0) {
+              const lists = yield* sharedChoices(false)
+              yield* Effect.forEach([...shown], (context) => reply(context, lists), { discard: true })
+            }
+          })
+        ),
         Effect.forkScoped
       )
 

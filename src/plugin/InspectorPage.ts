@@ -107,7 +107,7 @@ document.addEventListener("DOMContentLoaded", function () {
     $("secret").value = "";
   });
   $("authorize").addEventListener("click", function () { toPlugin({ type: "authorize" }); });
-  $("refresh").addEventListener("click", function () { toPlugin({ type: "choices" }); });
+  $("refresh").addEventListener("click", function () { toPlugin({ type: "choices", refresh: true }); });
 });
 `
 

@@ -254,10 +254,13 @@ export const makePluginSurface = (info: RegistrationInfo) =>
           )
           if (png === undefined) continue
           const image = pngDataUrl(png)
+          // the host must hear nothing for an instance after its willDisappear
+          const visible = () => instances.has(context)
           yield* host.send(
             next.encoder
               ? { event: "setFeedback", context, payload: { [DIAL_LAYOUT_KEY]: image } }
-              : { event: "setImage", context, payload: { image } }
+              : { event: "setImage", context, payload: { image } },
+            visible
           )
           slot.shown = next.key
         }
@@ -277,7 +280,7 @@ export const makePluginSurface = (info: RegistrationInfo) =>
         const alert = face.overlay === "error" && slot.overlay !== "error"
         slot.overlay = face.overlay
         slot.pending = { key: JSON.stringify(face), face, size, encoder }
-        if (alert) yield* host.send({ event: "showAlert", context: instance.context })
+        if (alert) yield* host.send({ event: "showAlert", context: instance.context }, () => instances.has(instance.context))
         if (slot.running) return
         slot.running = true
         yield* Effect.forkDetach(drain(instance.context, slot))

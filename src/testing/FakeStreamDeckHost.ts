@@ -234,6 +234,12 @@ export class FakeStreamDeckHost {
   readonly commands: Array<RecordedCommand> = []
   /** Protocol mistakes of the plugin: a test should expect none. */
   readonly violations: Array<string> = []
+  /**
+   * Commands for an instance after its `willDisappear`, which hosts drop. One may cross the
+   * `willDisappear` on the wire (sent before the plugin read it), so they are kept here for
+   * tests to look at rather than counted as violations.
+   */
+  readonly dropped: Array<RecordedCommand> = []
   /** The plugin's stdout and stderr. */
   output = ""
   readonly instances = new Map<string, FakeHostInstance>()
@@ -461,7 +467,10 @@ export class FakeStreamDeckHost {
     const instance = context === undefined ? undefined : this.instances.get(context)
     if (CONTEXT_COMMANDS.has(event)) {
       if (instance === undefined) this.violations.push(`${event} for a context that never appeared: ${context}`)
-      else if (!instance.visible) this.violations.push(`${event} for ${context} after its willDisappear`)
+      else if (!instance.visible) {
+        this.dropped.push({ from: "plugin", event, ...(context === undefined ? {} : { context }), raw: frame })
+        return
+      }
     }
     if (event === "setImage") {
       const image = decodeImageDataUrl((frame["payload"] as { image?: unknown } | undefined)?.image)

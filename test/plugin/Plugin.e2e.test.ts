@@ -160,6 +160,19 @@ describe("deckcord as a Stream Deck plugin", () => {
     expect(host.violations).toEqual([])
   })
 
+  it("releases a held push-to-talk when its key disappears (a page switch drops the keyUp)", async () => {
+    const { fake, host } = await setup({ fake: { voiceSettings: { mode: { type: "PUSH_TO_TALK" } } } })
+    await live(host)
+    const ptt = host.addInstance({ action: actionUuid("push-to-talk"), device: PLUS.id, column: 1, row: 0 })
+    const idle = await firstImage(host, ptt.context, "the PTT face")
+    host.keyDown(ptt.context)
+    await until(() => fake.state().pushToTalkActive, (a) => a, "push-to-talk active while held")
+    await imageWhere(host, ptt.context, (b) => !sameBytes(b, idle.bytes), "the talking face")
+    host.removeInstance(ptt.context)
+    await until(() => fake.state().pushToTalkActive, (a) => !a, "push-to-talk released with its key gone")
+    expect(host.violations).toEqual([])
+  })
+
   it("a dial turns a user's volume and shows it on its touch-strip segment", async () => {
     const alex = fixtures.users.alex.id
     const { fake, host } = await setup({ fake: { initialVoiceChannelId: fixtures.channels.lounge.id } })
@@ -208,6 +221,20 @@ describe("deckcord as a Stream Deck plugin", () => {
     expect(fake.state().voiceSettings.noise_suppression).toBe(noiseBefore)
     inspector.close()
     expect(host.violations).toEqual([])
+  })
+
+  it("the inspector's pickers list the call's members, voice channels and devices from Discord", async () => {
+    const { host } = await setup({ fake: { initialVoiceChannelId: fixtures.channels.lounge.id } })
+    await live(host)
+    const dial = host.addInstance({ action: actionUuid("user-volume"), device: PLUS.id, controller: "Encoder", column: 0 })
+    const inspector = await host.openInspector(dial.context)
+    inspector.sendToPlugin({ type: "choices" })
+    const lists = await inspector.waitForMessage((p) => p["type"] === "choices", "the picker lists")
+    const ids = (key: string) => (lists[key] as ReadonlyArray<{ readonly id: string }>).map((c) => c.id)
+    expect(ids("members")).toContain(fixtures.users.alex.id)
+    expect(ids("voiceChannels")).toContain(fixtures.channels.lounge.id)
+    expect(ids("inputDevices")).toContain("default")
+    inspector.close()
   })
 
   it("shows that Discord went away, and recovers when it is back", async () => {
