@@ -1,6 +1,4 @@
 import { defineConfig } from "vitest/config"
-// the shared config polyfills Map.groupBy for vitest's reporter on Node 20 (side effect only)
-import "./vitest.config.ts"
 
 /**
  * The reliability suite (`npm run test:soak`): long fault-injection runs against the fakes

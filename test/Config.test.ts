@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Redacted, Result } from "effect"
+import { Effect, Redacted, Result } from "effect"
 import {
   BASE_SCOPES,
   configFilePath,
@@ -8,6 +8,8 @@ import {
   requiredScopes,
   tokenFilePath
 } from "../src/services/Config.ts"
+import { describeDeck } from "../src/services/Deck.ts"
+import { FakeDeck } from "../src/testing/FakeDeck.ts"
 
 const FILE = "/home/u/.config/deckcord/config.json"
 const ID = "112233445566778899"
@@ -63,9 +65,29 @@ describe("decodeConfig", () => {
     const msg = failure(JSON.stringify({ clientId: 123, brightness: 250, scopes: ["video", "camera"] }))
     const lines = msg.split("\n")
     assert.strictEqual(lines.length, 3)
-    assert.include(msg, `at ["clientId"]: expected string, got 123`)
+    assert.include(msg, `at ["clientId"]: the Application ID must be a string: put the id in quotes, "clientId": "123"`)
     assert.include(msg, `at ["brightness"]: expected a value between 0 and 100, got 250`)
     assert.include(msg, `at ["scopes"][1]: expected "video" | "screenshare", got "camera"`)
+  })
+
+  it("rejects a numeric client id with the digits as written, not as JSON.parse rounded them", () => {
+    const msg = failure(`{ "clientId": ${ID} }`)
+    assert.include(msg, `at ["clientId"]: the Application ID must be a string: put the id in quotes, "clientId": "${ID}"`)
+    // the rounded number is named as what it became, never offered as the id
+    assert.include(msg, `(as a JSON number it becomes ${Number(ID)})`)
+    assert.notInclude(msg, `"clientId": "${Number(ID)}"`)
+  })
+
+  it("accepts onExit \"logo\" and \"clear\" as known keys, and nothing else there", () => {
+    for (const onExit of ["logo", "clear"] as const) {
+      const r = decodeConfig(FILE, JSON.stringify({ onExit }))
+      assert.isTrue(Result.isSuccess(r))
+      if (Result.isSuccess(r)) {
+        assert.strictEqual(r.success.config.onExit, onExit)
+        assert.deepStrictEqual(r.success.unknownKeys, [])
+      }
+    }
+    assert.include(failure(JSON.stringify({ onExit: "blank" })), `at ["onExit"]: expected "clear" | "logo", got "blank"`)
   })
 
   it("never echoes the client secret in an error", () => {
@@ -107,6 +129,34 @@ describe("requiredScopes", () => {
     const scopes = requiredScopes({ scopes: [], decks: { "*": { keys: { "0": "camera" } } } })
     assert.deepStrictEqual(scopes, [...BASE_SCOPES, "rpc.video.read", "rpc.video.write"])
   })
+})
+
+describe("requiredScopes with the connected decks", () => {
+  const infoOf = (model: string, serial: string) =>
+    Effect.promise(async () => {
+      const device = await (await FakeDeck.make({ model, serial })).open()
+      const info = describeDeck(serial, device)
+      await device.close()
+      return info
+    })
+
+  it.effect("a camera key only counts where a connected deck has that key", () =>
+    Effect.gen(function*() {
+      const mini = yield* infoOf("mini", "MINI01") // keys 0–5
+      const mk2 = yield* infoOf("original-mk2", "MK201") // keys 0–14
+      const config = { scopes: [], decks: { "*": { keys: { "0": "mute", "8": "camera" } } } }
+      const video = [...BASE_SCOPES, "rpc.video.read", "rpc.video.write"]
+      assert.deepStrictEqual(requiredScopes(config, [], [mini]), [...BASE_SCOPES])
+      assert.deepStrictEqual(requiredScopes(config, [], [mini, mk2]), video)
+      assert.deepStrictEqual(requiredScopes(config, [], []), [...BASE_SCOPES])
+      // on a page too, and a deck's own entry wins over "*"
+      const paged = { scopes: [], decks: { "*": { keys: { "0": { action: "page", page: "p" } }, pages: { p: { keys: { "0": { action: "page", page: "home" }, "3": "camera" } } } }, MINI01: { keys: { "0": "mute" } } } }
+      assert.deepStrictEqual(requiredScopes(paged, [], [mini]), [...BASE_SCOPES])
+      assert.deepStrictEqual(requiredScopes(paged, [], [mk2]), video)
+      // the config's own `scopes` stands regardless of decks; without deck knowledge every binding counts
+      assert.deepStrictEqual(requiredScopes({ ...config, scopes: ["video"] }, [], [mini]), video)
+      assert.deepStrictEqual(requiredScopes(config), video)
+    }))
 })
 
 describe("paths", () => {

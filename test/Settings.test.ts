@@ -4,7 +4,7 @@ import { Effect, Exit, Fiber, FileSystem, Layer, Logger, Option, Redacted, Strea
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import { Settings, type StoredToken, TokenStore } from "../src/services/Settings.ts"
+import { explainFileProblem, secretModeWarning, Settings, type StoredToken, TokenStore } from "../src/services/Settings.ts"
 
 const ID = "112233445566778899"
 const ID2 = "998877665544332211"
@@ -135,6 +135,89 @@ describe("Settings (config file)", () => {
       )
     }))
 
+  it.live("keeps reloading after the config directory is removed and created again", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const dir = NodePath.join(root, "deckcord")
+      const file = NodePath.join(dir, "config.json")
+      Fs.mkdirSync(dir)
+      Fs.writeFileSync(file, JSON.stringify({ brightness: 10 }))
+      const logs = captureLogs()
+      yield* Effect.gen(function*() {
+        const settings = yield* Settings
+        Fs.rmSync(dir, { recursive: true })
+        yield* waitFor("the notice that the directory is gone", () => logs.lines.some((l) => l.includes("is gone")))
+        Fs.mkdirSync(dir)
+        writeAtomically(file, JSON.stringify({ brightness: 30 }))
+        yield* settings.changes.pipe(
+          Stream.filter((c) => c.brightness === 30),
+          Stream.take(1),
+          Stream.runDrain,
+          Effect.timeout("5 seconds")
+        )
+        // and the new directory is watched: a later edit arrives too
+        writeAtomically(file, JSON.stringify({ brightness: 40 }))
+        yield* settings.changes.pipe(
+          Stream.filter((c) => c.brightness === 40),
+          Stream.take(1),
+          Stream.runDrain,
+          Effect.timeout("5 seconds")
+        )
+      }).pipe(
+        Effect.provide(Settings.layerWith({ configPath: file }).pipe(Layer.provide(NodeFileSystem.layer))),
+        Effect.provide(logs.layer)
+      )
+    }))
+
+  it.live("warns at start when the file holding the secret is readable by others, naming the chmod", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = NodePath.join(dir, "config.json")
+      Fs.writeFileSync(file, JSON.stringify({ clientId: ID, clientSecret: "s3cret" }), { mode: 0o644 })
+      Fs.chmodSync(file, 0o644)
+      const logs = captureLogs()
+      yield* Settings.use((s) => s.config).pipe(
+        Effect.provide(Settings.layerWith({ configPath: file }).pipe(Layer.provide(NodeFileSystem.layer))),
+        Effect.provide(logs.layer)
+      )
+      const warning = logs.lines.find((l) => l.includes("holds the client secret"))
+      assert.isDefined(warning)
+      assert.include(warning!, "0644")
+      assert.include(warning!, `chmod 600 ${file}`)
+      assert.notInclude(logs.lines.join("\n"), "s3cret")
+      // private, or without a secret: nothing to say
+      assert.isUndefined(secretModeWarning(file, 0o100600, true))
+      assert.isUndefined(secretModeWarning(file, 0o100644, false))
+    }))
+
+  it.live("a config path that is a directory fails with what it is and how to fix it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = NodePath.join(dir, "config.json")
+      Fs.mkdirSync(file)
+      const exit = yield* Settings.use((s) => s.config).pipe(
+        Effect.provide(Settings.layerWith({ configPath: file }).pipe(Layer.provide(NodeFileSystem.layer))),
+        Effect.exit
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      const reason = Exit.isFailure(exit) ? exit.cause.reasons[0] : undefined
+      const error = reason && "error" in reason ? (reason.error as { _tag: string; message: string; hint: string }) : undefined
+      assert.strictEqual(error?._tag, "SettingsFileError")
+      assert.strictEqual(error?.message, `${file} is a directory, not a file`)
+      assert.include(error?.hint, "--config")
+    }))
+
+  it("explains a permission problem with the commands that show and fix it", () => {
+    const explained = explainFileProblem("/home/u/.config/deckcord/config.json", "read", {
+      tag: "PermissionDenied",
+      detail: "PermissionDenied",
+      isDirectory: false
+    })
+    assert.strictEqual(explained.message, "cannot read /home/u/.config/deckcord/config.json: permission denied")
+    assert.include(explained.hint, "ls -ld /home/u/.config/deckcord")
+    assert.include(explained.hint, "chmod 700 /home/u/.config/deckcord")
+  })
+
   it.live("saveCredentials keeps other keys and writes the file 0600", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
@@ -147,6 +230,24 @@ describe("Settings (config file)", () => {
       assert.strictEqual(mode(file), 0o600)
       const onDisk = JSON.parse(Fs.readFileSync(file, "utf8"))
       assert.deepStrictEqual(onDisk, { brightness: 42, decks: { "*": { keys: { "0": "mute" } } }, clientId: ID, clientSecret: "the-secret" })
+    }))
+
+  it.live("saveCredentials names the JSON Schema for editors, once, and keeps one the user chose", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = NodePath.join(dir, "config.json")
+      const save = (schemaUrl: string) =>
+        Settings.use((s) => s.saveCredentials(ID, Redacted.make("the-secret"))).pipe(
+          Effect.provide(Settings.layerWith({ configPath: file, schemaUrl }).pipe(Layer.provide(NodeFileSystem.layer))),
+          Effect.provide(captureLogs().layer)
+        )
+      yield* save("file:///opt/deckcord/schema/config.schema.json")
+      const first = Fs.readFileSync(file, "utf8")
+      assert.deepStrictEqual(Object.keys(JSON.parse(first)), ["$schema", "clientId", "clientSecret"])
+      assert.strictEqual(JSON.parse(first).$schema, "file:///opt/deckcord/schema/config.schema.json")
+      writeAtomically(file, JSON.stringify({ ...JSON.parse(first), $schema: "./my.schema.json" }))
+      yield* save("file:///opt/deckcord/schema/config.schema.json")
+      assert.strictEqual(JSON.parse(Fs.readFileSync(file, "utf8")).$schema, "./my.schema.json")
     }))
 
   it.live("saveCredentials rejects a malformed client id without writing", () =>

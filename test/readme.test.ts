@@ -1,9 +1,11 @@
 /**
  * The README's reference tables against the code: a new action or icon that is not
- * documented fails here.
+ * documented fails here, and so does a config example that deckcord would reject.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { Result } from "effect"
 import * as Fs from "node:fs"
+import { decodeConfig } from "../src/services/Config.ts"
 import { ACTIONS } from "../src/services/actions/index.ts"
 import { ICON_NAMES } from "../src/services/Face.ts"
 
@@ -21,5 +23,17 @@ describe("README reference", () => {
     assert.isDefined(row)
     const listed = [...row!.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]).filter((name) => name !== "icon")
     assert.deepStrictEqual(listed, [...ICON_NAMES])
+  })
+})
+
+describe("README config examples", () => {
+  it("every complete config.json example is a valid config, with no unknown keys", () => {
+    const examples = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((t) => t.trimStart().startsWith("{"))
+    assert.isAtLeast(examples.length, 2)
+    for (const text of examples) {
+      const decoded = decodeConfig("README.md", text)
+      assert.isTrue(Result.isSuccess(decoded), Result.isFailure(decoded) ? decoded.failure.message : "")
+      if (Result.isSuccess(decoded)) assert.deepStrictEqual(decoded.success.unknownKeys, [], text)
+    }
   })
 })

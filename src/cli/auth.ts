@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { Console, Duration, Effect, Layer, Option, Redacted, Runtime, Schema, Stream, type Terminal } from "effect"
-import { Command, Flag, Prompt } from "effect/cli"
+import { Command, Flag, GlobalFlag, Prompt } from "effect/cli"
 import { CloseCode } from "../protocol/RpcError.ts"
 import { type ConfigError, isClientId } from "../services/Config.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
@@ -15,6 +15,8 @@ import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
 import { OAuth } from "../services/OAuth.ts"
 import { OAuthFlow } from "../services/OAuthFlow.ts"
 import { Settings, type SettingsFileError, TokenStore } from "../services/Settings.ts"
+import { commandName, localizeCommands } from "./invocation.ts"
+import { wizardLoggingLayer } from "./logging.ts"
 
 /**
  * The whole command may take this long: the handshake can be throttled for ~30 s (spec
@@ -51,7 +53,9 @@ export class AuthCommandError extends Schema.TaggedError<AuthCommandError>()("Au
 }
 
 const failWith = (exitCode: number, message: string) =>
-  Console.error(`\n✗ ${message}`).pipe(Effect.andThen(Effect.fail(new AuthCommandError({ message, exitCode }))))
+  Console.error(`\n✗ ${localizeCommands(message, commandName())}`).pipe(
+    Effect.andThen(Effect.fail(new AuthCommandError({ message, exitCode })))
+  )
 
 /** What a new user has to do in the Developer Portal (spec §4.1). */
 export const SETUP_GUIDE = `deckcord talks to Discord as an application that YOU own (Discord grants the rpc
@@ -112,6 +116,28 @@ const explainDisconnect = (state: Extract<ConnectionState, { _tag: "Disconnected
   }
 }
 
+/**
+ * Ask for the Application ID without echoing what is typed: the two values look alike in the
+ * portal, and a Client Secret pasted here must not stay on the screen (or in a terminal
+ * log). A valid id is shown back once it is accepted; anything else is never shown.
+ */
+const promptApplicationId = (stored: string | undefined): Effect.Effect<string, Terminal.QuitError, Prompt.Environment> =>
+  Prompt.run(Prompt.Password({
+    message: stored === undefined ? "Application ID" : `Application ID (Enter keeps ${stored})`
+  })).pipe(
+    Effect.flatMap((entered) => {
+      const typed = Redacted.value(entered).trim()
+      const id = typed === "" && stored !== undefined ? stored : typed
+      // a fresh prompt for the next try: a hidden field cannot be corrected by eye
+      return isClientId(id)
+        ? Console.log(`Application ID: ${id}`).pipe(Effect.as(id))
+        : Console.error(
+          "  not an Application ID (17 to 20 digits, from General Information → Application ID); " +
+            "what you typed is not shown, in case it was the Client Secret"
+        ).pipe(Effect.andThen(promptApplicationId(stored)))
+    })
+  )
+
 /** Connect with the OAuth flow and wait for the first decisive state. */
 const connectAndAuthorize = (clientId: string, socketPath: string | undefined) =>
   Effect.gen(function*() {
@@ -144,7 +170,15 @@ export const runAuth = (options: AuthOptions) =>
     const tokens = yield* TokenStore
     const current = yield* settings.config
     const interactive = options.interactive ?? process.stdin.isTTY === true
-    const needsInput = Option.isNone(options.clientId) || Option.isNone(options.clientSecret)
+    // Without a terminal, what is already stored stands in for what is not given (so a
+    // script can run `auth --reauthorize`); the secret only for the application it belongs to.
+    const storedId = interactive ? undefined : current.clientId
+    const givenId = Option.isSome(options.clientId) ? options.clientId.value.trim() : storedId
+    const storedSecret = !interactive && current.clientId !== undefined && current.clientId === givenId
+      ? current.clientSecret
+      : undefined
+    const givenSecret = Option.isSome(options.clientSecret) ? options.clientSecret.value : storedSecret
+    const needsInput = givenId === undefined || givenSecret === undefined
 
     if (needsInput && !interactive) {
       return yield* failWith(
@@ -154,16 +188,7 @@ export const runAuth = (options: AuthOptions) =>
     }
     if (needsInput) yield* Console.log(SETUP_GUIDE)
 
-    const clientId = Option.isSome(options.clientId)
-      ? options.clientId.value.trim()
-      : yield* Prompt.run(Prompt.String({
-        message: "Application ID",
-        ...(current.clientId === undefined ? {} : { default: current.clientId }),
-        validate: (value: string) =>
-          isClientId(value.trim())
-            ? Effect.succeed(value.trim())
-            : Effect.fail("an Application ID is 17 to 20 digits (General Information → Application ID)")
-      }))
+    const clientId = givenId ?? (yield* promptApplicationId(current.clientId))
     if (!isClientId(clientId)) {
       return yield* failWith(
         AuthExitCode.InvalidInput,
@@ -174,8 +199,8 @@ export const runAuth = (options: AuthOptions) =>
 
     // Enter keeps the stored secret when the application did not change
     const canKeep = current.clientSecret !== undefined && current.clientId === clientId
-    const clientSecret = Option.isSome(options.clientSecret)
-      ? options.clientSecret.value
+    const clientSecret = givenSecret !== undefined
+      ? givenSecret
       : yield* Prompt.run(Prompt.Password({
         message: canKeep ? "Client Secret (Enter keeps the stored one)" : "Client Secret",
         validate: (value: string) =>
@@ -239,14 +264,20 @@ const reportSettingsErrors = <A, R>(
     Effect.catchTags({
       ConfigError: (e) =>
         failWith(AuthExitCode.InvalidInput, `${e.message}\n  fix the config file, then run \`deckcord auth\` again`),
-      SettingsFileError: (e) => failWith(AuthExitCode.Other, e.message),
+      SettingsFileError: (e) => failWith(AuthExitCode.Other, `${e.message}\n  ${e.hint}`),
       QuitError: () => failWith(AuthExitCode.InvalidInput, "cancelled")
     })
   )
 
+/**
+ * The config's JSON Schema as shipped with this deckcord (`schema/` beside `src/` and
+ * `dist/`), named as `$schema` in the config files `auth` writes.
+ */
+export const CONFIG_SCHEMA_URL = new URL("../../schema/config.schema.json", import.meta.url).href
+
 /** The settings and OAuth layers `deckcord auth` uses, for a config path (or the default). */
 export const authSettingsLayer = (configPath: string | undefined) =>
-  Layer.mergeAll(Settings.layerWith({ configPath }), TokenStore.layer, OAuth.layer)
+  Layer.mergeAll(Settings.layerWith({ configPath, schemaUrl: CONFIG_SCHEMA_URL }), TokenStore.layer, OAuth.layer)
 
 /** `deckcord auth [--client-id ID] [--client-secret SECRET] [--reauthorize] [--config FILE]` */
 export const authCommand = Command.make(
@@ -270,10 +301,15 @@ export const authCommand = Command.make(
     )
   },
   (flags) =>
-    runAuth({ clientId: flags.clientId, clientSecret: flags.clientSecret, reauthorize: flags.reauthorize }).pipe(
-      Effect.provide(authSettingsLayer(Option.getOrUndefined(flags.config))),
-      reportSettingsErrors
-    )
+    Effect.gen(function*() {
+      // between prompts, log lines are short and only about problems, unless --log-level asks for more
+      const level = yield* GlobalFlag.LogLevel
+      return yield* runAuth({ clientId: flags.clientId, clientSecret: flags.clientSecret, reauthorize: flags.reauthorize }).pipe(
+        Effect.provide(authSettingsLayer(Option.getOrUndefined(flags.config))),
+        reportSettingsErrors,
+        Effect.provide(wizardLoggingLayer(Option.isNone(level) ? "Warn" : undefined))
+      )
+    })
 ).pipe(
   Command.withDescription("set up deckcord's Discord application and authorize it in Discord")
 )

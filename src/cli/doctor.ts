@@ -4,16 +4,19 @@
  *
  * @since 0.1.0
  */
-import { Console, Effect, FileSystem, Option, Result, Schema } from "effect"
+import { Console, Effect, FileSystem, Option, type PlatformError, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { closeHint } from "../protocol/RpcError.ts"
 import { socketCandidates, type SocketPathEnvironment } from "../protocol/SocketPath.ts"
+import { CloseCode } from "../protocol/RpcError.ts"
 import { configFilePath, decodeConfig, type DeckcordConfig, requiredScopes, tokenFilePath } from "../services/Config.ts"
 import { DeckProvider } from "../services/DeckProvider.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
+import { explainFileProblem, secretModeWarning } from "../services/Settings.ts"
+import { commandName, localizeCommands } from "./invocation.ts"
 
 /** One line of the report. */
 export interface Check {
@@ -30,6 +33,12 @@ export interface DoctorOptions {
   /** How long one socket may take to answer the handshake (Discord may throttle it, spec §7.1). */
   readonly handshakeTimeoutMillis?: number
 }
+
+/**
+ * A well-formed id that is no application: what doctor handshakes with before `deckcord auth`
+ * has stored a real one.
+ */
+export const PROBE_CLIENT_ID = "100000000000000000"
 
 /** Generous, but a doctor must not hang: Discord's throttle can hold READY ~30 s (spec §7.1). */
 const DOCTOR_HANDSHAKE_TIMEOUT_MILLIS = 10_000
@@ -51,9 +60,26 @@ const readText = (fs: FileSystem.FileSystem, file: string) =>
     Effect.catchReason("PlatformError", "NotFound", () => Effect.succeedNone)
   )
 
+/** Why a config file that exists (or whose directory does) cannot be read, with the fix. */
+const unreadableConfig = (fs: FileSystem.FileSystem, file: string, error: PlatformError.PlatformError) =>
+  fs.stat(file).pipe(
+    Effect.map((info) => info.type === "Directory"),
+    Effect.orElseSucceed(() => false),
+    Effect.map((isDirectory) => {
+      const { message, hint } = explainFileProblem(file, "read", {
+        tag: error.reason._tag,
+        detail: error.message,
+        isDirectory
+      })
+      return fail("config", message, hint)
+    })
+  )
+
 const configChecks = (fs: FileSystem.FileSystem, file: string) =>
   Effect.gen(function*() {
-    const text = yield* readText(fs, file).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    const read = yield* Effect.result(readText(fs, file))
+    if (Result.isFailure(read)) return { config: undefined, checks: [yield* unreadableConfig(fs, file, read.failure)] }
+    const text = read.success
     if (Option.isNone(text)) {
       return {
         config: undefined,
@@ -70,13 +96,30 @@ const configChecks = (fs: FileSystem.FileSystem, file: string) =>
         ? warn("config", `${file} is valid but has unknown keys: ${unknownKeys.join(", ")}`, "remove or rename them")
         : ok("config", `${file} is valid`)
     ]
-    checks.push(
-      config.clientId !== undefined && config.clientSecret !== undefined
-        ? ok("application", `client id ${config.clientId} with a client secret`)
-        : fail("application", "no Discord application configured", "run `deckcord auth`")
-    )
+    const mode = yield* fs.stat(file).pipe(Effect.map((info) => info.mode), Effect.option)
+    const exposed = Option.isSome(mode) ? secretModeWarning(file, mode.value, config.clientSecret !== undefined) : undefined
+    if (exposed !== undefined) checks.push(warn("config", exposed, `chmod 600 ${file}`))
+    checks.push(applicationCheck(config))
     return { config, checks }
   })
+
+const applicationCheck = (config: DeckcordConfig): Check => {
+  const { clientId, clientSecret } = config
+  if (clientId !== undefined && clientSecret !== undefined) {
+    return ok("application", `client id ${clientId} with a client secret`)
+  }
+  if (clientId !== undefined) {
+    return fail(
+      "application",
+      `client id ${clientId}, but no client secret`,
+      "run `deckcord auth` (Enter keeps the id) and paste the Client Secret from OAuth2 → Reset Secret"
+    )
+  }
+  if (clientSecret !== undefined) {
+    return fail("application", "a client secret, but no client id", "run `deckcord auth` and paste the Application ID")
+  }
+  return fail("application", "no Discord application configured", "run `deckcord auth`")
+}
 
 const tokenCheck = (fs: FileSystem.FileSystem, file: string, config: DeckcordConfig | undefined) =>
   Effect.gen(function*() {
@@ -140,13 +183,22 @@ const socketChecks = (
         ...sandboxHints(environment)
       ]
     }
-    // without an application id a handshake cannot succeed; report presence only
-    if (clientId === undefined) return existing.map((path) => warn("discord", `socket at ${path} (not checked: no client id)`))
+    // Without an application of its own, doctor still tells Discord from arRPC: arRPC
+    // answers any id with READY, Discord closes with 4000 for an id that is no application.
+    const probeId = clientId ?? PROBE_CLIENT_ID
     return yield* Effect.forEach(existing, (path) =>
-      DiscordIpc.use((ipc) => Effect.scoped(ipc.connect(clientId, () => {}))).pipe(
+      DiscordIpc.use((ipc) => Effect.scoped(ipc.connect(probeId, () => {}))).pipe(
         Effect.provide(DiscordIpc.layerWith({ socketPaths: [path], handshakeTimeoutMillis: timeoutMillis })),
         Effect.map((connection) =>
           ok("discord", `${path}: Discord answered (logged in as ${connection.ready.user?.username ?? "?"})`)
+        ),
+        Effect.catchIf(
+          (e) => clientId === undefined && e._tag === "HandshakeClosedError" && e.code === CloseCode.INVALID_CLIENTID,
+          () =>
+            Effect.succeed(ok(
+              "discord",
+              `${path}: the Discord desktop client answered (it refused doctor's stand-in application id, as it should)`
+            ))
         ),
         Effect.catchTags({
           ArRpcOnlyError: () =>
@@ -230,7 +282,7 @@ export const doctorCommand = Command.make(
   ({ config }) =>
     Effect.gen(function*() {
       const checks = yield* runChecks({ configPath: Option.getOrUndefined(config) })
-      yield* Console.log(formatChecks(checks))
+      yield* Console.log(localizeCommands(formatChecks(checks), commandName()))
       if (checks.some((c) => c.status === "fail")) {
         yield* Effect.sync(() => {
           process.exitCode = 1

@@ -4,13 +4,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, Redacted, Stream } from "effect"
-import { requiredScopes } from "../services/Config.ts"
+import { Effect, Layer, Redacted, Ref, Stream } from "effect"
+import { type DeckcordConfig, neededScopeExtras, requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
-import { Deck } from "../services/Deck.ts"
+import { Deck, type DeckInfo } from "../services/Deck.ts"
 import { DeckProvider } from "../services/DeckProvider.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
-import { DiscordRpc } from "../services/DiscordRpc.ts"
+import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
 import { KeyRenderer } from "../services/KeyRenderer.ts"
 import { OAuth } from "../services/OAuth.ts"
 import { OAuthFlow } from "../services/OAuthFlow.ts"
@@ -26,29 +26,150 @@ export interface DaemonOptions {
   readonly deckProvider?: Layer.Layer<DeckProvider>
 }
 
+/** The scopes the config needs with the decks that are connected now. */
+const scopesFor = (config: DeckcordConfig, decks: ReadonlyMap<string, DeckInfo>) =>
+  requiredScopes(config, [], [...decks.values()])
+
 /**
- * When the application id, secret or needed scopes change in the config (`deckcord auth` ran
- * while the daemon was up, or a camera key was added to the layout), reconnect so they take
- * effect: the OAuth flow then authorizes the missing scopes once.
+ * The config as the OAuth flow sees it: the layout's camera and screen-share keys count
+ * only where a connected deck has that key, so an ignored binding asks Discord for nothing.
+ * Everything else (the Controller, the reload) sees the real config.
+ */
+const settingsForAuthorization = Layer.effect(
+  Settings,
+  Effect.gen(function*() {
+    const settings = yield* Settings
+    const deck = yield* Deck
+    // the layout's needs move into `scopes`, and the layout itself is left out of this view
+    const narrow = (config: DeckcordConfig, decks: ReadonlyMap<string, DeckInfo>): DeckcordConfig => {
+      const { decks: _layout, ...rest } = config
+      return { ...rest, scopes: neededScopeExtras(config, [], [...decks.values()]) }
+    }
+    return Settings.of({
+      ...settings,
+      config: Effect.all([settings.config, deck.decks]).pipe(Effect.map(([config, decks]) => narrow(config, decks))),
+      changes: settings.changes.pipe(Stream.zipLatest(deck.deckChanges), Stream.map(([c, d]) => narrow(c, d)))
+    })
+  })
+)
+
+/**
+ * When the application id or secret changes in the config (`deckcord auth` ran while the
+ * daemon was up), or a scope becomes needed (a camera key added to the layout, or plugged
+ * in on a deck that has it), reconnect so it takes effect: the OAuth flow then authorizes
+ * the missing scopes once. A scope no longer needed is no reason to reconnect.
  */
 const reconnectOnCredentialChange = Layer.effectDiscard(
   Effect.gen(function*() {
     const settings = yield* Settings
+    const deck = yield* Deck
     const rpc = yield* DiscordRpc
+    const sameSecret = (a: Redacted.Redacted<string> | undefined, b: Redacted.Redacted<string> | undefined) =>
+      a === undefined || b === undefined ? a === b : Redacted.value(a) === Redacted.value(b)
+    let previous: { clientId?: string | undefined; secret?: Redacted.Redacted<string> | undefined } | undefined
+    // every scope needed so far in this run: a deck unplugged and plugged back in needs
+    // nothing new, so it costs no reconnect
+    const covered = new Set<string>()
     yield* settings.changes.pipe(
-      Stream.map((c) => ({ clientId: c.clientId, secret: c.clientSecret, scopes: requiredScopes(c).join(" ") })),
-      Stream.changesWith((a, b) =>
-        a.clientId === b.clientId && a.scopes === b.scopes &&
-        (a.secret === undefined || b.secret === undefined
-          ? a.secret === b.secret
-          : Redacted.value(a.secret) === Redacted.value(b.secret))
-      ),
-      Stream.drop(1),
-      Stream.runForEach(() => Effect.logInfo("application settings changed; reconnecting to Discord").pipe(
-        Effect.andThen(rpc.reconnect)
-      )),
+      Stream.zipLatest(deck.deckChanges),
+      Stream.runForEach(([config, decks]) => {
+        const last = previous
+        previous = { clientId: config.clientId, secret: config.clientSecret }
+        const gained = scopesFor(config, decks).filter((scope) => !covered.has(scope))
+        for (const scope of gained) covered.add(scope)
+        if (last === undefined) return Effect.void
+        const credentials = last.clientId !== config.clientId || !sameSecret(last.secret, config.clientSecret)
+        if (!credentials && gained.length === 0) return Effect.void
+        return Effect.logInfo(
+          credentials
+            ? "application settings changed; reconnecting to Discord"
+            : `the layout now needs ${gained.join(", ")}; reconnecting to Discord to authorize ${gained.length === 1 ? "it" : "them"}`
+        ).pipe(Effect.andThen(rpc.reconnect))
+      }),
       Effect.forkScoped
     )
+  })
+)
+
+/**
+ * What a connection state means to someone reading the log, and at which level. States that
+ * DiscordRpc already reports itself (connected, lost, failed, not configured) are repeated at
+ * debug only; "Discord is not running" is the one it keeps quiet about while it retries, so
+ * that one is said here, at info.
+ */
+export const describeConnectionState = (
+  state: ConnectionState
+): { readonly key: string; readonly level: "Info" | "Debug"; readonly message: string } => {
+  switch (state._tag) {
+    case "Connecting":
+      return { key: "Connecting", level: "Debug", message: "Discord: connecting" }
+    case "Authenticating":
+      return {
+        key: "Authenticating",
+        level: "Debug",
+        message: "Discord: answered; authorizing deckcord (if Discord shows a prompt, click Authorize)"
+      }
+    case "Ready":
+      return { key: `Ready ${state.socketPath}`, level: "Debug", message: `Discord: ready at ${state.socketPath}` }
+    case "Disconnected": {
+      const { reason } = state
+      const key = `Disconnected ${reason.kind} ${reason.message}`
+      if (reason.kind === "NoDiscord") {
+        // "Discord is not running (no IPC socket answered; looked in …)": keep where it looked
+        const looked = /looked in ([^)]*)/.exec(reason.message)?.[1]
+        const what = looked === undefined ? reason.message : `no socket in ${looked}`
+        return {
+          key,
+          level: "Info",
+          message: `waiting for Discord: ${what}; start Discord (for Flatpak or Snap Discord see Troubleshooting in the README)`
+        }
+      }
+      return {
+        key,
+        level: "Debug",
+        message: `Discord: disconnected (${reason.kind}): ${reason.message}${reason.hint ? `; ${reason.hint}` : ""}`
+      }
+    }
+  }
+}
+
+/**
+ * Log every change of the Discord connection state, once per change: while Discord is away
+ * the client retries (Connecting, then "not running" again), and that cycle is one state
+ * for the reader, not a line per attempt.
+ */
+const logConnectionStates = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const rpc = yield* DiscordRpc
+    const lastLogged = yield* Ref.make<string | undefined>(undefined)
+    yield* rpc.stateChanges.pipe(
+      Stream.runForEach((state) =>
+        Effect.gen(function*() {
+          if (state._tag === "Disconnected" && state.reason.kind === "NotStarted") return
+          const described = describeConnectionState(state)
+          const previous = yield* Ref.get(lastLogged)
+          if (previous === described.key) return
+          // a retry while waiting for Discord is not news
+          if (state._tag === "Connecting" && previous?.startsWith("Disconnected NoDiscord")) return
+          yield* Ref.set(lastLogged, described.key)
+          yield* described.level === "Info" ? Effect.logInfo(described.message) : Effect.logDebug(described.message)
+        })
+      ),
+      Effect.forkScoped
+    )
+  })
+)
+
+/** Said once at start: otherwise an empty deck list looks like deckcord ignoring the deck. */
+const reportNoDeckYet = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const deck = yield* Deck
+    const decks = yield* deck.decks
+    const status = yield* deck.status
+    // an unavailable HID library or permission problem is reported by Deck itself, with its fix
+    if (decks.size === 0 && status._tag === "Ok") {
+      yield* Effect.logInfo("no Stream Deck connected yet; plug one in, deckcord picks it up while it runs")
+    }
   })
 )
 
@@ -63,13 +184,13 @@ const services = (options: DaemonOptions) =>
         : DiscordIpc.layerWith({ socketPaths: [config.socketPath] })
       const rpc = DiscordRpc.layer({ clientId: settings.config.pipe(Effect.map((c) => c.clientId)) }).pipe(
         Layer.provide(ipc),
-        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
+        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(settingsForAuthorization)))
       )
-      const deck = Deck.layerWith({ brightness: config.brightness }).pipe(
+      const deck = Deck.layerWith({ brightness: config.brightness, ...(config.onExit ? { onExit: config.onExit } : {}) }).pipe(
         Layer.provide(options.deckProvider ?? DeckProvider.layerNode),
         Layer.provide(KeyRenderer.layer)
       )
-      return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange).pipe(
+      return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange, logConnectionStates, reportNoDeckYet).pipe(
         Layer.provideMerge(VoiceState.layer),
         Layer.provideMerge(rpc),
         Layer.provideMerge(deck)

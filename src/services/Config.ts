@@ -6,6 +6,7 @@
  */
 import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
+import type { DeckInfo } from "./Deck.ts"
 import { decodeLayout, scopeExtrasFor } from "./Layout.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -63,6 +64,8 @@ export type ScopeExtra = typeof ScopeExtra.Type
 
 /** The config file's schema. Unknown keys are dropped (and warned about by `decodeConfig`). @category schema */
 export const ConfigFile = Schema.Struct({
+  /** The JSON Schema editors check the file against (`deckcord auth` writes it); deckcord ignores it. */
+  $schema: Schema.optionalKey(Schema.String),
   clientId: Schema.optionalKey(ClientId),
   clientSecret: Schema.optionalKey(Schema.RedactedFromValue(Schema.String.check(Schema.isNonEmpty()))),
   socketPath: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
@@ -70,6 +73,8 @@ export const ConfigFile = Schema.Struct({
     Schema.withDecodingDefaultKey(Effect.succeed(DEFAULT_BRIGHTNESS))
   ),
   scopes: Schema.Array(ScopeExtra).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
+  /** What the decks show once deckcord exits: black keys (default) or the Elgato logo. */
+  onExit: Schema.optionalKey(Schema.Literals(["clear", "logo"])),
   /** The deck layout; decoded by the layout schema, opaque here. */
   decks: Schema.optionalKey(Schema.Unknown)
 })
@@ -120,23 +125,40 @@ export const scopeExtraFor = (cmd: string, evt?: string): ScopeExtra | undefined
 /**
  * The OAuth scopes deckcord requests: one fixed, ordered list. Camera and screenshare
  * scopes only when the config (or `extra`, e.g. from the layout) asks for them, because
- * every scope the app may not grant fails the whole request (spec §4.5).
+ * every scope the app may not grant fails the whole request (spec §4.5). `decks`: the decks
+ * connected, when known, so that a binding none of them has asks for nothing.
  *
  * @category scopes
  */
 export const requiredScopes = (
   config: Pick<DeckcordConfig, "scopes" | "decks">,
-  extra: ReadonlyArray<ScopeExtra> = []
+  extra: ReadonlyArray<ScopeExtra> = [],
+  decks?: ReadonlyArray<DeckInfo>
 ): ReadonlyArray<string> => {
-  // camera / screen-share keys in the layout need their scopes too, without the user listing them
-  const layout = decodeLayout(config.decks)
-  const fromLayout = Result.isSuccess(layout) ? scopeExtrasFor(layout.success) : []
-  const wanted = new Set<ScopeExtra>([...config.scopes, ...extra, ...fromLayout])
+  const wanted = new Set(neededScopeExtras(config, extra, decks))
   const scopes: Array<string> = [...BASE_SCOPES]
   for (const key of ["video", "screenshare"] as const) {
     if (wanted.has(key)) scopes.push(...EXTRA_SCOPES[key])
   }
   return scopes
+}
+
+/**
+ * The scope groups behind `requiredScopes`, in a fixed order: the config's `scopes`,
+ * `extra`, and the layout's camera / screen-share keys (without the user listing them;
+ * given the connected decks, only keys those decks have).
+ *
+ * @category scopes
+ */
+export const neededScopeExtras = (
+  config: Pick<DeckcordConfig, "scopes" | "decks">,
+  extra: ReadonlyArray<ScopeExtra> = [],
+  decks?: ReadonlyArray<DeckInfo>
+): ReadonlyArray<ScopeExtra> => {
+  const layout = decodeLayout(config.decks)
+  const fromLayout = Result.isSuccess(layout) ? scopeExtrasFor(layout.success, decks) : []
+  const wanted = new Set<ScopeExtra>([...config.scopes, ...extra, ...fromLayout])
+  return (["video", "screenshare"] as const).filter((key) => wanted.has(key))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,6 +221,16 @@ const jsonSyntaxMessage = (text: string, error: unknown): string => {
 }
 
 /**
+ * JSON.parse has already rounded an id written as a number (112233445566778899 becomes
+ * …8900), so quote the digits as written, not the "wrong" id the user never typed.
+ */
+const numericIdMessage = (text: string, parsed: number): string => {
+  const written = /"clientId"\s*:\s*(-?[\d.eE+]+)/.exec(text)?.[1] ?? String(parsed)
+  const rounded = written === String(parsed) ? "" : ` (as a JSON number it becomes ${parsed})`
+  return `the Application ID must be a string: put the id in quotes, "clientId": "${written}"${rounded}`
+}
+
+/**
  * Decode the text of a config file. Pure: the caller reads the file (once per version).
  *
  * @category decoding
@@ -220,6 +252,9 @@ export const decodeConfig = (file: string, text: string): Result.Result<DecodedC
     const lines = formatStandard(decoded.failure.issue).issues.map((issue) => {
       const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null ? p.key : p))
       const at = lookup(json, path)
+      if (path.length === 1 && path[0] === "clientId" && typeof at.value === "number") {
+        return `${file}: at ["clientId"]: ${numericIdMessage(text, at.value)}`
+      }
       const secret = path.some((k) => SECRET_KEYS.has(String(k)))
       const got = at.found && !secret ? `, got ${showValue(at.value)}` : ""
       return `${file}: at ${formatPath(path) || "the top level"}: ${lowerFirst(issue.message)}${got}`

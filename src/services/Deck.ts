@@ -443,7 +443,7 @@ const makeDeck = (options: DeckOptions) =>
         remembered.sort((a, b) => (a.control.kind === "lcd" ? 0 : 1) - (b.control.kind === "lcd" ? 0 : 1))
         for (const r of remembered) yield* scheduleFace(entry, r.control, r.face)
         yield* publishInfos
-        yield* Effect.logInfo(`Stream Deck ${entry.info.productName} (${serial}) connected at ${candidate.path}.`)
+        yield* Effect.logInfo(`${entry.info.productName} (${serial}) connected at ${candidate.path}.`)
       })
 
     const attachInput = (d: OpenDeck) => {
@@ -487,7 +487,7 @@ const makeDeck = (options: DeckOptions) =>
         if (open.get(d.serial) === d) open.delete(d.serial)
         yield* publishInfos
         yield* Effect.logWarning(
-          `Stream Deck ${d.info.productName} (${d.serial}) disconnected: ${describeCause(cause)}. ` +
+          `${d.info.productName} (${d.serial}) disconnected: ${describeCause(cause)}. ` +
             "It is picked up again when it comes back."
         )
         yield* Scope.close(d.scope, Exit.void)

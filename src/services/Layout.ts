@@ -413,18 +413,29 @@ export const layoutFor = (deck: DeckInfo, layout: Layout): ResolvedLayout => {
   return { source, ...fit(chosen, path), pages, problems }
 }
 
-/**
- * Extra OAuth scopes the layout needs (camera → "video", screen share → "screenshare"), to
- * pass to `requiredScopes` so the daemon asks for them at authorization (spec §4.5).
- */
-export const scopeExtrasFor = (layout: Layout): ReadonlyArray<"video" | "screenshare"> => {
+const extrasOf = (pages: Iterable<PageLayout>): ReadonlyArray<"video" | "screenshare"> => {
   const extras = new Set<"video" | "screenshare">()
-  for (const deck of layout.decks.values()) {
-    for (const page of [deck, ...deck.pages.values()]) {
-      for (const binding of [...page.keys.values(), ...page.encoders.values()]) {
-        for (const scope of binding.action.scopes ?? []) extras.add(scope)
-      }
+  for (const page of pages) {
+    for (const binding of [...page.keys.values(), ...page.encoders.values()]) {
+      for (const scope of binding.action.scopes ?? []) extras.add(scope)
     }
   }
   return (["video", "screenshare"] as const).filter((s) => extras.has(s))
 }
+
+/**
+ * Extra OAuth scopes the layout needs (camera → "video", screen share → "screenshare"), to
+ * pass to `requiredScopes` so the daemon asks for them at authorization (spec §4.5).
+ * With `decks`, only bindings those decks actually have count: a camera key on a key the
+ * deck lacks is ignored, so it must not cost an authorization prompt either.
+ */
+export const scopeExtrasFor = (
+  layout: Layout,
+  decks?: ReadonlyArray<DeckInfo>
+): ReadonlyArray<"video" | "screenshare"> =>
+  decks === undefined
+    ? extrasOf([...layout.decks.values()].flatMap((deck) => [deck, ...deck.pages.values()]))
+    : extrasOf(decks.flatMap((deck) => {
+      const fitted = layoutFor(deck, layout)
+      return [fitted, ...fitted.pages.values()]
+    }))

@@ -45,16 +45,75 @@ import {
 // errors
 // ---------------------------------------------------------------------------------------------
 
-/** A settings file could not be read or written; `message` says which and why. @category errors */
+/**
+ * A settings file could not be read or written; `message` says which and why, `hint` what to
+ * do about it. @category errors
+ */
 export class SettingsFileError extends Schema.TaggedError<SettingsFileError>()("SettingsFileError", {
   file: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  hint: Schema.String
 }) {}
 
 const describePlatformError = (e: { readonly message: string; readonly reason?: unknown }): string => {
   const reason = e.reason as { readonly _tag?: string; readonly description?: string } | undefined
   return reason?._tag !== undefined ? `${reason._tag}${reason.description ? `: ${reason.description}` : ""}` : e.message
 }
+
+const reasonTag = (e: { readonly reason?: unknown }): string | undefined =>
+  (e.reason as { readonly _tag?: string } | undefined)?._tag
+
+/**
+ * A file problem in words, with its fix: "PermissionDenied" alone tells a new user nothing.
+ * `isDirectory`: the path itself turned out to be a directory.
+ *
+ * @category errors
+ */
+export const explainFileProblem = (
+  file: string,
+  action: "read" | "write",
+  problem: { readonly tag: string | undefined; readonly detail: string; readonly isDirectory: boolean }
+): { readonly message: string; readonly hint: string } => {
+  const dir = NodePath.dirname(file)
+  if (problem.isDirectory) {
+    return {
+      message: `${file} is a directory, not a file`,
+      hint: `move that directory away, or point --config (or $DECKCORD_CONFIG) at a file such as ${NodePath.join(file, "config.json")}`
+    }
+  }
+  switch (problem.tag) {
+    case "PermissionDenied":
+      return {
+        message: `cannot ${action} ${file}: permission denied`,
+        hint: `deckcord must be able to read and write ${dir} and the files in it as your user: ` +
+          `check with \`ls -ld ${dir} ${file}\`, then e.g. \`chown -R "$USER" ${dir} && chmod 700 ${dir}\``
+      }
+    case "BadResource":
+      return {
+        message: `cannot ${action} ${file}: a part of that path is not a directory`,
+        hint: `check the path (\`ls -ld ${dir}\`), or point --config (or $DECKCORD_CONFIG) elsewhere`
+      }
+    default:
+      return { message: `could not ${action} ${file}: ${problem.detail}`, hint: `check ${dir} and the disk` }
+  }
+}
+
+const fileError = (
+  fs: FileSystem.FileSystem,
+  file: string,
+  action: "read" | "write",
+  e: { readonly message: string; readonly reason?: unknown }
+): Effect.Effect<SettingsFileError> =>
+  fs.stat(file).pipe(
+    Effect.map((info) => info.type === "Directory"),
+    Effect.orElseSucceed(() => false),
+    Effect.map((isDirectory) =>
+      new SettingsFileError({
+        file,
+        ...explainFileProblem(file, action, { tag: reasonTag(e), detail: describePlatformError(e), isDirectory })
+      })
+    )
+  )
 
 // ---------------------------------------------------------------------------------------------
 // atomic writes
@@ -96,14 +155,26 @@ export const writeFileAtomic = (
       Effect.onError(() => fs.remove(tmp, { force: true }).pipe(Effect.ignore({ log: true })))
     )
   }).pipe(
-    Effect.mapError((e) => new SettingsFileError({ file, message: `could not write ${file}: ${describePlatformError(e)}` }))
+    Effect.catch((e) => Effect.flatMap(fileError(fs, file, "write", e), Effect.fail))
   )
 
 const readIfExists = (fs: FileSystem.FileSystem, file: string): Effect.Effect<string | undefined, SettingsFileError> =>
   fs.readFileString(file).pipe(
     Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined)),
-    Effect.mapError((e) => new SettingsFileError({ file, message: `could not read ${file}: ${describePlatformError(e)}` }))
+    Effect.catch((e) => Effect.flatMap(fileError(fs, file, "read", e), Effect.fail))
   )
+
+/**
+ * The warning for a config that holds the client secret but that other users can read
+ * (an editor or `cp` made it 0644), or undefined when it is private.
+ *
+ * @category atomic writes
+ */
+export const secretModeWarning = (file: string, mode: number, holdsSecret: boolean): string | undefined =>
+  holdsSecret && (mode & 0o077) !== 0
+    ? `${file} holds the client secret but other users can read it (mode ${(mode & 0o777).toString(8).padStart(4, "0")}); ` +
+      `make it private: chmod 600 ${file}`
+    : undefined
 
 // ---------------------------------------------------------------------------------------------
 // Settings (the config file)
@@ -115,6 +186,12 @@ const readIfExists = (fs: FileSystem.FileSystem, file: string): Effect.Effect<st
  */
 export const CONFIG_RELOAD_DEBOUNCE = Duration.millis(150)
 
+/**
+ * While the config directory is gone (removed, about to be recreated) there is nothing to
+ * watch: look for it this often.
+ */
+export const CONFIG_DIR_POLL = Duration.seconds(1)
+
 /** Where the settings files are; every field defaults from the environment. @category models */
 export interface SettingsOptions {
   /** The config file (the CLI's `--config`); else `$DECKCORD_CONFIG`, else the XDG default. */
@@ -123,6 +200,11 @@ export interface SettingsOptions {
   readonly tokenPath?: string | undefined
   readonly env?: PathEnv
   readonly homedir?: string
+  /**
+   * The JSON Schema to name as `$schema` when `saveCredentials` writes a file that names
+   * none yet, so editors check and complete the file (`deckcord auth` passes the shipped one).
+   */
+  readonly schemaUrl?: string | undefined
 }
 
 const resolvePaths = (options: SettingsOptions) => {
@@ -157,7 +239,7 @@ export class Settings extends Context.Service<Settings, {
   static readonly layerWith = (
     options: SettingsOptions = {}
   ): Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> =>
-    Layer.effect(Settings, Effect.suspend(() => makeSettings(resolvePaths(options).configPath)))
+    Layer.effect(Settings, Effect.suspend(() => makeSettings(resolvePaths(options).configPath, options.schemaUrl)))
 
   /** `layerWith` with paths from the environment. */
   static readonly layer: Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> = Settings
@@ -180,7 +262,7 @@ export class Settings extends Context.Service<Settings, {
     )
 }
 
-function makeSettings(file: string) {
+function makeSettings(file: string, schemaUrl: string | undefined) {
   return Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const dir = NodePath.dirname(file)
@@ -197,6 +279,13 @@ function makeSettings(file: string) {
     if (Result.isFailure(initial)) return yield* initial.failure
     yield* warnUnknown(initial.success)
     if (initialText === undefined) yield* Effect.logInfo(`no config file at ${file}; using defaults`)
+    else {
+      const info = yield* fs.stat(file).pipe(Effect.option)
+      const warning = Option.isSome(info)
+        ? secretModeWarning(file, info.value.mode, initial.success.config.clientSecret !== undefined)
+        : undefined
+      if (warning !== undefined) yield* Effect.logWarning(warning)
+    }
     const ref = yield* SubscriptionRef.make(initial.success.config)
     // the text of the version in force: decode once per file version
     const lastText = yield* Ref.make(initialText)
@@ -221,15 +310,36 @@ function makeSettings(file: string) {
     yield* fs.makeDirectory(dir, { recursive: true, mode: PRIVATE_DIR_MODE }).pipe(
       Effect.catch((e) => Effect.logWarning(`cannot create ${dir}: ${describePlatformError(e)}`))
     )
-    yield* fs.watch(dir).pipe(
+    const dirExists = fs.exists(dir).pipe(Effect.orElseSucceed(() => false))
+    // A watch on a removed directory stays open and silent, even once a new directory of
+    // that name appears: end it when the directory goes, so the loop below watches the new one.
+    // An edit made before the watch is in place would go unseen: read the file once more
+    // when the watch surely is (a watch is set up at once; the timer only starts with it).
+    const lookAgain = Stream.fromEffect(Effect.as(Effect.sleep(CONFIG_RELOAD_DEBOUNCE), { path: name }))
+    const watchUntilRemoved = fs.watch(dir).pipe(
+      Stream.takeUntilEffect((event) =>
+        NodePath.basename(event.path) === name ? Effect.succeed(false) : Effect.map(dirExists, (exists) => !exists)
+      ),
+      Stream.merge(lookAgain),
       Stream.filter((event) => NodePath.basename(event.path) === name),
       Stream.debounce(CONFIG_RELOAD_DEBOUNCE),
-      Stream.runForEach(() => reload),
-      Effect.catch((e) =>
-        Effect.logWarning(`stopped watching ${dir} for config changes (${describePlatformError(e)}); restart deckcord to apply edits`)
-      ),
-      Effect.forkScoped
+      Stream.runForEach(() => reload)
     )
+    const follow = Effect.gen(function*() {
+      while (true) {
+        if (!(yield* dirExists)) {
+          yield* Effect.logWarning(`${dir} is gone (removed?); keeping the loaded config, and applying ${name} once the directory is back`)
+          while (!(yield* dirExists)) yield* Effect.sleep(CONFIG_DIR_POLL)
+        }
+        const watched = yield* Effect.result(watchUntilRemoved)
+        if (Result.isFailure(watched) && (yield* dirExists)) {
+          return yield* Effect.logWarning(
+            `stopped watching ${dir} for config changes (${describePlatformError(watched.failure)}); restart deckcord to apply edits`
+          )
+        }
+      }
+    })
+    yield* Effect.forkScoped(follow)
 
     const writeLock = yield* Semaphore.make(1)
 
@@ -249,7 +359,9 @@ function makeSettings(file: string) {
           if (Result.isFailure(current)) return yield* current.failure
           raw = JSON.parse(text) as Record<string, unknown>
         }
-        const nextText = JSON.stringify({ ...raw, clientId, clientSecret: Redacted.value(clientSecret) }, null, 2) + "\n"
+        const schema = raw["$schema"] === undefined && schemaUrl !== undefined ? { $schema: schemaUrl } : {}
+        const nextText =
+          JSON.stringify({ ...schema, ...raw, clientId, clientSecret: Redacted.value(clientSecret) }, null, 2) + "\n"
         const next = decodeText(nextText)
         if (Result.isFailure(next)) return yield* next.failure
         yield* writeFileAtomic(fs, file, nextText, { mode: SECRET_FILE_MODE })

@@ -1,6 +1,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FileSystem } from "effect"
+import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { type Check, formatChecks, runChecks } from "../../src/cli/doctor.ts"
 import { FakeDiscord, FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
@@ -31,10 +32,9 @@ describe("deckcord doctor", { timeout: 30_000 }, () => {
     Effect.gen(function*() {
       const fake = yield* FakeDiscord.make()
       const { env, writeJson } = yield* home
-      yield* writeJson(Path.join(env.XDG_CONFIG_HOME, "deckcord", "config.json"), {
-        clientId: FIXTURE_CLIENT_ID,
-        clientSecret: "s3cret"
-      })
+      const configFile = Path.join(env.XDG_CONFIG_HOME, "deckcord", "config.json")
+      yield* writeJson(configFile, { clientId: FIXTURE_CLIENT_ID, clientSecret: "s3cret" })
+      Fs.chmodSync(configFile, 0o600) // as `deckcord auth` writes it
       yield* writeJson(Path.join(env.XDG_STATE_HOME, "deckcord", "tokens.json"), {
         version: 1,
         tokens: {
@@ -92,5 +92,58 @@ describe("deckcord doctor", { timeout: 30_000 }, () => {
       }).pipe(Effect.provide(FakeDeckProvider.layer({ listError: dlopen })))
       expect(byName(checks, "discord")[0]).toMatchObject({ status: "warn", detail: expect.stringMatching(/arRPC/) })
       expect(byName(checks, "stream deck")[0]).toMatchObject({ status: "fail", fix: expect.stringMatching(/libusb-1\.0-0/) })
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.live("without a config it still tells the Discord client from arRPC", () =>
+    Effect.gen(function*() {
+      const discord = yield* FakeDiscord.make({ clientIds: [FIXTURE_CLIENT_ID] }) // refuses other ids with 4000
+      const arrpc = yield* FakeDiscord.make({ flavor: "arrpc" })
+      const { env } = yield* home
+      const check = (runtimeDir: string) =>
+        runChecks({ environment: { env: { ...env, XDG_RUNTIME_DIR: runtimeDir }, platform: "darwin" } }).pipe(
+          withDecks([]),
+          Effect.map((checks) => byName(checks, "discord")[0])
+        )
+      expect(yield* check(discord.runtimeDir)).toMatchObject({
+        status: "ok",
+        detail: expect.stringMatching(/Discord desktop client answered/)
+      })
+      expect(yield* check(arrpc.runtimeDir)).toMatchObject({ status: "warn", detail: expect.stringMatching(/arRPC/) })
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.live("a config path that is a directory is not mistaken for a missing file", () =>
+    Effect.gen(function*() {
+      const { dir, env } = yield* home
+      const file = Path.join(env.XDG_CONFIG_HOME, "deckcord", "config.json")
+      Fs.mkdirSync(file, { recursive: true })
+      const checks = yield* runChecks({ environment: { env: { ...env, XDG_RUNTIME_DIR: dir }, platform: "darwin" } }).pipe(
+        withDecks([])
+      )
+      const config = byName(checks, "config")[0]
+      expect(config).toMatchObject({ status: "fail", detail: `${file} is a directory, not a file` })
+      expect(config?.fix).toMatch(/--config/)
+      expect(config?.fix).not.toMatch(/deckcord auth/)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.live("names a missing secret as such, and flags a secret others can read with the chmod", () =>
+    Effect.gen(function*() {
+      const { dir, env, writeJson } = yield* home
+      const file = Path.join(env.XDG_CONFIG_HOME, "deckcord", "config.json")
+      const run = runChecks({ environment: { env: { ...env, XDG_RUNTIME_DIR: dir }, platform: "darwin" } }).pipe(withDecks([]))
+
+      yield* writeJson(file, { clientId: FIXTURE_CLIENT_ID })
+      expect(byName(yield* run, "application")[0]).toMatchObject({
+        status: "fail",
+        detail: `client id ${FIXTURE_CLIENT_ID}, but no client secret`
+      })
+
+      yield* writeJson(file, { clientId: FIXTURE_CLIENT_ID, clientSecret: "s3cret" })
+      Fs.chmodSync(file, 0o644)
+      const exposed = byName(yield* run, "config").find((c) => c.status === "warn")
+      expect(exposed?.detail).toMatch(/holds the client secret but other users can read it \(mode 0644\)/)
+      expect(exposed?.fix).toBe(`chmod 600 ${file}`)
+
+      Fs.chmodSync(file, 0o600)
+      expect(byName(yield* run, "config").filter((c) => c.status !== "ok")).toEqual([])
     }).pipe(Effect.provide(NodeServices.layer)))
 })
