@@ -22,6 +22,11 @@ import {
 } from "../../src/testing/FakeStreamDeckHost.ts"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
+/**
+ * The Node the plugin runs on: the tests' own by default; CI also sets a Node 20 here, the
+ * Node Elgato's app (6.5–7.0) gives plugins, so the bundle is proven on it too.
+ */
+const PLUGIN_NODE = process.env["DECKCORD_PLUGIN_NODE"] || undefined
 const TOKEN = "plugin-test-token-0123456789abcdef"
 const SCOPES = requiredScopes({ scopes: [] })
 const PLUS = FAKE_HOST_DEVICES.plus()
@@ -95,6 +100,7 @@ const setup = async (
       XDG_STATE_HOME: Path.join(dir, "state"),
       XDG_RUNTIME_DIR: fake.runtimeDir
     },
+    ...(PLUGIN_NODE === undefined ? {} : { node: PLUGIN_NODE }),
     ...options.host
   })
   cleanups.push(async () => {
