@@ -255,16 +255,12 @@ export const decodeIncoming = (text: string): Incoming => {
 // commands to the host
 // ---------------------------------------------------------------------------------------------
 
+/** The commands deckcord sends (the SDK has more; deckcord needs these). */
 export type Command =
   | { readonly event: "setImage"; readonly context: string; readonly payload: { readonly image: string } }
   | { readonly event: "setFeedback"; readonly context: string; readonly payload: Readonly<Record<string, unknown>> }
-  | { readonly event: "setFeedbackLayout"; readonly context: string; readonly payload: { readonly layout: string } }
-  | { readonly event: "setState"; readonly context: string; readonly payload: { readonly state: number } }
-  | { readonly event: "showAlert" | "showOk"; readonly context: string }
-  | { readonly event: "setSettings"; readonly context: string; readonly payload: Readonly<Record<string, unknown>> }
+  | { readonly event: "showAlert"; readonly context: string }
   | { readonly event: "sendToPropertyInspector"; readonly context: string; readonly payload: unknown }
-  | { readonly event: "openUrl"; readonly payload: { readonly url: string } }
-  | { readonly event: "logMessage"; readonly payload: { readonly message: string } }
 
 /** The registration frame: the first and only thing sent before the host's first event. */
 export const registration = (args: Pick<LaunchArgs, "registerEvent" | "pluginUUID">): string =>

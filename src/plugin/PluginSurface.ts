@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, PubSub, type Scope, Result, Stream, SubscriptionRef } from "effect"
+import { Clock, Context, Effect, Layer, PubSub, type Scope, Result, Stream, SubscriptionRef } from "effect"
 import { actionNamed } from "../services/actions/index.ts"
 import { Deck, type DeckControl, type DeckEncoder, type DeckInfo, type DeckInput, type DeckKey } from "../services/Deck.ts"
 import type { Face, PixelSize } from "../services/Face.ts"
@@ -161,6 +161,9 @@ export const decksFor = (
   }
   return out
 }
+
+/** An input before its entry time is stamped (`at`, where the deck seam has it). */
+type UnstampedInput = DeckInput extends infer T ? (T extends unknown ? Omit<T, "at"> : never) : never
 
 const controlKey = (c: DeckControl) => (c.kind === "lcd" ? "lcd" : `${c.kind}:${c.index}`)
 
@@ -343,7 +346,12 @@ export const makePluginSurface = (info: RegistrationInfo) =>
         if (known || !changed) yield* redraw(instance)
       })
 
-    const emit = (input: DeckInput) => PubSub.publish(inputs, input).pipe(Effect.asVoid)
+    /** Inputs are stamped when they enter deckcord: a press's deadline runs from there. */
+    const emit = (input: UnstampedInput) =>
+      Effect.gen(function*() {
+        const stamped = { ...input, at: yield* Clock.currentTimeMillis }
+        yield* PubSub.publish(inputs, stamped as DeckInput)
+      })
 
     /** The deck control an input event is for, if its instance is known. */
     const inputPlace = (context: string) => {

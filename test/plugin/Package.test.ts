@@ -119,6 +119,18 @@ describe("npm run build:plugin", () => {
     expect(html).not.toMatch(/settings\.clientSecret|settings\[.clientSecret/)
   })
 
+  it("has inspector scripts that parse, and a global entry both hosts can call", () => {
+    const html = Fs.readFileSync(Path.join(built.pluginDir, "ui", "inspector.html"), "utf8")
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!)
+    expect(scripts.length).toBe(2)
+    // a classic script (not a module), so `window.connect…` is reachable from the host
+    const window: Record<string, unknown> = {}
+    const document = { addEventListener: () => undefined }
+    new Function("window", "document", scripts.join("\n"))(window, document)
+    expect(typeof window["connectElgatoStreamDeckSocket"]).toBe("function")
+    expect(window["connectOpenActionSocket"]).toBe(window["connectElgatoStreamDeckSocket"])
+  })
+
   it("packs the folder as <UUID>.streamDeckPlugin with the folder at its top", () => {
     const packed = unzip(Fs.readFileSync(built.packFile!))
     const files = [...packed.keys()]
