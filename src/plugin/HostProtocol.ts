@@ -261,6 +261,7 @@ export type Command =
   | { readonly event: "setFeedback"; readonly context: string; readonly payload: Readonly<Record<string, unknown>> }
   | { readonly event: "showAlert"; readonly context: string }
   | { readonly event: "sendToPropertyInspector"; readonly context: string; readonly payload: unknown }
+  | { readonly event: "logMessage"; readonly payload: { readonly message: string } }
 
 /** The registration frame: the first and only thing sent before the host's first event. */
 export const registration = (args: Pick<LaunchArgs, "registerEvent" | "pluginUUID">): string =>

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, Redacted, Stream } from "effect"
+import { Effect, Layer, Logger, Redacted, Stream } from "effect"
 import { requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
@@ -46,6 +46,26 @@ const reconnectOnCredentialChange = Layer.effectDiscard(
   })
 )
 
+/** Longest log line passed to the host (its log is shared by every plugin). */
+const HOST_LOG_MAX = 500
+
+/**
+ * Warnings and errors also go to the host's own log (`logMessage`): where Elgato's app puts a
+ * plugin's stdout is not documented, and that log is where users look. deckcord never logs
+ * secrets, so nothing secret reaches it.
+ */
+const hostLogLayer = Logger.layer([
+  Effect.gen(function*() {
+    const host = yield* HostConnection
+    return Logger.make((entry) => {
+      if (entry.logLevel !== "Warn" && entry.logLevel !== "Error" && entry.logLevel !== "Fatal") return
+      const parts = Array.isArray(entry.message) ? entry.message : [entry.message]
+      const text = `${entry.logLevel}: ${parts.map(String).join(" ")}`
+      Effect.runFork(host.send({ event: "logMessage", payload: { message: text.slice(0, HOST_LOG_MAX) } }))
+    })
+  })
+], { mergeWithExisting: true })
+
 export const pluginLayer = (options: PluginOptions) =>
   Layer.unwrap(
     Effect.gen(function*() {
@@ -66,7 +86,8 @@ export const pluginLayer = (options: PluginOptions) =>
   ).pipe(
     Layer.provideMerge(pluginSettingsLayer),
     Layer.provideMerge(pluginDeckLayer(options.info)),
-    Layer.provideMerge(HostConnection.layer(options.args)),
+    // the host's log is set up with the connection, so everything built on it logs there too
+    Layer.provideMerge(hostLogLayer.pipe(Layer.provideMerge(HostConnection.layer(options.args)))),
     Layer.provide(wasmRendererLayer(rendererFilesIn(options.pluginDir))),
     Layer.provide(Layer.mergeAll(Settings.layer, TokenStore.layer))
   )

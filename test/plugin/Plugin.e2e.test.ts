@@ -296,6 +296,11 @@ describe("deckcord as a Stream Deck plugin", () => {
     await host.waitForCommand((c) => c.context === bad.context && c.event === "showAlert", "an alert on the bad key")
     await host.waitForCommand((c) => c.context === good.context && c.event === "setImage", "the good key's face")
     expect(host.output).toContain("voice channel id")
+    // the same warning reaches the host's own log
+    await host.waitForCommand(
+      (c) => c.event === "logMessage" && JSON.stringify(c.payload).includes("voice channel id"),
+      "the warning in the host's log"
+    )
     expect(host.violations).toEqual([])
   })
 
