@@ -21,7 +21,6 @@ import { pluginSettingsLayer } from "./PluginSettings.ts"
 import { rendererFilesIn, wasmRendererLayer } from "./WasmRenderer.ts"
 
 export interface PluginOptions {
-  readonly args: LaunchArgs
   readonly info: RegistrationInfo
   /** The `.sdPlugin` folder (the host starts the plugin there). */
   readonly pluginDir: string
@@ -54,7 +53,7 @@ const HOST_LOG_MAX = 500
  * plugin's stdout is not documented, and that log is where users look. deckcord never logs
  * secrets, so nothing secret reaches it.
  */
-const hostLogLayer = Logger.layer([
+export const hostLogLayer = Logger.layer([
   Effect.gen(function*() {
     const host = yield* HostConnection
     return Logger.make((entry) => {
@@ -86,8 +85,13 @@ export const pluginLayer = (options: PluginOptions) =>
   ).pipe(
     Layer.provideMerge(pluginSettingsLayer),
     Layer.provideMerge(pluginDeckLayer(options.info)),
-    // the host's log is set up with the connection, so everything built on it logs there too
-    Layer.provideMerge(hostLogLayer.pipe(Layer.provideMerge(HostConnection.layer(options.args)))),
     Layer.provide(wasmRendererLayer(rendererFilesIn(options.pluginDir))),
     Layer.provide(Layer.mergeAll(Settings.layer, TokenStore.layer))
   )
+
+/**
+ * The connection to the host, with deckcord's warnings and errors going to the host's log
+ * too. Built first and on its own, so a plugin that cannot start (a broken config file)
+ * still says why where the user looks, instead of vanishing.
+ */
+export const hostLayer = (args: LaunchArgs) => hostLogLayer.pipe(Layer.provideMerge(HostConnection.layer(args)))

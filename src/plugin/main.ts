@@ -4,12 +4,12 @@
  * socket or sends SIGTERM, then exits 0; hosts start their plugins again themselves.
  */
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Fiber, Layer, Result } from "effect"
+import { Cause, Effect, Exit, Fiber, Result } from "effect"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { HostConnection } from "./HostConnection.ts"
 import { decodeRegistrationInfo, parseLaunchArgs, type RegistrationInfo } from "./HostProtocol.ts"
-import { pluginLayer } from "./PluginLayer.ts"
+import { hostLayer, pluginLayer } from "./PluginLayer.ts"
 
 const fail = (message: string): never => {
   process.stderr.write(`deckcord plugin cannot start: ${message}\n`)
@@ -26,14 +26,29 @@ if (Result.isFailure(decodedInfo)) process.stderr.write(`deckcord plugin: ignori
 // the bundle sits in <plugin>.sdPlugin/bin/; hosts start it with that folder as cwd, but do not rely on it
 const pluginDir = NodePath.dirname(NodePath.dirname(fileURLToPath(import.meta.url)))
 
-const program = Effect.gen(function*() {
+/** Until the host closes the connection. */
+const untilHostCloses = Effect.gen(function*() {
   const host = yield* HostConnection
   yield* host.closed
   yield* Effect.logInfo("the Stream Deck host closed the connection; exiting")
-}).pipe(
-  Effect.provide(pluginLayer({ args, info, pluginDir }).pipe(Layer.provide(NodeServices.layer))),
+})
+
+const program = untilHostCloses.pipe(
+  Effect.provide(pluginLayer({ info, pluginDir })),
+  // a broken config file is the user's to fix: say so in the host's log and stay registered
+  // (a plugin that exits is not started again by OpenDeck), until the host closes
+  Effect.catchTags({
+    ConfigError: (e) => refuse(e.message, "fix the config file, then restart the plugin"),
+    SettingsFileError: (e) => refuse(e.message, "check the file's permissions, then restart the plugin")
+  }),
+  Effect.provide(hostLayer(args)),
+  Effect.provide(NodeServices.layer),
   Effect.scoped
 )
+
+function refuse(message: string, fix: string) {
+  return Effect.logError(`deckcord cannot start: ${message}\n${fix}`).pipe(Effect.andThen(untilHostCloses))
+}
 
 const fiber = Effect.runFork(program)
 const stop = () => Effect.runFork(Fiber.interrupt(fiber))

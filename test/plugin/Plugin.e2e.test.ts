@@ -342,6 +342,27 @@ describe("deckcord as a Stream Deck plugin", () => {
     inspector.close()
   })
 
+  it("a broken config file is reported in the host's log, and the plugin stays until the host closes", async () => {
+    const fake = await startFakeDiscord({ authority: simpleAuthority({ [TOKEN]: SCOPES }) })
+    cleanups.push(() => fake.close())
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-plugin-"))
+    cleanups.push(() => Fs.rmSync(dir, { recursive: true, force: true }))
+    const configPath = Path.join(dir, "config.json")
+    Fs.writeFileSync(configPath, `{ "clientId": "12345" }`)
+    const host = await FakeStreamDeckHost.start({
+      pluginDir,
+      devices: [PLUS],
+      env: { PATH: process.env["PATH"], HOME: dir, DECKCORD_CONFIG: configPath, XDG_STATE_HOME: dir },
+      ...(PLUGIN_NODE === undefined ? {} : { node: PLUGIN_NODE })
+    })
+    const logged = await host.waitForCommand(
+      (c) => c.event === "logMessage" && JSON.stringify(c.payload).includes("cannot start"),
+      "the config error in the host's log"
+    )
+    expect(JSON.stringify(logged.payload)).toContain("clientId")
+    expect(await host.close()).toEqual({ code: 0, signal: null })
+  })
+
   it("exits 0 when the host closes the connection, and on SIGTERM", async () => {
     const first = await setup()
     expect(await first.host.close()).toEqual({ code: 0, signal: null })
