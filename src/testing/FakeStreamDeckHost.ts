@@ -269,6 +269,13 @@ export class FakeStreamDeckHost {
 
   /** Start the server and launch the plugin; resolves when the plugin has registered. */
   static async start(options: FakeStreamDeckHostOptions): Promise<FakeStreamDeckHost> {
+    const host = await FakeStreamDeckHost.launch(options)
+    await host.waitUntil(() => (host.registered ? true : undefined), "the plugin to register", host.events, "registered")
+    return host
+  }
+
+  /** Like `start`, without waiting for the registration (to watch a plugin that gets it wrong). */
+  static async launch(options: FakeStreamDeckHostOptions): Promise<FakeStreamDeckHost> {
     const manifest = JSON.parse(Fs.readFileSync(NodePath.join(options.pluginDir, "manifest.json"), "utf8")) as {
       readonly UUID: string
       readonly CodePath: string
@@ -282,8 +289,7 @@ export class FakeStreamDeckHost {
     const port = (server.address() as AddressInfo).port
     const host = new FakeStreamDeckHost(server, port, options, manifest.UUID)
     server.on("connection", (socket) => host.accept(socket))
-    host.launch(manifest)
-    await host.waitUntil(() => (host.registered ? true : undefined), "the plugin to register", host.events, "registered")
+    host.spawnPlugin(manifest)
     return host
   }
 
@@ -307,7 +313,7 @@ export class FakeStreamDeckHost {
     })
   }
 
-  private launch(manifest: { readonly UUID: string; readonly CodePath: string; readonly Version: string }): void {
+  private spawnPlugin(manifest: { readonly UUID: string; readonly CodePath: string; readonly Version: string }): void {
     const pairs = shuffled([
       ["-port", String(this.port)],
       ["-pluginUUID", this.pluginUUID],
@@ -365,6 +371,7 @@ export class FakeStreamDeckHost {
         }
         // like OpenDeck: a socket whose first frame is not a registration is never served
         this.violations.push(`first frame is not the registration: ${JSON.stringify(frame).slice(0, 120)}`)
+        this.events.emit("change")
         return
       }
       if (socket === this.plugin) this.onPluginCommand(frame)
