@@ -18,6 +18,7 @@ import { benchRoundTrip } from "./roundtrip.ts"
 import { benchStart } from "./start.ts"
 import { type Row } from "./stats.ts"
 import { benchStorm } from "./storm.ts"
+import { benchWebUi } from "./webui.ts"
 
 /** The repository root: this file runs from build/bench/bench/. */
 const root = fileURLToPath(new URL("../../../", import.meta.url))
@@ -109,6 +110,7 @@ const main = async () => {
   rows.push(...await section("storm", benchStorm))
   rows.push(...await section("leaks", benchLeaks))
   rows.push(...await section("start", benchStart))
+  rows.push(...await section("web UI", benchWebUi))
   const results: Results = {
     date,
     commit: commit(root),

@@ -32,7 +32,11 @@ export {
 } from "./services/DiscordIpc.ts"
 export {
   AUTHORIZE_TIMEOUT_MILLIS,
+  backoffDelay,
+  CommandDeadline,
   type ConnectionState,
+  type Deadline,
+  deadlineFrom,
   DEFAULT_COMMAND_DEADLINE_MILLIS,
   DEFAULT_QUEUE_CAPACITY,
   DEFAULT_RECONNECT,
@@ -45,6 +49,7 @@ export {
   type RequestOptions,
   type RpcStats,
   type SelectVoiceChannelOptions,
+  STABLE_CONNECTION_MILLIS,
   subscriptionKey,
   type UserVoiceSettingsPatch
 } from "./services/DiscordRpc.ts"
@@ -73,6 +78,7 @@ export {
   type DeckEncoder,
   type DeckInfo,
   type DeckInput,
+  type DeckInputEvent,
   type DeckKey,
   type DeckOptions,
   type DeckShape,
@@ -101,6 +107,10 @@ export {
   type ChannelView,
   makeVoiceState,
   type Member,
+  SYNC_READ_TIMEOUT_MILLIS,
+  SYNC_RETRY_BASE_MILLIS,
+  SYNC_RETRY_CAP_MILLIS,
+  SyncTiming,
   type VoiceModel,
   VoiceState
 } from "./services/VoiceState.ts"
@@ -136,10 +146,14 @@ export {
 } from "./services/actions/index.ts"
 export {
   bindingFace,
+  CONTROL_QUEUE_CAPACITY,
   controlId,
   Controller,
   ERROR_FACE_MILLIS,
-  PENDING_FACE_AFTER_MILLIS
+  PENDING_FACE_AFTER_MILLIS,
+  PRESS_DEADLINE_MILLIS,
+  type PressError,
+  PressRejectedError
 } from "./services/Controller.ts"
 export { daemonLayer, type DaemonOptions } from "./layers/Daemon.ts"
 

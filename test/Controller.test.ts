@@ -360,7 +360,12 @@ describe("Controller end to end", () => {
         layout: { "*": { keys: { "0": { action: "voice-channel", channel: lounge.id }, "1": { action: "voice-channel", channel: gaming.id } } } }
       })
       const [mini] = h.decks as [FakeDeck]
-      const loungeKey = yield* faceWhere(h, key(mini, 0), (f) => f.label === "Lounge", "Lounge watched")
+      const loungeKey = yield* faceWhere(
+        h,
+        key(mini, 0),
+        (f) => f.label === "Lounge" && f.sublabel === "Stream Deck Lab",
+        "Lounge watched, with its server name"
+      )
       assert.deepStrictEqual([loungeKey.badge, loungeKey.sublabel, loungeKey.tone], ["2", "Stream Deck Lab", "neutral"])
       yield* h.fake.addMember(lounge.id, drew)
       yield* faceWhere(h, key(mini, 0), (f) => f.badge === "3", "Drew joined the Lounge")

@@ -2,7 +2,7 @@ import { DEVICE_MODELS2, DeviceModelId, VENDOR_ID } from "@elgato-stream-deck/co
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
 import { readFileSync } from "node:fs"
-import { Deck, type DeckInfo, type DeckInput, type DeckOptions, faceColor } from "../src/services/Deck.ts"
+import { Deck, type DeckInfo, type DeckInput, type DeckInputEvent, type DeckOptions, faceColor } from "../src/services/Deck.ts"
 import type { Face } from "../src/services/Face.ts"
 import { DeckProvider, UDEV_RULES_PATH } from "../src/services/DeckProvider.ts"
 import { KeyRenderer } from "../src/services/KeyRenderer.ts"
@@ -141,8 +141,11 @@ describe("Deck", () => {
       plus.pressKey(7)
       neo.pressKey(8)
       neo.touchLcd(100, 20)
-      const got = yield* events.pipe(Stream.take(13), Stream.runCollect)
-      const expected: Array<DeckInput> = [
+      const stamped = yield* events.pipe(Stream.take(13), Stream.runCollect)
+      // every input carries when it entered (the TestClock's now): deadlines run from there
+      assert.deepStrictEqual(stamped.map((e) => e.at), stamped.map(() => 0))
+      const got = stamped.map(({ at: _at, ...event }) => event)
+      const expected: Array<DeckInputEvent> = [
         { _tag: "KeyDown", serial: mk2.serial, key: 3 },
         { _tag: "KeyUp", serial: mk2.serial, key: 3 },
         { _tag: "EncoderRotate", serial: plus.serial, encoder: 1, delta: -2 },

@@ -8,7 +8,7 @@ import { Effect, Layer, Redacted, Ref, Stream } from "effect"
 import { type DeckcordConfig, neededScopeExtras, requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
 import { Deck, type DeckInfo } from "../services/Deck.ts"
-import { DeckProvider } from "../services/DeckProvider.ts"
+import { DeckProvider, type DeckProviderShape } from "../services/DeckProvider.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
 import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
 import { KeyRenderer } from "../services/KeyRenderer.ts"
@@ -24,6 +24,8 @@ export interface DaemonOptions {
   readonly tokenPath?: string | undefined
   /** Where decks come from: real HID (default) or fakes (demos, tests). */
   readonly deckProvider?: Layer.Layer<DeckProvider>
+  /** Decks beside the USB ones (virtual decks); see `DeckOptions.surfaces`. */
+  readonly surfaces?: DeckProviderShape
 }
 
 /** The scopes the config needs with the decks that are connected now. */
@@ -186,7 +188,11 @@ const services = (options: DaemonOptions) =>
         Layer.provide(ipc),
         Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(settingsForAuthorization)))
       )
-      const deck = Deck.layerWith({ brightness: config.brightness, ...(config.onExit ? { onExit: config.onExit } : {}) }).pipe(
+      const deck = Deck.layerWith({
+        brightness: config.brightness,
+        ...(config.onExit ? { onExit: config.onExit } : {}),
+        ...(options.surfaces === undefined ? {} : { surfaces: options.surfaces })
+      }).pipe(
         Layer.provide(options.deckProvider ?? DeckProvider.layerNode),
         Layer.provide(KeyRenderer.layer)
       )

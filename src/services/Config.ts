@@ -76,7 +76,16 @@ export const ConfigFile = Schema.Struct({
   /** What the decks show once deckcord exits: black keys (default) or the Elgato logo. */
   onExit: Schema.optionalKey(Schema.Literals(["clear", "logo"])),
   /** The deck layout; decoded by the layout schema, opaque here. */
-  decks: Schema.optionalKey(Schema.Unknown)
+  decks: Schema.optionalKey(Schema.Unknown),
+  /** The web UI and HTTP control API: where to listen (default 127.0.0.1 and a fixed port), or `false` for off. */
+  web: Schema.optionalKey(Schema.Union([
+    Schema.Literal(false),
+    Schema.Struct({
+      /** 0 picks a free port (tests). */
+      port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
+      host: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty()))
+    })
+  ]))
 })
 
 /** The decoded config. @category models */

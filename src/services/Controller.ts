@@ -11,7 +11,9 @@
  */
 import {
   Cause,
+  Clock,
   Context,
+  Deferred,
   Duration,
   Effect,
   Exit,
@@ -21,12 +23,16 @@ import {
   Layer,
   Queue,
   Result,
+  Schema,
   Stream,
   SubscriptionRef
 } from "effect"
 import {
+  ActionError,
   type ActionEnv,
+  type ActionFailure,
   type ActionInput,
+  type AnyActionDef,
   type ControlKind,
   HOME_PAGE,
   isLive,
@@ -38,9 +44,10 @@ import {
   unavailableFace
 } from "./actions/index.ts"
 import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "./Deck.ts"
-import { DiscordRpc } from "./DiscordRpc.ts"
+import { CommandDeadline, type Deadline, deadlineFrom, DiscordRpc } from "./DiscordRpc.ts"
 import { BLANK_FACE, type Face } from "./Face.ts"
 import { type Binding, decodeLayout, EMPTY_LAYOUT, type Layout, layoutFor, type PageLayout } from "./Layout.ts"
+import { CommandExpiredError } from "./RpcErrors.ts"
 import { Settings } from "./Settings.ts"
 import { type VoiceModel, VoiceState } from "./VoiceState.ts"
 
@@ -55,6 +62,40 @@ export const ERROR_FACE_MILLIS = 2_000
  * A press made while Discord is unavailable shows it at once.
  */
 export const PENDING_FACE_AFTER_MILLIS = 300
+/**
+ * A press (or turn, or touch) that has not reached Discord this long after it entered deckcord
+ * is dropped and shows the error face: a mute pressed long ago must not land now.
+ */
+export const PRESS_DEADLINE_MILLIS = 5_000
+/**
+ * Presses, turns and touches one control may have waiting. Discord answers in milliseconds, so
+ * inputs pile up only while it is unavailable, and then each expires `PRESS_DEADLINE_MILLIS`
+ * after it was made anyway; 8 holds a burst of quick presses, and more is someone hammering a
+ * key that does nothing (told at once by the error face, not by a burst of toggles later).
+ * Releases are not counted: each follows its press, and a lost release would leave
+ * push-to-talk on.
+ */
+export const CONTROL_QUEUE_CAPACITY = 8
+
+/**
+ * `Controller.submit` could not take an input: nothing is bound there on the page shown, or
+ * the control already has `CONTROL_QUEUE_CAPACITY` inputs waiting.
+ *
+ * @category errors
+ */
+export class PressRejectedError extends Schema.TaggedError<PressRejectedError>()("PressRejectedError", {
+  control: Schema.String,
+  reason: Schema.Literals(["unbound", "queue-full"])
+}) {
+  override get message(): string {
+    return this.reason === "unbound"
+      ? `nothing is bound to ${this.control} on the page shown`
+      : `${this.control} already has ${CONTROL_QUEUE_CAPACITY} inputs waiting for Discord; this one was dropped`
+  }
+}
+
+/** Every way a submitted input can fail. */
+export type PressError = PressRejectedError | ActionFailure
 
 // ---------------------------------------------------------------------------------------------
 // service
@@ -69,6 +110,22 @@ export class Controller extends Context.Service<Controller, {
   readonly faces: Effect.Effect<ReadonlyMap<string, Face>>
   /** The current faces, then after every change. */
   readonly faceChanges: Stream.Stream<ReadonlyMap<string, Face>>
+  /**
+   * Handle one input as if it came from the deck `input.serial`: the same control queue
+   * (order kept, bounded), the same deadline (`PRESS_DEADLINE_MILLIS` from `input.at`, when it
+   * entered deckcord; stamp it where it arrives, e.g. with `Clock.currentTimeMillis`), the same
+   * faces and logs. Completes when the action finished; fails with `PressRejectedError`, a
+   * `CommandExpiredError` past the deadline (never sent), or the action's error.
+   * A release is ignored unless its press was taken.
+   */
+  readonly submit: (input: DeckInput) => Effect.Effect<void, PressError>
+  /**
+   * Run an action once without a deck (remote commands, the control API): the same handler,
+   * the same latest-known state and the same deadline a key press gets
+   * (`PRESS_DEADLINE_MILLIS` from the call), with its failure returned instead of shown on a
+   * key. `options` are decoded with the action's schema.
+   */
+  readonly perform: (action: AnyActionDef, options: unknown, input: ActionInput) => Effect.Effect<void, ActionFailure>
 }>()("deckcord/Controller") {
   static readonly layer: Layer.Layer<Controller, never, Deck | VoiceState | DiscordRpc | Settings> = Layer.effect(
     Controller,
@@ -142,6 +199,16 @@ const routeOf = (input: DeckInput): { readonly control: string; readonly input: 
   }
 }
 
+/** An input waiting for its control, with its deadline and, from `submit`, who waits for it. */
+interface QueuedInput {
+  readonly input: ActionInput
+  readonly deadline: Deadline
+  readonly done: Deferred.Deferred<void, PressError> | undefined
+}
+
+/** Hands an input to one bound control. */
+type Inlet = (item: QueuedInput) => Effect.Effect<void>
+
 const describeFailure = (cause: Cause.Cause<unknown>): string => {
   const error = Cause.squash(cause)
   return error instanceof Error ? error.message : Cause.pretty(cause)
@@ -191,8 +258,8 @@ const makeController = Effect.gen(function*() {
     Effect.forkScoped
   )
 
-  // ---- input routing: one reader for all decks, one ordered queue per bound control ----
-  const routes = new Map<string, ReadonlyMap<string, Queue.Queue<ActionInput>>>()
+  // ---- input routing: one reader for all decks, one ordered, bounded queue per bound control ----
+  const routes = new Map<string, ReadonlyMap<string, Inlet>>()
   /** Per deck with pages: turn by one page (a horizontal swipe on the touch strip). */
   const pageTurners = new Map<string, (step: 1 | -1) => Effect.Effect<void>>()
   const turnPage = (swipe: Extract<DeckInput, { readonly _tag: "LcdSwipe" }>) => {
@@ -201,24 +268,35 @@ const makeController = Effect.gen(function*() {
     // a swipe to the left brings the next page in, as on a phone
     return turn === undefined || dx === 0 ? Effect.void : turn(dx < 0 ? 1 : -1)
   }
+  /** Route an input to its control; the outcome, if asked for, completes `done`. */
+  const route = (event: DeckInput, done: Deferred.Deferred<void, PressError> | undefined): Effect.Effect<void> => {
+    if (event._tag === "LcdSwipe") {
+      return turnPage(event).pipe(Effect.andThen(done === undefined ? Effect.void : Deferred.succeed(done, undefined)))
+    }
+    const to = routeOf(event)
+    const inlet = to === undefined ? undefined : routes.get(event.serial)?.get(to.control)
+    if (to === undefined || inlet === undefined) {
+      return done === undefined ? Effect.void : Deferred.fail(
+        done,
+        new PressRejectedError({ control: `${event.serial}/${to?.control ?? event._tag}`, reason: "unbound" })
+      ).pipe(Effect.asVoid)
+    }
+    return inlet({ input: to.input, deadline: deadlineFrom(event.at, PRESS_DEADLINE_MILLIS), done })
+  }
   const inputs = yield* deck.subscribeInput
-  yield* inputs.pipe(
-    Stream.runForEach((event) =>
-      event._tag === "LcdSwipe" ? turnPage(event) : Effect.sync(() => {
-        const route = routeOf(event)
-        if (route === undefined) return
-        const queue = routes.get(event.serial)?.get(route.control)
-        if (queue !== undefined) Queue.offerUnsafe(queue, route.input)
-      })
-    ),
-    Effect.forkScoped
-  )
+  yield* inputs.pipe(Stream.runForEach((event) => route(event, undefined)), Effect.forkScoped)
 
   const setShown = (id: string, face: Face | undefined) =>
     SubscriptionRef.update(faces, (m) => {
       const next = new Map(m)
       if (face === undefined) next.delete(id)
       else next.set(id, face)
+      return next
+    })
+  const setShownAll = (changed: ReadonlyArray<readonly [string, Face]>) =>
+    SubscriptionRef.update(faces, (m) => {
+      const next = new Map(m)
+      for (const [id, face] of changed) next.set(id, face)
       return next
     })
 
@@ -258,6 +336,9 @@ const makeController = Effect.gen(function*() {
   /** One page of a deck's layout while it is shown. */
   const runPage = (info: DeckInfo, configured: boolean, resolved: PageLayout, navigate: (page: string) => Effect.Effect<void>) =>
     Effect.gen(function*() {
+      const pageScope = yield* Effect.scope
+      /** Set when the page goes: its faces are withdrawn, and a render still running must not bring them back. */
+      let tornDown = false
       const poke = yield* Queue.sliding<void>(1)
       const redraw = Queue.offer(poke, undefined).pipe(Effect.asVoid)
 
@@ -267,20 +348,23 @@ const makeController = Effect.gen(function*() {
         readonly id: string
         readonly binding: Binding
         readonly state: BindingState
-        readonly queue: Queue.Queue<ActionInput>
+        readonly queue: Queue.Queue<QueuedInput>
         shown: string | undefined
         held: boolean
         errorGeneration: number
+        /** Presses, turns and touches in `queue` (releases are not counted). */
+        waiting: number
+        /** A press was turned away: its release must be too. */
+        pressDropped: boolean
       }
       const bound: Array<Live> = []
-      const queues = new Map<string, Queue.Queue<ActionInput>>()
+      const queues = new Map<string, Inlet>()
       const bindAll = (kind: ControlKind, bindings: ReadonlyMap<number, Binding>) =>
         Effect.gen(function*() {
           for (const [index, binding] of bindings) {
             const control: DeckControl = { kind, index }
-            const queue = yield* Queue.unbounded<ActionInput>()
-            queues.set(`${kind}:${index}`, queue)
-            bound.push({
+            const queue = yield* Queue.unbounded<QueuedInput>()
+            const live: Live = {
               control,
               kind,
               id: controlId(info.serial, control),
@@ -289,8 +373,12 @@ const makeController = Effect.gen(function*() {
               queue,
               shown: undefined,
               held: false,
-              errorGeneration: 0
-            })
+              errorGeneration: 0,
+              waiting: 0,
+              pressDropped: false
+            }
+            bound.push(live)
+            queues.set(`${kind}:${index}`, (item) => offer(live, item))
           }
         })
       yield* bindAll("key", resolved.keys)
@@ -313,14 +401,18 @@ const makeController = Effect.gen(function*() {
       // ---- state path: model (or a binding's own state) changed → recompute, write what changed ----
       let model = yield* voice.get
       const render = Effect.gen(function*() {
+        const changed: Array<readonly [string, Face]> = []
         for (const b of bound) {
           const face = bindingFace(model, b.binding, b.kind, b.state, configured)
           const key = JSON.stringify(face)
           if (key === b.shown) continue
           b.shown = key
           yield* deck.setFace(info.serial, b.control, face)
-          yield* setShown(b.id, face)
+          changed.push([b.id, face])
         }
+        // one model, one snapshot: published per control, a reader could see one key already
+        // redrawn and its neighbour still showing the previous state
+        if (changed.length > 0 && !tornDown) yield* setShownAll(changed)
       })
       yield* Stream.merge(
         voice.changes.pipe(Stream.map((m) => void (model = m))),
@@ -328,34 +420,13 @@ const makeController = Effect.gen(function*() {
       ).pipe(Stream.runForEach(() => render), Effect.forkScoped)
 
       // ---- command path: each control's inputs in order; different controls concurrently ----
-      const run = (b: Live, input: ActionInput) =>
+      const describe = (b: Live) =>
+        `${info.productName} (${info.serial}) ${b.kind} ${b.control.kind === "lcd" ? "" : b.control.index} "${b.binding.action.name}"`
+
+      /** Log why an input failed and show the error face for a moment. */
+      const showFailure = (b: Live, message: string) =>
         Effect.gen(function*() {
-          const startedLive = b.binding.action.offline === true || isLive(yield* voice.get)
-          const pending = yield* Effect.sleep(Duration.millis(startedLive ? PENDING_FACE_AFTER_MILLIS : 0)).pipe(
-            Effect.andThen(Effect.sync(() => void (b.state.overlay = "pending"))),
-            Effect.andThen(redraw),
-            Effect.forkChild
-          )
-          const exit = yield* b.binding.action.handle(input, {
-            options: b.binding.options,
-            control: b.kind,
-            env,
-            navigate,
-            local: {
-              get: Effect.sync(() => b.state.local),
-              set: (value: unknown) => Effect.sync(() => void (b.state.local = value)).pipe(Effect.andThen(redraw))
-            }
-          }).pipe(Effect.exit)
-          yield* Fiber.interrupt(pending)
-          if (Exit.isSuccess(exit)) {
-            if (b.state.overlay === "pending") b.state.overlay = undefined
-            return yield* redraw
-          }
-          if (Cause.hasInterruptsOnly(exit.cause)) return
-          yield* Effect.logWarning(
-            `${info.productName} (${info.serial}) ${b.kind} ${b.control.kind === "lcd" ? "" : b.control.index} ` +
-              `"${b.binding.action.name}": ${describeFailure(exit.cause)}`
-          )
+          yield* Effect.logWarning(`${describe(b)}: ${message}`)
           const generation = ++b.errorGeneration
           b.state.overlay = "error"
           yield* redraw
@@ -365,20 +436,95 @@ const makeController = Effect.gen(function*() {
               b.state.overlay = undefined
               return redraw
             })),
-            Effect.forkScoped
+            Effect.forkIn(pageScope)
           )
+        })
+
+      const offer = (b: Live, item: QueuedInput): Effect.Effect<void> =>
+        Effect.suspend(() => {
+          if (item.input._tag === "Release") {
+            if (b.pressDropped) {
+              b.pressDropped = false
+              return item.done === undefined ? Effect.void : Deferred.succeed(item.done, undefined).pipe(Effect.asVoid)
+            }
+          } else if (b.waiting >= CONTROL_QUEUE_CAPACITY) {
+            if (item.input._tag === "Press") b.pressDropped = true
+            const error = new PressRejectedError({ control: b.id, reason: "queue-full" })
+            return showFailure(b, error.message).pipe(
+              Effect.andThen(item.done === undefined ? Effect.void : Deferred.fail(item.done, error)),
+              Effect.asVoid
+            )
+          } else {
+            b.waiting++
+          }
+          Queue.offerUnsafe(b.queue, item)
+          return Effect.void
+        })
+
+      const run = (b: Live, input: ActionInput, deadline: Deadline | undefined) =>
+        Effect.gen(function*() {
+          const startedLive = b.binding.action.offline === true || isLive(yield* voice.get)
+          const pending = yield* Effect.sleep(Duration.millis(startedLive ? PENDING_FACE_AFTER_MILLIS : 0)).pipe(
+            Effect.andThen(Effect.sync(() => void (b.state.overlay = "pending"))),
+            Effect.andThen(redraw),
+            Effect.forkChild
+          )
+          const handled = b.binding.action.handle(input, {
+            options: b.binding.options,
+            control: b.kind,
+            env,
+            navigate,
+            local: {
+              get: Effect.sync(() => b.state.local),
+              set: (value: unknown) => Effect.sync(() => void (b.state.local = value)).pipe(Effect.andThen(redraw))
+            }
+          })
+          const exit = yield* (deadline === undefined ? handled : Effect.provideService(handled, CommandDeadline, deadline))
+            .pipe(Effect.exit)
+          yield* Fiber.interrupt(pending)
+          if (Exit.isSuccess(exit)) {
+            if (b.state.overlay === "pending") b.state.overlay = undefined
+            yield* redraw
+            return exit
+          }
+          if (Cause.hasInterruptsOnly(exit.cause)) return exit
+          yield* showFailure(b, describeFailure(exit.cause))
+          return exit
+        })
+
+      const step = (b: Live, item: QueuedInput): Effect.Effect<Exit.Exit<void, ActionFailure>> =>
+        Effect.gen(function*() {
+          const { input } = item
+          if (input._tag !== "Release") b.waiting--
+          // a release without its press here (the press switched pages, came before this
+          // layout, or expired) must not reach the new binding: it would end a hold never started
+          if (input._tag === "Release" && !b.held) return Exit.void
+          if (input._tag === "Release") {
+            b.held = false
+            // the release of a press that went out always follows it (push-to-talk must not
+            // stay on); it gets a deadline of its own
+            return yield* run(b, input, undefined)
+          }
+          const now = yield* Clock.currentTimeMillis
+          if (now >= item.deadline.expiresAt) {
+            if (input._tag === "Press") b.held = false
+            const error = new CommandExpiredError({ cmd: b.binding.action.name, waitedMillis: now - item.deadline.enteredAt })
+            yield* showFailure(b, error.message)
+            return Exit.fail(error)
+          }
+          if (input._tag === "Press") b.held = true
+          return yield* run(b, input, item.deadline)
         })
 
       for (const b of bound) {
         yield* Queue.take(b.queue).pipe(
-          Effect.flatMap((input) => {
-            // a release without its press here (the press switched pages, or came before this
-            // layout) must not reach the new binding: it would end a hold-to-mute never started
-            if (input._tag === "Release" && !b.held) return Effect.void
-            if (input._tag === "Press") b.held = true
-            else if (input._tag === "Release") b.held = false
-            return run(b, input)
-          }),
+          Effect.flatMap((item) =>
+            step(b, item).pipe(
+              Effect.flatMap((exit) => (item.done === undefined ? Effect.void : Deferred.done(item.done, exit))),
+              // the control stays usable whatever one input did
+              Effect.onInterrupt(() => (item.done === undefined ? Effect.void : Deferred.interrupt(item.done)))
+            )
+          ),
           Effect.forever,
           Effect.forkScoped
         )
@@ -405,6 +551,7 @@ const makeController = Effect.gen(function*() {
       yield* Effect.addFinalizer(() =>
         Effect.gen(function*() {
           if (routes.get(info.serial) === queues) routes.delete(info.serial)
+          tornDown = true
           for (const b of bound) yield* setShown(b.id, undefined)
         })
       )
@@ -445,8 +592,41 @@ const makeController = Effect.gen(function*() {
     Effect.forkScoped
   )
 
+  // ---- remote commands: one local state per (action, options), like one invisible key each ----
+  const remoteLocal = new Map<string, unknown>()
+  const perform = (action: AnyActionDef, options: unknown, input: ActionInput) =>
+    Effect.gen(function*() {
+      const decoded = yield* Schema.decodeUnknownEffect(action.options)(options).pipe(
+        Effect.mapError((e) => new ActionError({ action: action.name, message: `invalid options: ${e.message}` }))
+      )
+      const key = `${action.name} ${JSON.stringify(options)}`
+      // only stateful actions (hold-to-mute) keep an entry, so one per channel joined never piles up
+      if (!remoteLocal.has(key)) {
+        const initial = action.initial(decoded)
+        if (initial !== undefined) remoteLocal.set(key, initial)
+      }
+      const deadline = deadlineFrom(yield* Clock.currentTimeMillis, PRESS_DEADLINE_MILLIS)
+      yield* action.handle(input, {
+        options: decoded,
+        control: "key",
+        env,
+        navigate: () => Effect.void, // no deck, no pages
+        local: {
+          get: Effect.sync(() => remoteLocal.get(key)),
+          set: (value: unknown) => Effect.sync(() => void remoteLocal.set(key, value))
+        }
+      }).pipe(Effect.provideService(CommandDeadline, deadline))
+    })
+
   return Controller.of({
     faces: SubscriptionRef.get(faces),
-    faceChanges: SubscriptionRef.changes(faces)
+    faceChanges: SubscriptionRef.changes(faces),
+    submit: (input) =>
+      Effect.gen(function*() {
+        const done = yield* Deferred.make<void, PressError>()
+        yield* route(input, done)
+        return yield* Deferred.await(done)
+      }),
+    perform
   })
 })

@@ -18,6 +18,7 @@ import type {
   StreamDeckLcdSegmentControlDefinition
 } from "@elgato-stream-deck/core"
 import {
+  Clock,
   Context,
   Deferred,
   type Duration,
@@ -33,7 +34,13 @@ import {
   Stream,
   SubscriptionRef
 } from "effect"
-import { type DeckCandidate, type DeckHidError, DeckProvider, classifyHidError } from "./DeckProvider.ts"
+import {
+  type DeckCandidate,
+  type DeckHidError,
+  DeckProvider,
+  type DeckProviderShape,
+  classifyHidError
+} from "./DeckProvider.ts"
 import type { Face, PixelSize } from "./Face.ts"
 import { KeyRenderer, type RenderedFace } from "./KeyRenderer.ts"
 import { TONE_COLORS } from "./Palette.ts"
@@ -93,7 +100,14 @@ export interface LcdPoint {
 }
 
 /** A control event, tagged with the deck's serial. */
-export type DeckInput =
+/**
+ * An input from a deck, stamped with when it entered deckcord (`at`, epoch ms of the Effect
+ * `Clock`): a press's deadline runs from there, however long it then waits.
+ */
+export type DeckInput = DeckInputEvent & { readonly at: number }
+
+/** An input as the device reports it, before it is stamped. */
+export type DeckInputEvent =
   | { readonly _tag: "KeyDown" | "KeyUp"; readonly serial: string; readonly key: number }
   | { readonly _tag: "EncoderDown" | "EncoderUp"; readonly serial: string; readonly encoder: number }
   | { readonly _tag: "EncoderRotate"; readonly serial: string; readonly encoder: number; readonly delta: number }
@@ -129,6 +143,13 @@ export interface DeckOptions {
   readonly writeRetries?: number
   /** Pause between those retries (default `WRITE_RETRY_DELAY`). */
   readonly writeRetryDelay?: Duration.Input
+  /**
+   * Decks that are not on USB (virtual decks in a browser or made through the control API),
+   * listed and opened beside the HID provider's: the same `StreamDeck` objects, the same
+   * faces and input, so everything above treats them as hardware. Its listing never makes
+   * USB problems (`status`) go away, and USB problems never hide it.
+   */
+  readonly surfaces?: DeckProviderShape
 }
 
 /** Readable in a lit room without glaring at night; users override it per deck. */
@@ -276,6 +297,7 @@ const describeCause = (cause: unknown) => (cause instanceof Error ? cause.messag
 const makeDeck = (options: DeckOptions) =>
   Effect.gen(function*() {
     const renderer = yield* KeyRenderer
+    const clock = yield* Clock.Clock
     const provider = yield* DeckProvider
     const defaultBrightness = clampPercent(options.brightness ?? DEFAULT_BRIGHTNESS)
     const onExit = options.onExit ?? "clear"
@@ -344,11 +366,29 @@ const makeDeck = (options: DeckOptions) =>
     const hid = <A>(path: string, f: () => Promise<A>) =>
       Effect.tryPromise({ try: f, catch: (cause) => classifyHidError(cause, path) })
 
+    const surfaces = options.surfaces
+    /** Paths the surfaces listed last, so their decks open through them and not through HID. */
+    const surfacePaths = new Set<string>()
+    const openSurfaces = Effect.gen(function*() {
+      if (surfaces === undefined) return
+      const listed = yield* Effect.result(surfaces.list)
+      if (Result.isFailure(listed)) return yield* Effect.logWarning(listed.failure.message)
+      for (const candidate of listed.success) {
+        surfacePaths.add(candidate.path)
+        if (candidate.serial !== undefined && open.has(candidate.serial)) continue
+        if ([...open.values()].some((d) => d.path === candidate.path)) continue
+        const opened = yield* Effect.result(openDeck(candidate))
+        if (Result.isFailure(opened)) yield* Effect.logWarning(opened.failure.message)
+      }
+    })
+
     const scanOnce = Effect.gen(function*() {
+      yield* openSurfaces
       const listed = yield* Effect.result(provider.list)
       if (Result.isFailure(listed)) return yield* reportProblem(listed.failure)
       let problem: DeckHidError | undefined
       for (const candidate of listed.success) {
+        if (surfacePaths.has(candidate.path)) continue
         if (candidate.serial !== undefined && open.has(candidate.serial)) continue
         if ([...open.values()].some((d) => d.path === candidate.path)) continue
         const opened = yield* Effect.result(openDeck(candidate))
@@ -397,8 +437,9 @@ const makeDeck = (options: DeckOptions) =>
         }
         // Opened and listened to in one uninterruptible step, closed with the scope. The error
         // listener comes first: eventemitter3 silently drops an `error` nobody listens to (unplug).
+        const opener = surfaces !== undefined && surfacePaths.has(candidate.path) ? surfaces : provider
         const device = yield* Effect.acquireRelease(
-          provider.open(candidate.path).pipe(Effect.tap((d) => Effect.sync(() => d.on("error", onError)))),
+          opener.open(candidate.path).pipe(Effect.tap((d) => Effect.sync(() => d.on("error", onError)))),
           (d) =>
             hid(candidate.path, () => d.close()).pipe(
               Effect.ignore,
@@ -447,7 +488,7 @@ const makeDeck = (options: DeckOptions) =>
       })
 
     const attachInput = (d: OpenDeck) => {
-      const emit = (e: DeckInput) => void PubSub.publishUnsafe(inputs, e)
+      const emit = (e: DeckInputEvent) => void PubSub.publishUnsafe(inputs, { ...e, at: clock.currentTimeMillisUnsafe() })
       const serial = d.serial
       const touch = (kind: "short" | "long") => (_c: unknown, p: LcdPoint) => {
         const encoder = encoderAt(d.info, p.x)
@@ -599,7 +640,9 @@ const makeDeck = (options: DeckOptions) =>
 
     // ---- start -------------------------------------------------------------------------
 
-    const hints = yield* provider.watch
+    const hints = surfaces === undefined
+      ? yield* provider.watch
+      : Stream.merge(yield* provider.watch, yield* surfaces.watch)
     yield* scanOnce
     yield* Effect.forkScoped(Stream.runForEach(hints, () => requestScan))
     yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {

@@ -6,6 +6,7 @@
  */
 import {
   Cause,
+  Clock,
   Context,
   Deferred,
   Duration,
@@ -69,6 +70,7 @@ export interface DisconnectReason {
     | "HandshakeFailed"
     | "AuthenticationFailed"
     | "ProtocolError" // undecodable bytes from the server
+    | "InternalError" // a bug in deckcord's connection code: logged with its cause, retried after backoff
   readonly message: string
   readonly hint?: string
   /** Discord's close code, when it sent one. */
@@ -79,7 +81,12 @@ export interface DisconnectReason {
 
 /** @category models */
 export type ConnectionState =
-  | { readonly _tag: "Disconnected"; readonly reason: DisconnectReason }
+  | {
+    readonly _tag: "Disconnected"
+    readonly reason: DisconnectReason
+    /** When deckcord tries again by itself, once it has decided (absent: at once, or waiting for `reconnect`). */
+    readonly retryInMillis?: number
+  }
   | { readonly _tag: "Connecting" }
   | { readonly _tag: "Authenticating"; readonly user: User | undefined }
   | {
@@ -95,13 +102,48 @@ export type ConnectionState =
 // requests
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * When a command entered deckcord and the instant after which it must not be sent, both in
+ * epoch milliseconds of the Effect `Clock`. A key press carries its deck input's time, so the
+ * 5 s it may wait run from the press, not from whenever it reaches the wire.
+ *
+ * @category models
+ */
+export interface Deadline {
+  readonly enteredAt: number
+  readonly expiresAt: number
+}
+
+/** The deadline of something that entered at `enteredAt` and may wait `budgetMillis`. */
+export const deadlineFrom = (enteredAt: number, budgetMillis: number = DEFAULT_COMMAND_DEADLINE_MILLIS): Deadline => ({
+  enteredAt,
+  expiresAt: enteredAt + budgetMillis
+})
+
+/**
+ * The deadline of every request made in this fiber, unless a request passes its own. Every
+ * surface that turns an input into commands (the deck, a remote command, a plugin) sets it
+ * around its handler from the input's own entry time:
+ * `handler.pipe(Effect.provideService(CommandDeadline, deadlineFrom(input.at)))`.
+ * A request past its deadline fails with `CommandExpiredError` and is never sent, also when
+ * it waited for a reconnect in the command queue.
+ *
+ * @category references
+ */
+export const CommandDeadline = Context.Reference<Deadline | undefined>("deckcord/CommandDeadline", {
+  defaultValue: () => undefined
+})
+
 /** @category models */
 export interface RequestOptions {
   /** How long to wait for the reply once sent (default per command, spec §3.2 / §9). */
   readonly timeoutMillis?: number
+  /** The command's own deadline (default: `CommandDeadline`, else `deadlineMillis` from now). */
+  readonly deadline?: Deadline
   /**
    * How long the command may wait for a connection before it fails with
    * `CommandExpiredError` instead of firing late (default: the layer's `commandDeadline`).
+   * Used only when there is no `deadline`.
    */
   readonly deadlineMillis?: number
 }
@@ -243,6 +285,17 @@ export interface DiscordRpcOptions {
    */
   readonly subscriberBuffer?: number
   readonly reconnect?: ReconnectOptions
+  /**
+   * How long a connection must stay Ready before the backoff starts over (default
+   * `STABLE_CONNECTION_MILLIS`). Shorter-lived connections count as failures.
+   */
+  readonly stableMillis?: number
+  /**
+   * Called if the supervisor itself dies (a bug outside any one connection). The default
+   * logs the cause and exits the process non-zero, so a service manager restarts it: a
+   * daemon that can no longer reconnect must not keep running as if it could.
+   */
+  readonly onFatal?: (cause: Cause.Cause<unknown>) => void
 }
 
 /** A key press may wait this long for Discord; later it would surprise the user. */
@@ -256,6 +309,9 @@ export const DEFAULT_QUEUE_CAPACITY = 64
 export const DEFAULT_SUBSCRIBER_BUFFER = 4_096
 /** Ordinary replies come in milliseconds; 15 s is what working clients use (spec §9). */
 export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 15_000
+/** An unanswered SUBSCRIBE is sent again after this, doubling up to the cap. */
+const SUBSCRIBE_RETRY_BASE_MILLIS = 250
+const SUBSCRIBE_RETRY_CAP_MILLIS = 10_000
 /** AUTHORIZE waits for a person to click in Discord (spec §4.2). */
 export const AUTHORIZE_TIMEOUT_MILLIS = 5 * 60_000
 /** SELECT_*_CHANNEL and GET_GUILD may wait their own `timeout` argument first (spec §3.2). */
@@ -268,13 +324,39 @@ export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
   failureCapMillis: 60_000
 }
 
-/** Exponential, jittered, capped: the two reconnect schedules. */
+/**
+ * A connection that stayed Ready this long was a real one: the backoff starts over. One that
+ * died sooner (Discord's updater restarting it, a crash loop) counts as a failed attempt.
+ */
+export const STABLE_CONNECTION_MILLIS = 10_000
+
+/**
+ * The wait before retry `attempt` (0-based): exponential from `base`, jittered by ±20 % so many
+ * clients do not retry in step, then capped, so the cap is a promise (a 60 s cap never waits 72 s).
+ */
+export const backoffDelay = (attempt: number, baseMillis: number, capMillis: number, random: number = Math.random()): number =>
+  Math.min(capMillis, baseMillis * 2 ** Math.min(attempt, 30) * (0.8 + 0.4 * random))
+
+const defaultOnFatal = (cause: Cause.Cause<unknown>) => {
+  process.stderr.write(
+    `deckcord: the Discord connection supervisor died (a bug; please report it). Exiting so the service manager ` +
+      `restarts deckcord:\n${Cause.pretty(cause)}\n`
+  )
+  process.exit(70)
+}
+
+const describeCause = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Exponential, jittered, capped (the cap applies after the jitter): the two reconnect schedules. */
 export const reconnectSchedules = (options: ReconnectOptions = {}) => {
   const o = { ...DEFAULT_RECONNECT, ...options }
   const capped = (base: number, cap: number) =>
     Schedule.exponential(Duration.millis(base)).pipe(
-      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(cap)))),
-      Schedule.jittered
+      Schedule.jittered,
+      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(cap))))
     )
   return {
     whileAbsent: capped(o.absentBaseMillis, o.absentCapMillis),
@@ -311,8 +393,9 @@ interface Queued {
   readonly cmd: string
   readonly args: Readonly<Record<string, unknown>>
   readonly timeoutMillis: number
+  readonly deadline: Deadline
   status: "waiting" | "sent" | "expired"
-  readonly sent: Deferred.Deferred<Connection>
+  readonly sent: Deferred.Deferred<Connection, CommandExpiredError>
   nonce: string
   readonly reply: Deferred.Deferred<unknown, RpcRequestError>
 }
@@ -411,6 +494,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const deadlineMillis = options.commandDeadlineMillis ?? DEFAULT_COMMAND_DEADLINE_MILLIS
   const requestTimeout = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS
   const subscriberBuffer = options.subscriberBuffer ?? DEFAULT_SUBSCRIBER_BUFFER
+  const onFatal = options.onFatal ?? defaultOnFatal
   let droppedEvents = 0
 
   const notStarted: ConnectionState = {
@@ -488,18 +572,24 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     Queue.offerAllUnsafe(waiting, live)
   }
 
+  const expired = (cmd: string, deadline: Deadline, now: number) =>
+    new CommandExpiredError({ cmd, waitedMillis: Math.max(0, now - deadline.enteredAt) })
+
   const enqueue = (
     cmd: string,
     args: Readonly<Record<string, unknown>>,
-    options: RequestOptions
+    options: RequestOptions,
+    deadline: Deadline,
+    now: number
   ): Effect.Effect<unknown, RpcRequestError> =>
     Effect.suspend(() => {
       const item: Queued = {
         cmd,
         args,
         timeoutMillis: replyTimeoutMillis(cmd, args, requestTimeout, options.timeoutMillis),
+        deadline,
         status: "waiting",
-        sent: Deferred.makeUnsafe<Connection>(),
+        sent: Deferred.makeUnsafe<Connection, CommandExpiredError>(),
         nonce: "",
         reply: Deferred.makeUnsafe<unknown, RpcRequestError>()
       }
@@ -508,16 +598,15 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         if (!Queue.offerUnsafe(waiting, item)) return Effect.fail(new QueueFullError({ cmd, capacity }))
       }
       liveWaiting++
-      const deadline = options.deadlineMillis ?? deadlineMillis
       return Deferred.await(item.sent).pipe(
         Effect.timeoutOrElse({
-          duration: Duration.millis(deadline),
+          duration: Duration.millis(deadline.expiresAt - now),
           orElse: () =>
             Effect.suspend(() => {
               if (item.status !== "waiting") return Deferred.await(item.sent) // sent at the last moment
               item.status = "expired"
               liveWaiting--
-              return Effect.fail(new CommandExpiredError({ cmd, waitedMillis: deadline }))
+              return Clock.currentTimeMillis.pipe(Effect.flatMap((at) => Effect.fail(expired(cmd, deadline, at))))
             })
         }),
         Effect.onInterrupt(() =>
@@ -537,26 +626,41 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     args: Readonly<Record<string, unknown>> = {},
     options: RequestOptions = {}
   ): Effect.Effect<unknown, RpcRequestError> =>
-    Effect.suspend(() => {
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const deadline = options.deadline ?? (yield* CommandDeadline) ??
+        deadlineFrom(now, options.deadlineMillis ?? deadlineMillis)
+      // late is worse than never: a mute pressed long ago must not land now
+      if (now >= deadline.expiresAt) return yield* Effect.fail(expired(cmd, deadline, now))
       const connection = current
       // the fast path keeps order: only when nothing queued could be overtaken
       if (connection?.authenticated && liveWaiting === 0) {
-        return sendNow(connection, cmd, args, options.timeoutMillis)
+        return yield* sendNow(connection, cmd, args, options.timeoutMillis)
       }
-      return enqueue(cmd, args, options)
+      return yield* enqueue(cmd, args, options, deadline, now)
     })
 
-  /** Send queued commands in order, for as long as this connection is Ready. */
+  /**
+   * Send queued commands in order, for as long as this connection is Ready. One whose
+   * deadline passed while it waited fails here instead of going out late.
+   */
   const drain = (connection: Connection) =>
     Effect.forever(
       Queue.take(waiting).pipe(
-        Effect.map((item) => {
-          if (item.status !== "waiting") return
-          item.status = "sent"
-          liveWaiting--
-          item.nonce = write(connection, item.cmd, item.args, item.reply, item.timeoutMillis)
-          Deferred.doneUnsafe(item.sent, Exit.succeed(connection))
-        })
+        Effect.flatMap((item) =>
+          Clock.currentTimeMillis.pipe(Effect.map((now) => {
+            if (item.status !== "waiting") return
+            liveWaiting--
+            if (now >= item.deadline.expiresAt) {
+              item.status = "expired"
+              Deferred.doneUnsafe(item.sent, Exit.fail(expired(item.cmd, item.deadline, now)))
+              return
+            }
+            item.status = "sent"
+            item.nonce = write(connection, item.cmd, item.args, item.reply, item.timeoutMillis)
+            Deferred.doneUnsafe(item.sent, Exit.succeed(connection))
+          }))
+        )
       )
     )
 
@@ -566,17 +670,34 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
    * Write (UN)SUBSCRIBE now, synchronously — so it reaches the wire before any request issued
    * after `subscribe` returns — and watch its reply in the background.
    */
-  const sendSubscription = (connection: Connection, cmd: "SUBSCRIBE" | "UNSUBSCRIBE", sub: RemoteSubscription) => {
+  const sendSubscription = (
+    connection: Connection,
+    cmd: "SUBSCRIBE" | "UNSUBSCRIBE",
+    sub: RemoteSubscription,
+    attempt = 0
+  ): void => {
     const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
     const nonce = write(connection, cmd, sub.args, reply, requestTimeout, sub.evt)
     run(
       awaitReply(connection, nonce, reply).pipe(
-        Effect.catch((e) =>
+        Effect.catch((e) => {
           // subscriptions die with the socket anyway (spec §6.1): a drop is no news
-          e._tag === "ConnectionLostError"
-            ? Effect.logDebug(`${cmd} ${sub.evt}: ${e.message}`)
-            : Effect.logWarning(`${cmd} ${sub.evt} failed: ${e.message}`)
-        ),
+          if (e._tag === "ConnectionLostError") return Effect.logDebug(`${cmd} ${sub.evt}: ${e.message}`)
+          // an unanswered SUBSCRIBE may never have been registered: without it the state
+          // would silently stop following Discord, so it is asked again (a duplicate is a no-op)
+          if (cmd === "SUBSCRIBE" && e._tag === "RpcTimeoutError") {
+            const delay = backoffDelay(attempt, SUBSCRIBE_RETRY_BASE_MILLIS, SUBSCRIBE_RETRY_CAP_MILLIS)
+            return Effect.logWarning(`${cmd} ${sub.evt}: ${e.message}; asking again`).pipe(
+              Effect.andThen(Effect.sleep(Duration.millis(delay))),
+              Effect.andThen(Effect.sync(() => {
+                if (current === connection && connection.authenticated && subscriptions.get(sub.key) === sub) {
+                  sendSubscription(connection, cmd, sub, attempt + 1)
+                }
+              }))
+            )
+          }
+          return Effect.logWarning(`${cmd} ${sub.evt} failed: ${e.message}`)
+        }),
         Effect.asVoid
       )
     )
@@ -685,15 +806,22 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
 
   // --- the supervisor ---------------------------------------------------------------------------
 
+  /**
+   * Fail every request in flight. Completing a reply can run its waiter at once, and that
+   * waiter may release other entries (a sibling of an `Effect.all` is interrupted), so the map
+   * is emptied first and the snapshot completed after.
+   */
   const failPending = (connection: Connection, reason: string) => {
-    for (const nonce of [...connection.pending.keys()]) {
-      const pending = release(connection, nonce)!
+    const entries = [...connection.pending.values()]
+    connection.pending.clear()
+    for (const pending of entries) {
+      clearTimeout(pending.timer)
       Deferred.doneUnsafe(pending.reply, Exit.fail(new ConnectionLostError({ cmd: pending.cmd, reason })))
     }
   }
 
-  /** One connection from dial to drop. Succeeds when a Ready connection ends. */
-  const session: Effect.Effect<void, SessionError> = Effect.gen(function*() {
+  /** One connection from dial to drop. Succeeds, with how long it was Ready, when a Ready connection ends. */
+  const session: Effect.Effect<number, SessionError> = Effect.gen(function*() {
     const clientId = typeof options.clientId === "string" ? options.clientId : yield* options.clientId
     if (clientId === undefined) return yield* new NotConfiguredError()
     yield* setState({ _tag: "Connecting" })
@@ -731,17 +859,22 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       socketPath: ipcConnection.socketPath
     })
     yield* Effect.logInfo(`connected to Discord at ${ipcConnection.socketPath}`)
+    const readySince = yield* Clock.currentTimeMillis
     const reason = yield* ipcConnection.closed
+    const readyFor = (yield* Clock.currentTimeMillis) - readySince
     live.authenticated = false
     failPending(live, reason.message)
     if (reason.closeCode === CloseCode.TOKEN_REVOKED) yield* authenticator.tokenRevoked
     yield* Effect.logWarning(`Discord connection lost: ${reason.message}`)
     yield* setState({ _tag: "Disconnected", reason })
+    return readyFor
   }).pipe(Effect.scoped)
 
-  const schedules = reconnectSchedules(options.reconnect)
+  const backoff = { ...DEFAULT_RECONNECT, ...options.reconnect }
+  const stableMillis = options.stableMillis ?? STABLE_CONNECTION_MILLIS
   const isAbsent = (e: SessionError) => e._tag === "DiscordNotFoundError"
-  const recordFailure = (e: SessionError) => setState({ _tag: "Disconnected", reason: reasonOf(e) })
+  const isPermanent = (e: SessionError): e is AuthenticationError | NotConfiguredError =>
+    e._tag === "NotConfiguredError" || (e._tag === "AuthenticationError" && !e.retry)
 
   /** A failure no retry can fix (no application id, authorization refused) waits for `reconnect`. */
   const waitForReconnect = (e: AuthenticationError | NotConfiguredError) =>
@@ -749,23 +882,91 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       ? Effect.logWarning("no Discord application configured: run `deckcord auth`")
       : Effect.logError(`Discord authentication failed: ${e.message}`)).pipe(Effect.andThen(Effect.never))
 
-  /** Connect, and reconnect with backoff until a Ready connection ends. */
-  const connectWithBackoff = session.pipe(
-    Effect.tapError(recordFailure),
-    Effect.catchIf(
-      (e): e is AuthenticationError | NotConfiguredError =>
-        e._tag === "NotConfiguredError" || (e._tag === "AuthenticationError" && !e.retry),
-      waitForReconnect
-    ),
-    Effect.retry({ schedule: schedules.whileAbsent, while: isAbsent }),
-    Effect.tapError((e) => Effect.logWarning(`Discord connection failed: ${reasonOf(e).message}`)),
-    Effect.retry({ schedule: schedules.afterFailure })
-  )
+  /**
+   * Connect, and reconnect with backoff, for ever. The backoff resets only after a connection
+   * stayed Ready for `stableMillis`: a Discord that drops every connection right after READY
+   * is retried at the failure backoff, not in a tight loop. A defect in a session (a bug here)
+   * is logged with its cause, shown in the state, and retried like any failure: the loop
+   * itself must not die, or deckcord would sit "Ready" on a dead socket.
+   */
+  const superviseConnections: Effect.Effect<never> = Effect.gen(function*() {
+    let absentAttempt = 0
+    let failureAttempt = 0
+    while (true) {
+      const exit = yield* Effect.exit(session)
+      let delay: number
+      if (Exit.isSuccess(exit)) {
+        absentAttempt = 0
+        if (exit.value >= stableMillis) {
+          failureAttempt = 0
+          delay = 0
+        } else {
+          delay = backoffDelay(failureAttempt++, backoff.failureBaseMillis, backoff.failureCapMillis)
+          yield* Effect.logWarning(
+            `the Discord connection lasted only ${exit.value} ms; reconnecting in ${Math.round(delay)} ms`
+          )
+        }
+      } else if (Cause.hasInterruptsOnly(exit.cause)) {
+        return yield* Effect.interrupt
+      } else {
+        const failure = Cause.findErrorOption(exit.cause)
+        if (failure._tag === "Some") {
+          const e = failure.value
+          if (isPermanent(e)) {
+            yield* setState({ _tag: "Disconnected", reason: reasonOf(e) })
+            return yield* waitForReconnect(e)
+          }
+          if (isAbsent(e)) {
+            delay = backoffDelay(absentAttempt++, backoff.absentBaseMillis, backoff.absentCapMillis)
+          } else {
+            absentAttempt = 0
+            delay = backoffDelay(failureAttempt++, backoff.failureBaseMillis, backoff.failureCapMillis)
+            yield* Effect.logWarning(`Discord connection failed: ${reasonOf(e).message}`)
+          }
+          // one state per failure, already saying when the next try comes
+          yield* setState({ _tag: "Disconnected", reason: reasonOf(e), retryInMillis: Math.round(delay) })
+          if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
+          continue
+        } else {
+          absentAttempt = 0
+          delay = backoffDelay(failureAttempt++, backoff.failureBaseMillis, backoff.failureCapMillis)
+          yield* Effect.logError(
+            `internal error in the Discord connection (a bug in deckcord; please report it with this log); ` +
+              `reconnecting in ${Math.round(delay)} ms:\n${Cause.pretty(exit.cause)}`
+          )
+          yield* setState({
+            _tag: "Disconnected",
+            reason: {
+              kind: "InternalError",
+              message: `internal error: ${describeCause(exit.cause)}`,
+              hint: "deckcord reconnects by itself; please report this with the log"
+            },
+            retryInMillis: Math.round(delay)
+          })
+          yield* Effect.sleep(Duration.millis(delay))
+          continue
+        }
+      }
+      if (delay > 0) {
+        const now = yield* SubscriptionRef.get(state)
+        if (now._tag === "Disconnected") yield* setState({ ...now, retryInMillis: Math.round(delay) })
+        yield* Effect.sleep(Duration.millis(delay))
+      }
+    }
+  })
 
   // A reconnect request interrupts whatever the supervisor is doing — a live connection, a
-  // backoff sleep, a wait after a refused authorization — and starts over with fresh schedules.
-  const supervisor = Effect.forever(Effect.raceFirst(connectWithBackoff, Queue.take(reconnectRequests)))
-  yield* Effect.forkScoped(supervisor)
+  // backoff sleep, a wait after a refused authorization — and starts over with fresh backoff.
+  const supervisor = Effect.forever(Effect.raceFirst(superviseConnections, Queue.take(reconnectRequests)))
+  yield* Effect.forkScoped(
+    supervisor.pipe(
+      Effect.onExit((exit) =>
+        Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+          ? Effect.sync(() => onFatal(exit.cause))
+          : Effect.void
+      )
+    )
+  )
   yield* Effect.addFinalizer(() =>
     Effect.sync(() => {
       // nothing waits forever for a connection that will not come

@@ -48,10 +48,12 @@ export class ConnectionLostError extends Schema.TaggedError<ConnectionLostError>
  */
 export class CommandExpiredError extends Schema.TaggedError<CommandExpiredError>()("CommandExpiredError", {
   cmd: Schema.String,
-  waitedMillis: Schema.Number
+  waitedMillis: Schema.Number,
+  /** Why it could not be sent in time, when not for want of a connection ("Discord was connected but …"). */
+  reason: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    return `${this.cmd} was not sent: Discord was not connected within ${this.waitedMillis} ms`
+    return `${this.cmd} was not sent: ${this.reason ?? "Discord was not connected"} within ${this.waitedMillis} ms`
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type VoiceStateEntry
 } from "../protocol/Message.ts"
 import { type ConnectionState, DiscordRpc } from "./DiscordRpc.ts"
+import { RpcTimeoutError } from "./RpcErrors.ts"
 
 /** Someone in a voice channel, as you see them. */
 export interface Member {
@@ -117,6 +118,17 @@ export const CHANNEL_FETCH_RETRY_MILLIS = 250
  * within this window costs one GET_CHANNEL per channel.
  */
 export const AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS = 50
+
+/**
+ * Each read after connecting (GET_VOICE_SETTINGS, GET_SELECTED_VOICE_CHANNEL, GET_CHANNEL)
+ * waits this long for its reply. Discord answers them in milliseconds; one that takes longer
+ * is lost or stuck, and keys wait for these reads, so it is asked again instead of awaited.
+ */
+export const SYNC_READ_TIMEOUT_MILLIS = 3_000
+/** A failed or slow read is asked again on the same connection after this, doubling ... */
+export const SYNC_RETRY_BASE_MILLIS = 250
+/** ... up to this, for as long as the connection lives. */
+export const SYNC_RETRY_CAP_MILLIS = 10_000
 
 /** Subscriptions some tokens lack scopes for (spec §4.5): skipped or failing, never fatal. */
 const OPTIONAL_SUBSCRIPTIONS = [
@@ -235,10 +247,40 @@ const setSpeaking = (t: Tracker, userId: string, speaking: boolean) => {
 
 const messageOf = (e: { readonly message: string }) => e.message
 
+/** How the reads after connecting time out and retry (a Reference: tests shorten them). */
+export interface SyncTiming {
+  readonly readTimeoutMillis: number
+  readonly retryBaseMillis: number
+  readonly retryCapMillis: number
+}
+
+/** @category references */
+export const SyncTiming = Context.Reference<SyncTiming>("deckcord/VoiceState/SyncTiming", {
+  defaultValue: () => ({
+    readTimeoutMillis: SYNC_READ_TIMEOUT_MILLIS,
+    retryBaseMillis: SYNC_RETRY_BASE_MILLIS,
+    retryCapMillis: SYNC_RETRY_CAP_MILLIS
+  })
+})
+
 /** Build the service; its fibers and subscriptions live as long as the calling scope. */
 export const makeVoiceState = Effect.gen(function*() {
   const rpc = yield* DiscordRpc
   const layerScope = yield* Effect.scope
+  const timing = yield* SyncTiming
+
+  /** A read that fails with RpcTimeoutError once `readTimeoutMillis` pass without a reply. */
+  const withReadTimeout = <A, E>(read: Effect.Effect<A, E>, cmd: string): Effect.Effect<A, E | RpcTimeoutError> =>
+    read.pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.millis(timing.readTimeoutMillis),
+        orElse: () => Effect.fail(new RpcTimeoutError({ cmd, timeoutMillis: timing.readTimeoutMillis }))
+      })
+    )
+  const syncRetry = Schedule.exponential(Duration.millis(timing.retryBaseMillis)).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(timing.retryCapMillis))))
+  )
 
   const s: Internal = {
     connection: yield* rpc.state,
@@ -357,22 +399,29 @@ export const makeVoiceState = Effect.gen(function*() {
     t.fetchLock.withPermit(
       Effect.gen(function*() {
         const startSeq = s.seq
-        const channel = yield* rpc.getChannel(t.id).pipe(
+        const channel = yield* withReadTimeout(rpc.getChannel(t.id), "GET_CHANNEL").pipe(
           Effect.retry({ times: CHANNEL_FETCH_RETRIES, schedule: Schedule.spaced(Duration.millis(CHANNEL_FETCH_RETRY_MILLIS)) })
         )
         yield* reconcile(t, channel, startSeq)
-        const guildId = channel.guild_id
-        if (typeof guildId === "string" && guildId.length > 0) {
-          const name = yield* guildName(guildId)
-          if (name !== t.guildName) {
-            yield* commit(() => {
-              t.guildName = name
-              t.view = undefined
-            })
-          }
-        }
+        return channel.guild_id
       })
     ).pipe(
+      // the guild's name is decoration: it follows in the background, nothing waits for it
+      Effect.flatMap((guildId) =>
+        typeof guildId === "string" && guildId.length > 0
+          ? Effect.forkIn(
+            guildName(guildId).pipe(
+              Effect.flatMap((name) =>
+                name === t.guildName ? Effect.void : commit(() => {
+                  t.guildName = name
+                  t.view = undefined
+                })
+              )
+            ),
+            t.scope
+          ).pipe(Effect.asVoid)
+          : Effect.void
+      ),
       Effect.catch((e) => Effect.logWarning(`could not load voice channel ${t.id}: ${messageOf(e)}`))
     )
 
@@ -602,22 +651,43 @@ export const makeVoiceState = Effect.gen(function*() {
 
   // --- sync on every Ready (spec §7.2) --------------------------------------------------------
 
+  /**
+   * One read of the sync: retried with backoff on the same connection until it answers (the
+   * sync fiber is interrupted when the connection ends). Said once per connection when it fails.
+   */
+  const syncRead = <A, E extends { readonly message: string }>(what: string, read: Effect.Effect<A, E>) =>
+    Effect.suspend(() => {
+      let failures = 0
+      return withReadTimeout(read, what).pipe(
+        Effect.tapError((e) =>
+          failures++ === 0
+            ? Effect.logWarning(`could not read ${what} from Discord: ${messageOf(e)} (asking again)`)
+            : Effect.void
+        ),
+        Effect.retry(syncRetry),
+        Effect.tap(() => (failures > 0 ? Effect.logInfo(`read ${what} from Discord after ${failures + 1} tries`) : Effect.void))
+      )
+    })
+
   const sync = (generation: number, ready: ReadyState) =>
     Effect.gen(function*() {
       guildNames.clear()
       yield* subscribeOptional(ready)
       const settingsSeq = s.settingsSeq
       const selectSeq = s.selectSeq
-      const [settings, selected, sounds] = yield* Effect.all([
-        rpc.getVoiceSettings,
-        rpc.getSelectedVoiceChannel,
-        rpc.getSoundboardSounds.pipe(
-          Effect.catch((e) => Effect.logWarning(`could not read the soundboard: ${messageOf(e)}`).pipe(Effect.as(undefined)))
-        )
+      // the soundboard is optional and nothing waits for it
+      yield* rpc.getSoundboardSounds.pipe(
+        (read) => withReadTimeout(read, "GET_SOUNDBOARD_SOUNDS"),
+        Effect.flatMap((sounds) => commit(() => void (s.soundboard = sounds))),
+        Effect.catch((e) => Effect.logWarning(`could not read the soundboard: ${messageOf(e)}`)),
+        Effect.forkChild
+      )
+      const [settings, selected] = yield* Effect.all([
+        syncRead("the voice settings", rpc.getVoiceSettings),
+        syncRead("the current voice channel", rpc.getSelectedVoiceChannel)
       ], { concurrency: "unbounded" })
       yield* commit(() => {
         if (s.settingsSeq === settingsSeq) s.settings = settings
-        if (sounds !== undefined) s.soundboard = sounds
       })
       const fetches: Array<Fiber.Fiber<void>> = []
       let joined: string | null = null
@@ -633,14 +703,15 @@ export const makeVoiceState = Effect.gen(function*() {
       for (const t of Array.from(s.trackers.values())) {
         if (t.id !== joined) fetches.push(yield* startFetch(t))
       }
-      yield* Fiber.awaitAll(fetches)
+      // member lists are shown, not acted on: keys wait for them only so long, then they
+      // arrive in the background
+      yield* Fiber.awaitAll(fetches).pipe(Effect.timeoutOption(Duration.millis(timing.readTimeoutMillis)))
       yield* commit(() => {
         if (s.generation === generation) s.synced = true
       })
     }).pipe(
-      Effect.catch((e) =>
-        Effect.logWarning(`could not read Discord's voice state: ${messageOf(e)} (trying again after the next reconnect)`)
-      )
+      // syncRead retries for as long as the connection lives; this is for the type only
+      Effect.catch((e) => Effect.logWarning(`could not read Discord's voice state: ${messageOf(e)}`))
     )
 
   const syncFiber = yield* FiberHandle.make<void, never>()

@@ -15,7 +15,7 @@ import { Context, Effect, Layer, type Scope } from "effect"
 import type { AuthorizeBehavior } from "./fakeDiscord/commands.ts"
 import type { FakeUser, FakeVoiceState } from "./fakeDiscord/fixtures.ts"
 import type { FakeDiscordOptions, HandshakeRecord, ReceivedFrame, SubscriptionRecord } from "./fakeDiscord/options.ts"
-import { FakeDiscordServer } from "./fakeDiscord/server.ts"
+import { FakeDiscordServer, type FaultKind, type FaultStep } from "./fakeDiscord/server.ts"
 import type { FakeDiscordState, FakeVoiceSettingsPatch, UserLocalSettings } from "./fakeDiscord/world.ts"
 
 export {
@@ -38,7 +38,14 @@ export {
   fixtures
 } from "./fakeDiscord/fixtures.ts"
 export type { FakeDiscordOptions, HandshakeRecord, ReceivedFrame, SubscriptionRecord } from "./fakeDiscord/options.ts"
-export { FakeDiscordServer, FRAMES_LOG_CAP, HANDSHAKES_LOG_CAP, MAX_INCOMING_FRAME } from "./fakeDiscord/server.ts"
+export {
+  FakeDiscordServer,
+  type FaultKind,
+  type FaultStep,
+  FRAMES_LOG_CAP,
+  HANDSHAKES_LOG_CAP,
+  MAX_INCOMING_FRAME
+} from "./fakeDiscord/server.ts"
 export type {
   FakeDiscordState,
   FakeVoiceSettings,
@@ -69,6 +76,12 @@ export interface FakeDiscordShape {
   readonly start: Effect.Effect<void>
   readonly delayReplies: (ms: number | undefined, cmd?: string) => Effect.Effect<void>
   readonly withholdReplies: (cmd: string | undefined) => Effect.Effect<void>
+  /** The next `times` (default 1) times the connection sequence reaches `step`, `fault` happens instead. */
+  readonly injectFault: (step: FaultStep, fault: FaultKind, times?: number) => Effect.Effect<void>
+  /** Scripted faults not yet fired. */
+  readonly pendingFaults: Effect.Effect<number>
+  /** Leave the next `count` (default 1) requests of `cmd` unanswered, then answer again. */
+  readonly withholdNext: (cmd: string, count?: number) => Effect.Effect<void>
   readonly injectRaw: (bytes: Uint8Array) => Effect.Effect<void>
   readonly revokeToken: (token?: string) => Effect.Effect<number>
   readonly setLoggedOut: (loggedOut: boolean) => Effect.Effect<void>
@@ -118,6 +131,9 @@ const wrap = (s: FakeDiscordServer): FakeDiscordShape => ({
   start: Effect.promise(() => s.start()),
   delayReplies: (ms, cmd) => Effect.sync(() => s.delayReplies(ms, cmd)),
   withholdReplies: (cmd) => Effect.sync(() => s.withholdReplies(cmd)),
+  withholdNext: (cmd, count) => Effect.sync(() => s.withholdNext(cmd, count)),
+  injectFault: (step, fault, times) => Effect.sync(() => s.injectFault(step, fault, times)),
+  pendingFaults: Effect.sync(() => s.pendingFaults()),
   injectRaw: (bytes) => Effect.sync(() => s.injectRaw(bytes)),
   revokeToken: (token) => Effect.sync(() => s.revokeToken(token)),
   setLoggedOut: (loggedOut) => Effect.sync(() => s.setLoggedOut(loggedOut)),

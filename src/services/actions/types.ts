@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Schema, Stream } from "effect"
+import { Clock, Duration, Effect, Schema, Stream } from "effect"
 import type { VoiceSettings, VoiceSettingsPatch } from "../../protocol/Message.ts"
-import type { DiscordRpc, UserVoiceSettingsPatch } from "../DiscordRpc.ts"
+import { CommandDeadline, deadlineFrom, type DiscordRpc, type UserVoiceSettingsPatch } from "../DiscordRpc.ts"
 import type { Face, IconName } from "../Face.ts"
 import { CommandExpiredError, type RpcRequestError } from "../RpcErrors.ts"
 import type { Member, VoiceModel, VoiceState } from "../VoiceState.ts"
@@ -113,18 +113,35 @@ export interface ActionEnv {
   readonly liveWaitMillis: number
 }
 
-/** The latest model once it is live (toggles need current state), or CommandExpired. */
+/**
+ * The latest model once it is live (toggles need current state), or CommandExpired. It waits
+ * until the press's deadline (`CommandDeadline`, set from when the press entered), else
+ * `liveWaitMillis` from now; the error says whether Discord was away or still being read.
+ */
 export const liveModel = (env: ActionEnv, cmd: string): Effect.Effect<VoiceModel, CommandExpiredError> =>
-  env.voice.changes.pipe(
-    Stream.filter(isLive),
-    Stream.take(1),
-    Stream.runHead,
-    Effect.flatMap((o) => (o._tag === "Some" ? Effect.succeed(o.value) : Effect.never)),
-    Effect.timeoutOrElse({
-      duration: Duration.millis(env.liveWaitMillis),
-      orElse: () => Effect.fail(new CommandExpiredError({ cmd, waitedMillis: env.liveWaitMillis }))
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const deadline = (yield* CommandDeadline) ?? deadlineFrom(now, env.liveWaitMillis)
+    const expired = Effect.gen(function*() {
+      const model = yield* env.voice.get
+      const at = yield* Clock.currentTimeMillis
+      return yield* new CommandExpiredError({
+        cmd,
+        waitedMillis: Math.max(0, at - deadline.enteredAt),
+        ...(model.connection._tag === "Ready"
+          ? { reason: "Discord was connected but its voice state was not read" }
+          : {})
+      })
     })
-  )
+    if (now >= deadline.expiresAt) return yield* expired
+    return yield* env.voice.changes.pipe(
+      Stream.filter(isLive),
+      Stream.take(1),
+      Stream.runHead,
+      Effect.flatMap((o) => (o._tag === "Some" ? Effect.succeed(o.value) : Effect.never)),
+      Effect.timeoutOrElse({ duration: Duration.millis(deadline.expiresAt - now), orElse: () => expired })
+    )
+  })
 
 /** SET_VOICE_SETTINGS, remembering the reply as the latest known settings. */
 export const setVoiceSettings = (env: ActionEnv, patch: VoiceSettingsPatch): Effect.Effect<VoiceSettings, RpcRequestError> =>

@@ -43,6 +43,8 @@ export interface ReceivedFrame {
   readonly connection: number
   readonly opcode: number
   readonly payload: unknown
+  /** When it arrived (epoch ms, wall clock). */
+  readonly receivedAt: number
 }
 
 /** @category models */

@@ -70,6 +70,39 @@ const matches = (match: Readonly<Record<string, string>> | undefined, args: Read
 const frameBody = (cmd: string | null, data: unknown, evt: string | null, nonce: unknown) =>
   encodeFrame(Opcode.Frame, { cmd, data, evt, nonce })
 
+/**
+ * Where in the connection sequence a scripted fault strikes: as a client connects, when its
+ * HANDSHAKE arrives, instead of READY, or when a command (optionally a SUBSCRIBE to one
+ * event) arrives.
+ *
+ * @category models
+ */
+export type FaultStep =
+  | { readonly _tag: "Connect" }
+  | { readonly _tag: "Handshake" }
+  | { readonly _tag: "Ready" }
+  | { readonly _tag: "Command"; readonly cmd: string; readonly evt?: string }
+
+/**
+ * What happens there: the socket is destroyed without CLOSE (a crash), Discord sends CLOSE
+ * with a code, the reply (or READY) never comes, or bytes that are no frame are sent.
+ *
+ * @category models
+ */
+export type FaultKind =
+  | { readonly _tag: "Drop" }
+  | { readonly _tag: "Close"; readonly code: number; readonly message: string }
+  | { readonly _tag: "Withhold" }
+  | { readonly _tag: "Garbage" }
+
+interface ScriptedFault {
+  readonly step: FaultStep
+  readonly fault: FaultKind
+  remaining: number
+}
+
+const GARBAGE = Buffer.from("\u00ff\u00fe not a frame \u0000\u0001\u0002\u0003")
+
 interface Subscription {
   readonly evt: string
   readonly args: Readonly<Record<string, unknown>>
@@ -99,6 +132,12 @@ const closeMessage = (error: FrameDecodeError): string => {
   }
 }
 
+const sameStep = (scripted: FaultStep, at: FaultStep): boolean => {
+  if (scripted._tag !== at._tag) return false
+  if (scripted._tag !== "Command" || at._tag !== "Command") return true
+  return scripted.cmd === at.cmd && (scripted.evt === undefined || scripted.evt === at.evt)
+}
+
 /** Make the temp runtime dir: `<tmpdir>/dcf-XXXXXX`, falling back to /tmp when too long. */
 const makeRuntimeDir = (tail: string): string => {
   const base = Path.join(Os.tmpdir(), "dcf-XXXXXX", tail).length <= MAX_SOCKET_PATH ? Os.tmpdir() : "/tmp"
@@ -125,6 +164,9 @@ export class FakeDiscordServer {
   private replyDelay: number | undefined
   private readonly replyDelayByCmd = new Map<string, number>()
   private readonly withheld = new Set<string>()
+  private readonly withheldNext = new Map<string, number>()
+  private readonly faults: Array<ScriptedFault> = []
+  private readonly faultsApplied: Array<{ readonly step: FaultStep; readonly fault: FaultKind; readonly connection: number }> = []
   private frames: Array<ReceivedFrame> = []
   private handshakeLog: Array<HandshakeRecord> = []
   private batch: Map<Conn, Array<Uint8Array>> | undefined
@@ -229,6 +271,7 @@ export class FakeDiscordServer {
       for (let i = 0; i < frames.length && !conn.closing; i++) this.onFrame(conn, frames[i]!)
       if (error !== undefined) this.closeConn(conn, 1003, closeMessage(error))
     })
+    this.strike(conn, { _tag: "Connect" })
   }
 
   private teardown(conn: Conn): void {
@@ -290,7 +333,7 @@ export class FakeDiscordServer {
   }
 
   private record(conn: Conn, frame: Frame): void {
-    this.frames.push({ connection: conn.id, opcode: frame.opcode, payload: frame.payload })
+    this.frames.push({ connection: conn.id, opcode: frame.opcode, payload: frame.payload, receivedAt: Date.now() })
     if (this.frames.length > 2 * FRAMES_LOG_CAP) this.frames = this.frames.slice(-FRAMES_LOG_CAP)
   }
 
@@ -308,6 +351,7 @@ export class FakeDiscordServer {
         return
       case Opcode.Handshake:
         if (conn.phase !== "new") return this.closeConn(conn, 1003, "already did handshake")
+        if (this.strike(conn, { _tag: "Handshake" })) return
         return this.onHandshake(conn, frame.payload)
       case Opcode.Frame:
         if (conn.phase === "new") return this.closeConn(conn, 1003, "did not handshake")
@@ -365,6 +409,7 @@ export class FakeDiscordServer {
       return this.reject(conn, payload, 4000, "Invalid Client ID")
     }
     if (!arrpc && this.loggedOut) return this.reject(conn, payload, 1000, "User logged out")
+    if (this.strike(conn, { _tag: "Ready" })) return
     this.logHandshake(conn, payload, "ready")
     conn.phase = "ready"
     const user = arrpc ? ARRPC_USER : this.world.user
@@ -405,6 +450,16 @@ export class FakeDiscordServer {
       return this.send(conn, this.errorFrame(cmd, nonce ?? null, 4000, "Payload requires a nonce"))
     }
     if (cmd !== null && (this.withheld.has("*") || this.withheld.has(cmd))) return
+    if (cmd !== null) {
+      const evt = typeof body["evt"] === "string" ? body["evt"] : undefined
+      if (this.strike(conn, { _tag: "Command", cmd, ...(evt === undefined ? {} : { evt }) })) return
+    }
+    const skip = cmd === null ? undefined : this.withheldNext.get(cmd)
+    if (cmd !== null && skip !== undefined) {
+      if (skip <= 1) this.withheldNext.delete(cmd)
+      else this.withheldNext.set(cmd, skip - 1)
+      return
+    }
     const delay = (cmd === null ? undefined : this.replyDelayByCmd.get(cmd)) ?? this.replyDelay
     if (delay === undefined) return this.handle(conn, cmd, nonce, body)
     const timer = setTimeout(() => {
@@ -534,6 +589,60 @@ export class FakeDiscordServer {
   withholdReplies(cmd: string | undefined): void {
     if (cmd === undefined) this.withheld.clear()
     else this.withheld.add(cmd)
+  }
+
+  /**
+   * Leave the next `count` requests of `cmd` unanswered (a reply lost or stuck in a busy
+   * client), then answer as usual.
+   */
+  withholdNext(cmd: string, count = 1): void {
+    if (count > 0) this.withheldNext.set(cmd, (this.withheldNext.get(cmd) ?? 0) + count)
+  }
+
+  /**
+   * Script a fault: the next `times` times the sequence reaches `step`, `fault` happens
+   * instead of what Discord would do. Faults fire in the order they were scripted.
+   */
+  injectFault(step: FaultStep, fault: FaultKind, times = 1): void {
+    if (times > 0) this.faults.push({ step, fault, remaining: times })
+  }
+
+  /** Scripted faults not yet fired. */
+  pendingFaults(): number {
+    return this.faults.reduce((n, f) => n + f.remaining, 0)
+  }
+
+  /** Drop every scripted fault not yet fired. */
+  clearFaults(): void {
+    this.faults.length = 0
+  }
+
+  /** Faults fired so far, oldest first. */
+  appliedFaults(): ReadonlyArray<{ readonly step: FaultStep; readonly fault: FaultKind; readonly connection: number }> {
+    return this.faultsApplied.slice()
+  }
+
+  /** Fire the first scripted fault for `at`, if any; true when it replaced the normal course. */
+  private strike(conn: Conn, at: FaultStep): boolean {
+    const index = this.faults.findIndex((f) => sameStep(f.step, at))
+    if (index < 0) return false
+    const scripted = this.faults[index]!
+    if (--scripted.remaining <= 0) this.faults.splice(index, 1)
+    this.faultsApplied.push({ step: at, fault: scripted.fault, connection: conn.id })
+    switch (scripted.fault._tag) {
+      case "Drop":
+        this.teardown(conn)
+        conn.socket.destroy()
+        return true
+      case "Close":
+        this.closeConn(conn, scripted.fault.code, scripted.fault.message)
+        return true
+      case "Withhold":
+        return true
+      case "Garbage":
+        this.send(conn, GARBAGE)
+        return true
+    }
   }
 
   /** Write raw bytes to every connected client. */

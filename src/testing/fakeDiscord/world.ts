@@ -399,7 +399,8 @@ export class World {
     const channelId = this.channelOf(userId)
     if (channelId === undefined) return false
     const map = this.channelMembers(channelId)
-    const record = map.get(userId)!
+    const record = map.get(userId)
+    if (record === undefined) return false
     if (this.speaking.delete(userId)) {
       this.sink.emit("SPEAKING_STOP", { channel_id: channelId, user_id: userId }, { channel_id: channelId })
     }
@@ -411,7 +412,8 @@ export class World {
   updateMember(userId: string, patch: { readonly nick?: string | null; readonly voice_state?: Partial<FakeVoiceState> }): boolean {
     const channelId = this.channelOf(userId)
     if (channelId === undefined) return false
-    const record = this.channelMembers(channelId).get(userId)!
+    const record = this.channelMembers(channelId).get(userId)
+    if (record === undefined) return false
     if (patch.nick !== undefined) record.nick = patch.nick
     if (patch.voice_state !== undefined) record.voice_state = { ...record.voice_state, ...patch.voice_state }
     this.sink.emit("VOICE_STATE_UPDATE", this.voiceEntry(record), { channel_id: channelId })
@@ -436,10 +438,9 @@ export class World {
     const next = { ...before, ...patch }
     this.userSettings.set(userId, next)
     const channelId = this.channelOf(userId)
-    if (channelId !== undefined && JSON.stringify(before) !== JSON.stringify(next)) {
-      this.sink.emit("VOICE_STATE_UPDATE", this.voiceEntry(this.channelMembers(channelId).get(userId)!), {
-        channel_id: channelId
-      })
+    const record = channelId === undefined ? undefined : this.channelMembers(channelId).get(userId)
+    if (channelId !== undefined && record !== undefined && JSON.stringify(before) !== JSON.stringify(next)) {
+      this.sink.emit("VOICE_STATE_UPDATE", this.voiceEntry(record), { channel_id: channelId })
     }
     return next
   }

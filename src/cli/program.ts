@@ -1,0 +1,94 @@
+/**
+ * The deckcord command line: the daemon (default), `auth`, `doctor`, `render` and `service`.
+ * Loaded by `main.ts` unless the command is one of the light remote commands.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
+import { CliOutput, Command, Flag } from "effect/cli"
+import { controlledDaemonLayer } from "../layers/ControlledDaemon.ts"
+import { VERSION } from "../version.ts"
+import { webUiRoutes } from "../web/index.ts"
+import { LogTail } from "../web/LogTail.ts"
+import { authCommand } from "./auth.ts"
+import { doctorCommand } from "./doctor.ts"
+import { commandName, localizeCommands } from "./invocation.ts"
+import { type LogFormat, loggingLayer } from "./logging.ts"
+import { renderCommand } from "./render.ts"
+import { serviceCommand } from "./service.ts"
+
+const NAME = commandName()
+
+const daemonFlags = {
+  config: Flag.String("config").pipe(
+    Flag.withDescription("the config file (default: $DECKCORD_CONFIG, else ~/.config/deckcord/config.json)"),
+    Flag.optional
+  ),
+  logFormat: Flag.Literals("log-format", ["pretty", "json"]).pipe(
+    Flag.withDescription("log lines for people (pretty) or for log collectors (json)"),
+    Flag.withDefault("pretty" as const)
+  )
+}
+
+/** Run until SIGINT/SIGTERM; the layers' finalizers clear the decks and close the socket. */
+const runDaemon = (flags: { readonly config: Option.Option<string>; readonly logFormat: LogFormat }) =>
+  Layer.launch(controlledDaemonLayer({ configPath: Option.getOrUndefined(flags.config), routes: [webUiRoutes] })).pipe(
+    // a broken config is the user's to fix: say what and where, without a stack trace
+    Effect.catchTags({
+      ConfigError: (e) => refuseToStart(flags.logFormat, e.message, "fix the config file, then start deckcord again"),
+      SettingsFileError: (e) => refuseToStart(flags.logFormat, e.message, e.hint),
+      DaemonAlreadyRunning: (e) => refuseToStart(flags.logFormat, e.message, "one deckcord per user drives the decks and Discord"),
+      ControlSocketError: (e) =>
+        refuseToStart(flags.logFormat, e.message, "fix the directory, or point $XDG_RUNTIME_DIR elsewhere")
+    }),
+    // the web UI's log tail sees every line the daemon logs
+    Effect.provide(LogTail.layer),
+    Effect.provide(loggingLayer(flags.logFormat, undefined, NAME))
+  )
+
+/** Exit code 2 with the reason: as plain text for a person, as a JSON log line for a collector. */
+const refuseToStart = (format: LogFormat, message: string, fix: string) =>
+  (format === "json"
+    ? Effect.logFatal(`deckcord cannot start: ${message}`).pipe(Effect.annotateLogs({ fix }))
+    : Console.error(localizeCommands(`deckcord cannot start:\n${message}\n${fix}`, NAME))).pipe(
+      Effect.andThen(Effect.sync(() => {
+        process.exitCode = 2
+      }))
+    )
+
+const run = Command.make("run", daemonFlags, runDaemon).pipe(
+  Command.withDescription("run the daemon (also what `deckcord` with no subcommand does)")
+)
+
+const deckcord = Command.make("deckcord", daemonFlags, runDaemon).pipe(
+  Command.withDescription(
+    "Control Discord from an Elgato Stream Deck. With the daemon running, `deckcord mute`, `deafen`, `ptt`, " +
+      "`input-mode`, `join`, `leave`, `volume`, `sound`, `press`, `status` and `watch` control it (`deckcord status --help`)."
+  ),
+  Command.withSubcommands([run, authCommand, doctorCommand, renderCommand, serviceCommand])
+)
+
+/**
+ * A mistyped flag gets the error and where to read more, not the whole help first: the
+ * error would scroll away above a page of flags.
+ */
+const presenter = CliOutput.layerPresenter({
+  present: (event) =>
+    event._tag === "InvalidInvocation"
+      ? Effect.gen(function*() {
+        const formatter = CliOutput.defaultFormatter({ colors: false })
+        const path = [NAME, ...event.commandPath.slice(1)].join(" ")
+        yield* Console.error(`${formatter.formatErrors(event.errors).trim()}\n\nSee \`${path} --help\` for the flags.`)
+      })
+      : CliOutput.defaultPresenter.present(event)
+})
+
+deckcord.pipe(
+  Command.run({ version: VERSION }),
+  Effect.provide(Layer.mergeAll(NodeServices.layer, presenter)),
+  NodeRuntime.runMain({
+    // SIGINT/SIGTERM interrupt the daemon, its finalizers run, and that is a clean stop:
+    // exit 0, or systemd counts every `systemctl stop` as a failure
+    teardown: (exit, onExit) =>
+      Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+  })
+)

@@ -1,0 +1,58 @@
+/**
+ * The daemon with its control server: the control socket is bound first (it is the
+ * single-instance lock, so a second daemon stops before it touches a deck or Discord), then
+ * the daemon with virtual decks beside the USB ones, then the API on the socket and on HTTP.
+ *
+ * @since 0.2.0
+ */
+import { Context, Effect, FileSystem, Layer } from "effect"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { type DaemonOptions, daemonLayer } from "./Daemon.ts"
+import { tokenFilePath } from "../services/Config.ts"
+import { SECRET_FILE_MODE, Settings, writeFileAtomic } from "../services/Settings.ts"
+import { controlSocketPath } from "../control/paths.ts"
+import { controlServerLayer, makeToken, type RouteLayer, unixServer } from "../control/Server.ts"
+import { VirtualDecks } from "../control/VirtualDecks.ts"
+
+export interface ControlledDaemonOptions extends Omit<DaemonOptions, "surfaces"> {
+  /** The control socket (default `controlSocketPath()`). */
+  readonly socketPath?: string
+  /** The HTTP token (default: the one kept beside the OAuth tokens, made on first start). */
+  readonly token?: string
+  /** Routes served beside the control API (the web UI's pages). */
+  readonly routes?: ReadonlyArray<RouteLayer>
+}
+
+/**
+ * The web UI's access token: kept in `web-token` beside the OAuth tokens (0600), so a
+ * bookmarked address or a phone's cookie survives a restart; delete the file to change it.
+ */
+export const webToken = (tokenPath: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const file = Path.join(Path.dirname(tokenPath), "web-token")
+    const stored = yield* fs.readFileString(file).pipe(Effect.map((t) => t.trim()), Effect.orElseSucceed(() => ""))
+    if (/^[A-Za-z0-9_-]{32,}$/.test(stored)) return stored
+    const token = makeToken()
+    yield* writeFileAtomic(fs, file, `${token}\n`, { mode: SECRET_FILE_MODE })
+    return token
+  })
+
+export const controlledDaemonLayer = (options: ControlledDaemonOptions = {}) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const socket = yield* unixServer(options.socketPath ?? controlSocketPath())
+    const token = options.token ?? (yield* webToken(options.tokenPath ?? tokenFilePath(process.env, Os.homedir())))
+    const virtual = yield* Layer.build(VirtualDecks.layer)
+    const daemon = daemonLayer({ ...options, surfaces: Context.get(virtual, VirtualDecks).surface })
+    const server = Layer.unwrap(Effect.gen(function*() {
+      const config = yield* (yield* Settings).config
+      return controlServerLayer({
+        socket,
+        web: config.web,
+        token,
+        ...(options.routes === undefined ? {} : { routes: options.routes })
+      })
+    }))
+    return server.pipe(Layer.provideMerge(daemon), Layer.provideMerge(Layer.succeedContext(virtual)))
+  }))
