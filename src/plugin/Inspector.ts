@@ -60,6 +60,8 @@ export const inspectorLayer: Layer.Layer<never, never, HostConnection | PluginSu
       const settings = yield* Settings
       const rpc = yield* DiscordRpc
       const voice = yield* VoiceState
+      /** Answers run beside the event reader, and stop with the plugin. */
+      const scope = yield* Effect.scope
 
       const status = Effect.gen(function*() {
         const config = yield* settings.config
@@ -114,7 +116,7 @@ export const inspectorLayer: Layer.Layer<never, never, HostConnection | PluginSu
           if (cachedChoices === undefined || refresh) {
             const next = yield* Deferred.make<Effect.Success<typeof choices>>()
             cachedChoices = next
-            yield* Effect.forkDetach(Effect.flatMap(choices, (c) => Deferred.succeed(next, c)))
+            yield* Effect.forkIn(Effect.flatMap(choices, (c) => Deferred.succeed(next, c)), scope)
           }
           return yield* Deferred.await(cachedChoices)
         })
@@ -172,7 +174,7 @@ export const inspectorLayer: Layer.Layer<never, never, HostConnection | PluginSu
           if (event.event === "propertyInspectorDidDisappear") return Effect.sync(() => void shown.delete(event.context))
           if (event.event === "propertyInspectorDidAppear") {
             shown.add(event.context)
-            return Effect.forkDetach(answer(event.context, { type: "status" }))
+            return Effect.forkIn(answer(event.context, { type: "status" }), scope)
           }
           if (event.event !== "sendToPlugin") return Effect.void
           const request = Schema.decodeUnknownResult(InspectorRequest)(event.payload)
@@ -182,7 +184,7 @@ export const inspectorLayer: Layer.Layer<never, never, HostConnection | PluginSu
             return Effect.logWarning(`ignoring an inspector message deckcord does not know (type ${JSON.stringify(type ?? null)})`)
           }
           // one slow answer (Discord's lists) must not hold up the next
-          return Effect.forkDetach(answer(event.context, request.success))
+          return Effect.forkIn(answer(event.context, request.success), scope)
         }),
         Effect.forkScoped
       )

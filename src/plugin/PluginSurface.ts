@@ -201,6 +201,8 @@ export const makePluginSurface = (info: RegistrationInfo) =>
   Effect.gen(function*() {
     const host = yield* HostConnection
     const renderer = yield* KeyRenderer
+    /** The writers live as long as the surface. */
+    const scope = yield* Effect.scope
 
     const connected = new Map<string, DeviceInfoPayload>()
     const infoDevices = new Map((info.devices ?? []).map((d) => [d.id, d] as const))
@@ -286,7 +288,7 @@ export const makePluginSurface = (info: RegistrationInfo) =>
         if (alert) yield* host.send({ event: "showAlert", context: instance.context }, () => instances.has(instance.context))
         if (slot.running) return
         slot.running = true
-        yield* Effect.forkDetach(drain(instance.context, slot))
+        yield* Effect.forkIn(drain(instance.context, slot), scope)
       })
 
     const setFace = (serial: string, control: DeckControl, face: Face) =>
