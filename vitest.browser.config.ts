@@ -21,6 +21,8 @@ if (typeof (Map as { groupBy?: unknown }).groupBy !== "function") {
 // driven by playwright-core. Kept out of `npm test`, which needs no browser.
 export default defineConfig({
   test: {
+    // quiet on success: what a test logged is printed only when that test fails
+    silent: "passed-only",
     include: ["test/browser/**/*.browser.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config"
  */
 export default defineConfig({
   test: {
+    // quiet on success: what a test logged is printed only when that test fails
+    silent: "passed-only",
     include: ["test/soak/**/*.test.ts"],
     globalSetup: ["test/soak/globalSetup.ts"],
     // the restart soak runs a full minute of real time

@@ -155,7 +155,8 @@ const startAnalysis = (rows: ReadonlyArray<Row>): Array<string> => {
       "",
       `Resident memory: a bare node process that only waits sits at ${bareRss.median.toFixed(1)} MiB; the daemon at ` +
         `${rss.median.toFixed(1)} MiB, ${(rss.median - bareRss.median).toFixed(1)} MiB more for V8's heap (used and reserved), ` +
-        "compiled code, resvg's native library and the deck's image buffers."
+        "compiled code, native libraries (resvg), the deck's image buffers and the servers the daemon runs (control API, web UI); " +
+        "the row without a deck shows the deck's share."
     )
   }
   return out

@@ -37,7 +37,8 @@ const EXTERNAL = ["@resvg/resvg-js", "@elgato-stream-deck/node", "@elgato-stream
 const walk = (dir) =>
   Fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = Path.join(dir, entry.name)
-    if (entry.isDirectory()) return entry.name === chunksDir && dir === dist ? [] : walk(path)
+    // only tsc's output: not the CLI's chunks, nor the Stream Deck plugin's bundle (scripts/build-plugin.mjs)
+    if (entry.isDirectory()) return (dir === dist && entry.name === chunksDir) || entry.name.endsWith(".sdPlugin") ? [] : walk(path)
     return entry.name.endsWith(".js") ? [path] : []
   })
 

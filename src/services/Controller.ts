@@ -552,6 +552,14 @@ const makeController = Effect.gen(function*() {
         Effect.gen(function*() {
           if (routes.get(info.serial) === queues) routes.delete(info.serial)
           tornDown = true
+          // inputs still waiting here will not run: whoever submitted one learns so
+          for (const b of bound) {
+            for (let taken = Queue.takeUnsafe(b.queue); taken !== undefined; taken = Queue.takeUnsafe(b.queue)) {
+              if (Exit.isSuccess(taken) && taken.value.done !== undefined) {
+                Deferred.doneUnsafe(taken.value.done, Exit.fail(new PressRejectedError({ control: b.id, reason: "unbound" })))
+              }
+            }
+          }
           for (const b of bound) yield* setShown(b.id, undefined)
         })
       )

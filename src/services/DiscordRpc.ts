@@ -626,18 +626,19 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     args: Readonly<Record<string, unknown>> = {},
     options: RequestOptions = {}
   ): Effect.Effect<unknown, RpcRequestError> =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const deadline = options.deadline ?? (yield* CommandDeadline) ??
+    // read synchronously from the fiber's context: this is the hot path of every command
+    Effect.contextWith((context: Context.Context<never>) => {
+      const now = Context.get(context, Clock.Clock).currentTimeMillisUnsafe()
+      const deadline = options.deadline ?? Context.get(context, CommandDeadline) ??
         deadlineFrom(now, options.deadlineMillis ?? deadlineMillis)
       // late is worse than never: a mute pressed long ago must not land now
-      if (now >= deadline.expiresAt) return yield* Effect.fail(expired(cmd, deadline, now))
+      if (now >= deadline.expiresAt) return Effect.fail(expired(cmd, deadline, now))
       const connection = current
       // the fast path keeps order: only when nothing queued could be overtaken
       if (connection?.authenticated && liveWaiting === 0) {
-        return yield* sendNow(connection, cmd, args, options.timeoutMillis)
+        return sendNow(connection, cmd, args, options.timeoutMillis)
       }
-      return yield* enqueue(cmd, args, options, deadline, now)
+      return enqueue(cmd, args, options, deadline, now)
     })
 
   /**

@@ -80,6 +80,8 @@ export interface FakeDiscordShape {
   readonly injectFault: (step: FaultStep, fault: FaultKind, times?: number) => Effect.Effect<void>
   /** Scripted faults not yet fired. */
   readonly pendingFaults: Effect.Effect<number>
+  /** Forget scripted faults not yet fired. */
+  readonly clearFaults: Effect.Effect<void>
   /** Leave the next `count` (default 1) requests of `cmd` unanswered, then answer again. */
   readonly withholdNext: (cmd: string, count?: number) => Effect.Effect<void>
   readonly injectRaw: (bytes: Uint8Array) => Effect.Effect<void>
@@ -134,6 +136,7 @@ const wrap = (s: FakeDiscordServer): FakeDiscordShape => ({
   withholdNext: (cmd, count) => Effect.sync(() => s.withholdNext(cmd, count)),
   injectFault: (step, fault, times) => Effect.sync(() => s.injectFault(step, fault, times)),
   pendingFaults: Effect.sync(() => s.pendingFaults()),
+  clearFaults: Effect.sync(() => s.clearFaults()),
   injectRaw: (bytes) => Effect.sync(() => s.injectRaw(bytes)),
   revokeToken: (token) => Effect.sync(() => s.revokeToken(token)),
   setLoggedOut: (loggedOut) => Effect.sync(() => s.setLoggedOut(loggedOut)),

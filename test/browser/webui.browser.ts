@@ -6,6 +6,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { Context, Effect, Exit, Logger, Scope } from "effect"
 import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -23,7 +24,11 @@ declare const document: {
 }
 declare const window: { scrollTo(x: number, y: number): void }
 
-const SCREENSHOTS = Path.join(import.meta.dirname, "..", "..", "docs", "screenshots")
+// The README's pictures are retaken only on request (`npm run screenshots`): they hold times
+// and temp paths, so an ordinary test run writes them to a scratch folder and leaves the tree clean.
+const SCREENSHOTS = process.env["DECKCORD_SCREENSHOTS"] === "1"
+  ? Path.join(import.meta.dirname, "..", "..", "docs", "screenshots")
+  : Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-screenshots-"))
 
 let scope: Scope.Closeable
 let h: WebHarness

@@ -5,7 +5,7 @@
  * in flight, and checks the invariants once the client has recovered:
  *
  * - it reconnects, never waiting longer than the backoff cap (`retryInMillis` of every
- *   Disconnected state), with a bounded number of handshakes;
+ *   Disconnected state), with a bounded number of handshakes, and never hits a defect;
  * - its model converges to FakeDiscord's state, and keeps following it (subscriptions live);
  * - no command arrives after its deadline or twice; one that succeeded arrived exactly once,
  *   one that expired never arrived;
@@ -194,16 +194,32 @@ export interface CellOutcome {
 
 let marker = 0
 
+/** One fault of a schedule: where, what, and its name in reports. */
+export interface ScheduledFault {
+  readonly step: Step
+  readonly fault: { readonly _tag: "socket"; readonly fault: FaultKind } | { readonly _tag: "token"; readonly behavior: FakeTokenBehavior }
+  readonly name: string
+}
+
+/** Every (step, fault) pair of the matrix. */
+export const ALL_FAULTS: ReadonlyArray<ScheduledFault> = STEPS.flatMap((step): Array<ScheduledFault> =>
+  step.at === "token"
+    ? TOKEN_FAULTS.map(({ name, behavior }) => ({ step, fault: { _tag: "token", behavior }, name: `${step.name} × ${name}` }))
+    : SOCKET_FAULTS
+      // a withheld reply at dial is nothing: the client speaks first
+      .filter(({ fault }) => !(step.name === "dial" && fault._tag === "Withhold"))
+      .map(({ name, fault }) => ({ step, fault: { _tag: "socket", fault }, name: `${step.name} × ${name}` }))
+)
+
+/** One fault at one step (a cell of the matrix). */
+export const runCell = (world: World, fault: ScheduledFault): Effect.Effect<CellOutcome> => runSchedule(world, [fault], fault.name)
+
 /**
- * Script `fault` at `step`, start a new connection with commands in flight, and check every
- * invariant once deckcord recovered. Dies with the broken invariant's description.
+ * Script `faults` (each fires at the first time the sequence reaches its step), start a new
+ * connection with commands in flight, and check every invariant once deckcord recovered.
+ * Dies with the broken invariant's description.
  */
-export const runCell = (
-  world: World,
-  step: Step,
-  fault: { readonly _tag: "socket"; readonly fault: FaultKind } | { readonly _tag: "token"; readonly behavior: FakeTokenBehavior },
-  label: string
-): Effect.Effect<CellOutcome> =>
+export const runSchedule = (world: World, faults: ReadonlyArray<ScheduledFault>, label: string): Effect.Effect<CellOutcome> =>
   Effect.gen(function*() {
     const { fake, oauth, rpc } = world
     const before = yield* world.voice.get
@@ -211,9 +227,12 @@ export const runCell = (
     const handshakesBefore = (yield* fake.handshakes).length
     const tokenRequestsBefore = oauth.requests().length
     const statesBefore = world.states.length
-    if (step.needsAuthorize === true) yield* world.tokens.remove(CLIENT_ID).pipe(Effect.orDie)
-    if (fault._tag === "token") oauth.script("authorization_code", fault.behavior)
-    else if (step.at !== "token") yield* fake.injectFault(step.at, fault.fault)
+    // a token fault needs a code exchange: start without tokens, so AUTHORIZE runs
+    if (faults.some((f) => f.step.needsAuthorize === true)) yield* world.tokens.remove(CLIENT_ID).pipe(Effect.orDie)
+    for (const { step, fault } of faults) {
+      if (fault._tag === "token") oauth.script("authorization_code", fault.behavior)
+      else if (step.at !== "token") yield* fake.injectFault(step.at, fault.fault)
+    }
     yield* rpc.reconnect
 
     // commands in flight across the fault: markers nobody else sends, each with a deadline
@@ -222,21 +241,36 @@ export const runCell = (
     const volumes = [0, 1, 2].map(() => 10 + (marker++ % 80))
     const inFlight = yield* Effect.forEach(volumes, (volume) =>
       rpc.setVoiceSettings({ input: { volume } }, { deadline }).pipe(Effect.exit, Effect.forkChild))
+    // and reads that fail together, as a caller's Effect.all does: one failing interrupts the rest
+    const reads = yield* Effect.all([rpc.getVoiceSettings, rpc.getSelectedVoiceChannel, rpc.getGuilds], {
+      concurrency: "unbounded"
+    }).pipe(Effect.exit, Effect.forkChild)
 
-    if (fault._tag === "socket" && step.at !== "token") {
-      yield* within(`${label}: the fault to fire`, Effect.repeat(fake.pendingFaults, { until: (n) => n === 0 }))
-    }
     const exits = yield* Effect.forEach(inFlight, Fiber.join)
-    const outcome = yield* Effect.raceFirst(
-      converged(world, before.connection, `${label}: converge after the fault`).pipe(Effect.as("converged" as const)),
-      rpc.stateChanges.pipe(Stream.filter(waitingForUser), Stream.take(1), Stream.runDrain, Effect.as("asked" as const))
-    )
-    const askedUser = outcome === "asked"
-    if (askedUser) {
-      if (!WAITS_FOR_USER.includes(label)) fail(`${label}: deckcord gave up and waits for the user`)
-      yield* rpc.reconnect
-      yield* converged(world, before.connection, `${label}: converge after reconnect`)
+    const readsExit = yield* Fiber.join(reads)
+    if (Exit.isFailure(readsExit) && Option.isNone(Exit.findErrorOption(readsExit))) {
+      fail(`${label}: reads in flight died: ${String(Exit.findErrorOption(readsExit))}`)
     }
+    const mayAsk = faults.some((f) => WAITS_FOR_USER.includes(f.name))
+    let askedUser = false
+    let userReconnects = 0
+    for (let round = 0;; round++) {
+      const outcome = yield* Effect.raceFirst(
+        converged(world, before.connection, `${label}: converge after the fault`).pipe(Effect.as("converged" as const)),
+        rpc.stateChanges.pipe(Stream.filter(waitingForUser), Stream.take(1), Stream.runDrain, Effect.as("asked" as const))
+      )
+      if (outcome === "converged") break
+      askedUser = true
+      if (!mayAsk || round >= faults.length) fail(`${label}: deckcord gave up and waits for the user`)
+      yield* rpc.reconnect
+      userReconnects++
+      yield* within(
+        `${label}: reconnect to start`,
+        rpc.stateChanges.pipe(Stream.filter((s) => !waitingForUser(s)), Stream.take(1), Stream.runDrain)
+      )
+    }
+    // a fault whose step this run never reached (AUTHORIZE once tokens are stored) is dropped
+    yield* fake.clearFaults
 
     // no command late or twice; success means arrived once, expiry means never sent
     const frames = (yield* fake.framesReceived()).filter((f) => f.receivedAt >= cellStart)
@@ -272,12 +306,16 @@ export const runCell = (
 
     // reconnects within the backoff bound, with a bounded number of attempts
     for (const s of world.states.slice(statesBefore)) {
+      // the supervisor survives a bug, but a fault of Discord's must never reach one
+      if (s._tag === "Disconnected" && s.reason.kind === "InternalError") fail(`${label}: ${s.reason.message}`)
       if (s._tag === "Disconnected" && (s.retryInMillis ?? 0) > BACKOFF.failureCapMillis) {
         fail(`${label}: waited ${s.retryInMillis} ms to reconnect, past the ${BACKOFF.failureCapMillis} ms cap`)
       }
     }
     const handshakes = (yield* fake.handshakes).length - handshakesBefore
-    if (handshakes > 6) fail(`${label}: ${handshakes} handshakes for one fault`)
+    // each fault costs a connection or two, each reconnect the user asked for one more
+    const attempts = faults.length + 1 + userReconnects
+    if (handshakes > 3 * attempts) fail(`${label}: ${handshakes} handshakes for ${faults.length} faults`)
 
     // one consent prompt per connection at most; token requests bounded
     const authorizeByConnection = new Map<number, number>()
@@ -290,9 +328,9 @@ export const runCell = (
       if (n > 1) fail(`${label}: ${n} consent prompts on connection ${connection}`)
     }
     const prompts = [...authorizeByConnection.values()].reduce((a, b) => a + b, 0)
-    if (prompts > 3) fail(`${label}: ${prompts} consent prompts for one fault`)
+    if (prompts > attempts) fail(`${label}: ${prompts} consent prompts for ${faults.length} faults`)
     const tokenRequests = oauth.requests().length - tokenRequestsBefore
-    if (tokenRequests > 4) fail(`${label}: ${tokenRequests} token requests for one fault`)
+    if (tokenRequests > 3 * attempts) fail(`${label}: ${tokenRequests} token requests for ${faults.length} faults`)
 
     // and it keeps following Discord: every subscription of the sequence is live
     const truth = yield* fake.state
