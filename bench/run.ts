@@ -18,7 +18,7 @@ import { benchRenderer } from "./renderer.ts"
 import { commit, machine, printTable, type Results, write } from "./report.ts"
 import { benchRoundTrip } from "./roundtrip.ts"
 import { benchStart } from "./start.ts"
-import { type Row } from "./stats.ts"
+import { type Row, single } from "./stats.ts"
 import { benchStorm } from "./storm.ts"
 import { benchWebUi } from "./webui.ts"
 
@@ -162,9 +162,31 @@ const startAnalysis = (rows: ReadonlyArray<Row>): Array<string> => {
   return out
 }
 
+/**
+ * deckcord's own share of a request: its round trip minus the fake-only row (what any client
+ * pays against FakeDiscord before doing any work), against the floor. Medians of the same run.
+ */
+const withOwnShare = (rows: Array<Row>): Array<Row> => {
+  const floor = rows.find((r) => r.name.startsWith("floor"))
+  const fakeOnly = rows.find((r) => r.name.startsWith("raw bytes"))
+  const deckcord = rows.find((r) => r.name.startsWith("deckcord"))
+  if (floor === undefined || fakeOnly === undefined || deckcord === undefined) return rows
+  const share = deckcord.median - fakeOnly.median
+  const ratio = Number((share / floor.median).toFixed(2))
+  return [
+    ...rows,
+    single("round trip", "deckcord's own share per request (deckcord row − fake-only row)", "ms", share, {
+      target: "median ≤ 1× floor",
+      met: share <= floor.median,
+      note: `${ratio}× the floor: the difference of the two rows' medians, what deckcord's client adds to a request ` +
+        "beyond what the fake costs any client"
+    })
+  ]
+}
+
 /** Every section, in the order it runs; `npm run bench -- <name> …` runs only those named. */
 const SECTIONS: ReadonlyArray<readonly [string, () => Promise<Array<Row>> | Array<Row>]> = [
-  ["round trip", benchRoundTrip],
+  ["round trip", async () => withOwnShare(await benchRoundTrip())],
   ["request parts", benchClientParts],
   ["frame decoder", benchFrame],
   ["renderer", async () => withTargets(await benchRenderer())],
