@@ -257,16 +257,6 @@ export interface DeckShape {
   readonly flush: Effect.Effect<void>
 }
 
-export class Deck extends Context.Service<Deck, DeckShape>()("deckcord/Deck") {
-  /** All connected decks with default options (brightness 60, cleared on exit). */
-  static readonly layer: Layer.Layer<Deck, never, KeyRenderer | DeckProvider> = Layer.effect(
-    Deck,
-    Effect.suspend(() => makeDeck({}))
-  )
-  static readonly layerWith = (options: DeckOptions): Layer.Layer<Deck, never, KeyRenderer | DeckProvider> =>
-    Layer.effect(Deck, Effect.suspend(() => makeDeck(options)))
-}
-
 /** One queued write per control: only the newest waits, at most one runs. */
 interface Slot {
   pending: { readonly id: string; readonly write: Effect.Effect<void, DeckHidError> } | undefined
@@ -687,3 +677,13 @@ const makeDeck = (options: DeckOptions) =>
       })
     })
   })
+
+export class Deck extends Context.Service<Deck, DeckShape>()("deckcord/Deck") {
+  /** All connected decks with default options (brightness 60, cleared on exit). */
+  static readonly layer: Layer.Layer<Deck, never, KeyRenderer | DeckProvider> = Layer.effect(
+    Deck,
+    makeDeck({})
+  )
+  static readonly layerWith = (options: DeckOptions): Layer.Layer<Deck, never, KeyRenderer | DeckProvider> =>
+    Layer.effect(Deck, makeDeck(options))
+}

@@ -50,24 +50,6 @@ export class FontLoadError extends Schema.TaggedError<FontLoadError>()("FontLoad
   message: Schema.String
 }) {}
 
-export class KeyRenderer extends Context.Service<KeyRenderer, {
-  /** Render a face at a size; cached by (face, size). */
-  readonly render: (face: Face, size: PixelSize) => Effect.Effect<RenderedFace>
-  /** Render a face as a PNG file's bytes (previews, docs). Not cached. */
-  readonly renderPng: (face: Face, size: PixelSize) => Effect.Effect<Uint8Array>
-  /** The SVG document a face renders from (previews, debugging). */
-  readonly svg: (face: Face, size: PixelSize) => Effect.Effect<string>
-}>()("deckcord/KeyRenderer") {
-  /**
-   * The resvg renderer with the bundled fonts, fontconfig's fonts as a fallback, and a
-   * bounded render cache. Fails with `FontLoadError` when a bundled font is missing.
-   */
-  static readonly layer: Layer.Layer<KeyRenderer, FontLoadError> = Layer.effect(
-    KeyRenderer,
-    Effect.suspend(() => makeKeyRenderer(FONT_FILES))
-  )
-}
-
 // ---------------------------------------------------------------------------------------------
 // fonts
 // ---------------------------------------------------------------------------------------------
@@ -881,3 +863,21 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
       svg: (face, size) => Effect.sync(() => faceSvg(fonts, face, checkSize(size)))
     })
   })
+
+export class KeyRenderer extends Context.Service<KeyRenderer, {
+  /** Render a face at a size; cached by (face, size). */
+  readonly render: (face: Face, size: PixelSize) => Effect.Effect<RenderedFace>
+  /** Render a face as a PNG file's bytes (previews, docs). Not cached. */
+  readonly renderPng: (face: Face, size: PixelSize) => Effect.Effect<Uint8Array>
+  /** The SVG document a face renders from (previews, debugging). */
+  readonly svg: (face: Face, size: PixelSize) => Effect.Effect<string>
+}>()("deckcord/KeyRenderer") {
+  /**
+   * The resvg renderer with the bundled fonts, fontconfig's fonts as a fallback, and a
+   * bounded render cache. Fails with `FontLoadError` when a bundled font is missing.
+   */
+  static readonly layer: Layer.Layer<KeyRenderer, FontLoadError> = Layer.effect(
+    KeyRenderer,
+    makeKeyRenderer(FONT_FILES)
+  )
+}

@@ -176,7 +176,7 @@ export class OAuthFlow {
   /** The OAuth flow as the `Authenticator`, with the default timeouts. */
   static readonly layer: Layer.Layer<Authenticator, never, Settings | TokenStore | OAuth> = Layer.effect(
     Authenticator,
-    Effect.suspend(() => makeOAuthFlow({}))
+    makeOAuthFlow({})
   )
 
   static readonly layerWith = (
