@@ -160,7 +160,7 @@ export const statusChanges = Effect.gen(function*() {
   ], { concurrency: "unbounded" })
   return ticks.pipe(
     Stream.mapEffect(() => Effect.provideContext(currentStatus, context)),
-    Stream.changesWith((a, b) => JSON.stringify(a) === JSON.stringify(b))
+    Stream.changes // Equal.equals: structural, unlike comparing JSON strings, key order does not matter
   )
 })
 

@@ -23,6 +23,7 @@ import {
   Deferred,
   type Duration,
   Effect,
+  Equal,
   Exit,
   FiberSet,
   Layer,
@@ -334,7 +335,7 @@ const makeDeck = (options: DeckOptions) =>
 
     /** Only real changes reach `statusChanges` (every scan re-derives the status). */
     const setStatus = (next: DeckStatus) =>
-      SubscriptionRef.update(status, (current) => JSON.stringify(current) === JSON.stringify(next) ? current : next)
+      SubscriptionRef.update(status, (current) => Equal.equals(current, next) ? current : next)
 
     const reportProblem = (e: DeckHidError) =>
       Effect.gen(function*() {
