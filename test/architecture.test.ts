@@ -47,6 +47,8 @@ const MAY_IMPORT: Readonly<Record<string, ReadonlyArray<string> | typeof ANY>> =
   control: ["protocol", "discord", "auth", "config", "deck", "face"],
   // the browser UI talks to the control API, never to Discord directly
   web: ["protocol", "config", "control", "deck", "face"],
+  // the Stream Deck plugin: a surface at the deck seam plus its own composition root
+  plugin: ["protocol", "discord", "auth", "config", "deck", "face", "control", "layers"],
   // composition roots and the command line may use everything but the fakes
   layers: ["protocol", "discord", "auth", "config", "deck", "face", "control", "web"],
   cli: ["protocol", "discord", "auth", "config", "deck", "face", "control", "web", "layers"],

@@ -18,3 +18,17 @@ export {
   type Rgb
 } from "./FakeDeck.ts"
 export { FAST_RECONNECT, fakeDiscordClient, type FakeDiscordClientOptions } from "./layers.ts"
+export {
+  decodeImageDataUrl,
+  FAKE_HOST_DEVICES,
+  type FakeHostDevice,
+  type FakeHostImage,
+  type FakeHostInstance,
+  type FakeHostInstanceSpec,
+  type FakeHostProfile,
+  FakeHostTimeoutError,
+  FakeInspector,
+  FakeStreamDeckHost,
+  type FakeStreamDeckHostOptions,
+  type RecordedCommand
+} from "./FakeStreamDeckHost.ts"

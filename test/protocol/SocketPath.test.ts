@@ -44,3 +44,13 @@ describe("socketCandidates (spec §1)", () => {
     expect(windowsPipeName(3)).toBe("\\\\?\\pipe\\discord-ipc-3")
   })
 })
+
+describe("socketCandidates on macOS", () => {
+  it("uses $TMPDIR (a per-user folder with a trailing slash) before /tmp", () => {
+    const all = socketCandidates({ env: { TMPDIR: "/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T/" }, platform: "darwin" }).map((c) => c.path)
+    expect(all[0]).toBe("/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T/discord-ipc-0")
+    expect(all).toContain("/tmp/discord-ipc-0")
+    expect(all.indexOf("/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T/discord-ipc-9")).toBeLessThan(all.indexOf("/tmp/discord-ipc-0"))
+    expect(all.every((p) => Buffer.byteLength(p) <= maxSocketPathBytes("darwin"))).toBe(true)
+  })
+})

@@ -1,0 +1,452 @@
+/**
+ * The host's decks as deckcord decks: the plugin is one more surface at the `Deck` seam, so
+ * the Controller, the actions, the faces and the Discord side are the daemon's own. What
+ * differs is where things come from:
+ *
+ * - decks: each host device (its grid from `deviceDidConnect`, dials by device type);
+ * - bindings: each action instance's settings (`willAppear`, `didReceiveSettings`), folded
+ *   into the config's `decks` field by `PluginSettings`, so the Controller re-resolves on
+ *   every change exactly as it does when config.json is edited;
+ * - faces: rendered to PNG and sent as `setImage` (keys) or `setFeedback` (dial segments),
+ *   latest face wins per instance, re-sent whenever the host shows the instance again.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Context, Effect, Layer, PubSub, type Scope, Result, Stream, SubscriptionRef } from "effect"
+import { actionNamed } from "../services/actions/index.ts"
+import { Deck, type DeckControl, type DeckEncoder, type DeckInfo, type DeckInput, type DeckKey } from "../services/Deck.ts"
+import type { Face, PixelSize } from "../services/Face.ts"
+import { KeyRenderer } from "../services/KeyRenderer.ts"
+import { decodeLayout } from "../services/Layout.ts"
+import { HostConnection } from "./HostConnection.ts"
+import {
+  DIAL_LAYOUT_KEY,
+  type DeviceInfoPayload,
+  type HostController,
+  type HostEvent,
+  type InstancePayload,
+  pngDataUrl,
+  type RegistrationInfo
+} from "./HostProtocol.ts"
+
+// ---------------------------------------------------------------------------------------------
+// pure parts
+// ---------------------------------------------------------------------------------------------
+
+/** Every deckcord action's UUID is this plus its layout name (`com.deckcord.discord.mute`). */
+export const PLUGIN_UUID = "com.deckcord.discord"
+export const actionUuid = (name: string): string => `${PLUGIN_UUID}.${name}`
+export const actionNameOf = (uuid: string): string | undefined =>
+  uuid.startsWith(`${PLUGIN_UUID}.`) ? uuid.slice(PLUGIN_UUID.length + 1) : undefined
+
+/** Hosts take one image size for every key and scale it: the high-DPI key. */
+export const KEY_IMAGE_SIZE: PixelSize = { width: 144, height: 144 }
+/** A dial's touch-strip segment. */
+export const DIAL_SEGMENT_SIZE: PixelSize = { width: 200, height: 100 }
+
+/** Dials per SDK device type: Stream Deck + (7), + XL (13), Studio (10, no strip). */
+const DIALS_BY_TYPE: Readonly<Record<number, { readonly count: number; readonly strip: boolean }>> = {
+  7: { count: 4, strip: true },
+  13: { count: 6, strip: true },
+  10: { count: 2, strip: false }
+}
+/** The Pedal (5) has keys without a display. */
+const BLIND_TYPES: ReadonlySet<number> = new Set([5])
+
+/** A host device as a deckcord deck. The host never says pixel sizes, only the grid and type. */
+export const deckInfoOf = (id: string, device: DeviceInfoPayload): DeckInfo => {
+  const { columns, rows } = device.size
+  const blind = device.type !== undefined && BLIND_TYPES.has(device.type)
+  const keys: Array<DeckKey> = []
+  for (let row = 0; row < rows; row++) {
+    for (let column = 0; column < columns; column++) {
+      const index = row * columns + column
+      keys.push(blind ? { index, row, column, feedback: "none" } : { index, row, column, feedback: "lcd", pixelSize: KEY_IMAGE_SIZE })
+    }
+  }
+  const dials = device.type === undefined ? undefined : DIALS_BY_TYPE[device.type]
+  const encoders: Array<DeckEncoder> = []
+  for (let i = 0; i < (dials?.count ?? 0); i++) {
+    encoders.push(
+      dials?.strip === true
+        ? { index: i, row: 0, column: i, lcdRegion: { x: i * DIAL_SEGMENT_SIZE.width, y: 0, ...DIAL_SEGMENT_SIZE } }
+        : { index: i, row: 0, column: i }
+    )
+  }
+  return {
+    serial: id,
+    model: `stream-deck-sdk-type-${device.type ?? "unknown"}`,
+    productName: device.name ?? "Stream Deck",
+    columns,
+    rows,
+    keys,
+    encoders,
+    ...(dials?.strip === true ? { lcd: { width: DIAL_SEGMENT_SIZE.width * dials.count, height: DIAL_SEGMENT_SIZE.height } } : {})
+  }
+}
+
+/** One action instance the host shows. */
+export interface Instance {
+  readonly context: string
+  readonly action: string
+  readonly device: string
+  readonly controller: HostController
+  readonly column: number
+  readonly row: number
+  readonly settings: Readonly<Record<string, unknown>>
+}
+
+/** Where an instance sits on its deck, or why it cannot be placed. */
+export const controlOf = (instance: Instance, deck: DeckInfo): DeckControl | undefined => {
+  if (instance.controller === "Encoder") {
+    return deck.encoders.some((e) => e.index === instance.column) ? { kind: "encoder", index: instance.column } : undefined
+  }
+  if (instance.column < 0 || instance.column >= deck.columns || instance.row < 0 || instance.row >= deck.rows) return undefined
+  return { kind: "key", index: instance.row * deck.columns + instance.column }
+}
+
+/** An instance from a `willAppear`-like payload; multi-action children have no place on the deck. */
+export const instanceOf = (
+  event: { readonly action: string; readonly context: string; readonly device: string; readonly payload: InstancePayload }
+): Instance | undefined => {
+  const p = event.payload
+  if (p.isInMultiAction === true || p.coordinates === undefined) return undefined
+  return {
+    context: event.context,
+    action: event.action,
+    device: event.device,
+    controller: p.controller ?? "Keypad",
+    column: p.coordinates.column,
+    row: p.coordinates.row,
+    settings: p.settings
+  }
+}
+
+/** A binding as the config's layout writes it: the action's name and the instance's settings. */
+export const bindingOf = (instance: Instance): Record<string, unknown> | undefined => {
+  const name = actionNameOf(instance.action)
+  if (name === undefined || actionNamed(name) === undefined) return undefined
+  const { action: _ignored, ...options } = instance.settings
+  return { ...options, action: name }
+}
+
+/** Why an instance's settings cannot be used (checked alone, so one bad key spoils no other), or undefined. */
+export const bindingProblem = (instance: Instance): string | undefined => {
+  const binding = bindingOf(instance)
+  if (binding === undefined) return `unknown action ${instance.action}`
+  const decoded = decodeLayout({ deck: { keys: { "0": binding } } })
+  return Result.isFailure(decoded)
+    ? decoded.failure.problems.map((p) => p.replace(/^at \["decks"\]\["deck"\]\["keys"\]\["0"\]/, "setting")).join("; ")
+    : undefined
+}
+
+/**
+ * The config's `decks` field for what the host shows: every known deck gets an entry (an
+ * empty one too, so no deck falls back to a default layout of keys the host does not show).
+ */
+export const decksFor = (
+  decks: ReadonlyMap<string, DeckInfo>,
+  instances: Iterable<Instance>
+): Record<string, { keys: Record<string, unknown>; encoders: Record<string, unknown> }> => {
+  const out: Record<string, { keys: Record<string, unknown>; encoders: Record<string, unknown> }> = {}
+  for (const id of decks.keys()) out[id] = { keys: {}, encoders: {} }
+  for (const instance of instances) {
+    const deck = decks.get(instance.device)
+    const entry = out[instance.device]
+    if (deck === undefined || entry === undefined) continue
+    const control = controlOf(instance, deck)
+    const binding = bindingOf(instance)
+    if (control === undefined || control.kind === "lcd" || binding === undefined || bindingProblem(instance) !== undefined) continue
+    ;(control.kind === "key" ? entry.keys : entry.encoders)[String(control.index)] = binding
+  }
+  return out
+}
+
+/** An input before its entry time is stamped (`at`, where the deck seam has it). */
+type UnstampedInput = DeckInput extends infer T ? (T extends unknown ? Omit<T, "at"> : never) : never
+
+const controlKey = (c: DeckControl) => (c.kind === "lcd" ? "lcd" : `${c.kind}:${c.index}`)
+
+// ---------------------------------------------------------------------------------------------
+// the surface: devices, instances, faces
+// ---------------------------------------------------------------------------------------------
+
+export interface PluginSurfaceShape {
+  /** The config `decks` the host's instances describe, then after every change. */
+  readonly layoutChanges: Stream.Stream<ReturnType<typeof decksFor>>
+  readonly layout: Effect.Effect<ReturnType<typeof decksFor>>
+  /** The instances shown now, by context. */
+  readonly instances: Effect.Effect<ReadonlyMap<string, Instance>>
+  /** Property-inspector and system events from when this runs on, for the plugin's other parts. */
+  readonly subscribeUi: Effect.Effect<Stream.Stream<HostEvent>, never, Scope.Scope>
+}
+
+export class PluginSurface extends Context.Service<PluginSurface, PluginSurfaceShape>()("deckcord/PluginSurface") {}
+
+interface Sent {
+  /** What the instance shows (skips re-sending an identical image). */
+  shown: string | undefined
+  /** The newest face waiting to be sent; only it is ever sent. */
+  pending: { readonly key: string; readonly face: Face; readonly size: PixelSize; readonly encoder: boolean } | undefined
+  running: boolean
+  /** The overlay of the newest face (an alert goes out when it turns to "error"). */
+  overlay: Face["overlay"]
+}
+
+/**
+ * The surface and the `Deck` it backs, from one reader of the host's events. `info` is the
+ * `-info` of the launch, whose device list fills in a device the host never announced.
+ */
+export const makePluginSurface = (info: RegistrationInfo) =>
+  Effect.gen(function*() {
+    const host = yield* HostConnection
+    const renderer = yield* KeyRenderer
+    /** The writers live as long as the surface. */
+    const scope = yield* Effect.scope
+
+    const connected = new Map<string, DeviceInfoPayload>()
+    const infoDevices = new Map((info.devices ?? []).map((d) => [d.id, d] as const))
+    const instances = new Map<string, Instance>()
+    const decksRef = yield* SubscriptionRef.make<ReadonlyMap<string, DeckInfo>>(new Map())
+    const layoutRef = yield* SubscriptionRef.make<ReturnType<typeof decksFor>>({})
+    const inputs = yield* PubSub.unbounded<DeckInput>()
+    const ui = yield* PubSub.unbounded<HostEvent>()
+    /** serial → control → latest face, kept for when an instance (re)appears there. */
+    const faces = new Map<string, Map<string, Face>>()
+    const sent = new Map<string, Sent>()
+    const warnedProblems = new Map<string, string>()
+
+    const deckOf = (device: string): DeckInfo | undefined => {
+      const d = connected.get(device) ?? infoDevices.get(device)
+      return d === undefined ? undefined : deckInfoOf(device, d)
+    }
+
+    /** The decks: connected ones, and announced ones something is shown on. */
+    const publish = Effect.gen(function*() {
+      const ids = new Set([...connected.keys(), ...[...instances.values()].map((i) => i.device)])
+      const current = yield* SubscriptionRef.get(decksRef)
+      const next = new Map<string, DeckInfo>()
+      for (const id of ids) {
+        const deck = current.get(id) ?? deckOf(id)
+        if (deck !== undefined) next.set(id, deck)
+      }
+      const sameDecks = next.size === current.size && [...next.keys()].every((id) => current.get(id) === next.get(id))
+      // the layout first: a deck that appears must never run under a layout without its entry
+      // (it would get the default layout for its size, whose keys the host does not show)
+      const layout = decksFor(next, instances.values())
+      const layoutChanged = JSON.stringify(layout) !== JSON.stringify(yield* SubscriptionRef.get(layoutRef))
+      if (layoutChanged) yield* SubscriptionRef.set(layoutRef, layout)
+      if (!sameDecks) yield* SubscriptionRef.set(decksRef, next)
+      return layoutChanged || !sameDecks
+    })
+
+    const placeOf = (instance: Instance) => {
+      const deck = deckOf(instance.device)
+      const control = deck === undefined ? undefined : controlOf(instance, deck)
+      return deck === undefined || control === undefined ? undefined : { deck, control }
+    }
+
+    // ---- faces out: per instance, latest wins, at most one render-and-send at a time ----
+
+    const drain = (context: string, slot: Sent): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        while (slot.pending !== undefined) {
+          const next = slot.pending
+          slot.pending = undefined
+          if (next.key === slot.shown || !instances.has(context)) continue
+          const png = yield* renderer.renderPng(next.face, next.size).pipe(
+            Effect.catchDefect((d) => Effect.logWarning(`rendering a face failed: ${String(d)}`).pipe(Effect.as(undefined)))
+          )
+          if (png === undefined) continue
+          const image = pngDataUrl(png)
+          // the host must hear nothing for an instance after its willDisappear
+          const visible = () => instances.has(context)
+          yield* host.send(
+            next.encoder
+              ? { event: "setFeedback", context, payload: { [DIAL_LAYOUT_KEY]: image } }
+              : { event: "setImage", context, payload: { image } },
+            visible
+          )
+          slot.shown = next.key
+        }
+        slot.running = false
+      })
+
+    const showOn = (instance: Instance, face: Face, control: DeckControl) =>
+      Effect.gen(function*() {
+        let slot = sent.get(instance.context)
+        if (slot === undefined) {
+          slot = { shown: undefined, pending: undefined, running: false, overlay: undefined }
+          sent.set(instance.context, slot)
+        }
+        const encoder = control.kind === "encoder"
+        const size = encoder ? DIAL_SEGMENT_SIZE : KEY_IMAGE_SIZE
+        // a failed press shows the error face; the host's own alert says it the host's way too
+        const alert = face.overlay === "error" && slot.overlay !== "error"
+        slot.overlay = face.overlay
+        slot.pending = { key: JSON.stringify(face), face, size, encoder }
+        if (alert) yield* host.send({ event: "showAlert", context: instance.context }, () => instances.has(instance.context))
+        if (slot.running) return
+        slot.running = true
+        yield* Effect.forkIn(drain(instance.context, slot), scope)
+      })
+
+    const setFace = (serial: string, control: DeckControl, face: Face) =>
+      Effect.gen(function*() {
+        let perDeck = faces.get(serial)
+        if (perDeck === undefined) {
+          perDeck = new Map()
+          faces.set(serial, perDeck)
+        }
+        const key = controlKey(control)
+        perDeck.set(key, face)
+        for (const instance of instances.values()) {
+          if (instance.device !== serial) continue
+          const place = placeOf(instance)
+          if (place !== undefined && controlKey(place.control) === key) yield* showOn(instance, face, place.control)
+        }
+      })
+
+    /** The host may have cleared the key, or restored an old image: draw it again from what we know. */
+    const redraw = (instance: Instance) =>
+      Effect.gen(function*() {
+        const slot = sent.get(instance.context)
+        if (slot !== undefined) slot.shown = undefined
+        const place = placeOf(instance)
+        const face = place === undefined ? undefined : faces.get(instance.device)?.get(controlKey(place.control))
+        if (place !== undefined && face !== undefined) yield* showOn(instance, face, place.control)
+      })
+
+    // ---- events in ----
+
+    const warnIfInvalid = (instance: Instance) =>
+      Effect.gen(function*() {
+        const problem = bindingProblem(instance)
+        if (problem === undefined) {
+          warnedProblems.delete(instance.context)
+          return
+        }
+        if (warnedProblems.get(instance.context) === problem) return
+        warnedProblems.set(instance.context, problem)
+        yield* Effect.logWarning(`${instance.action} at ${instance.device} ${instance.column},${instance.row}: ${problem}`)
+        yield* host.send({ event: "showAlert", context: instance.context })
+      })
+
+    const upsert = (event: Parameters<typeof instanceOf>[0]) =>
+      Effect.gen(function*() {
+        const instance = instanceOf(event)
+        if (instance === undefined) {
+          return yield* Effect.logDebug(`${event.action} in a multi-action has no key of its own; ignored`)
+        }
+        const known = instances.has(instance.context)
+        instances.set(instance.context, instance)
+        yield* warnIfInvalid(instance)
+        const changed = yield* publish
+        // A changed layout makes the Controller draw every bound control, this one too; the
+        // face remembered here may belong to what was there before (a blank key). Otherwise
+        // (OpenDeck's replays, a repeated willAppear) the remembered face is current.
+        if (known || !changed) yield* redraw(instance)
+      })
+
+    /** Inputs are stamped when they enter deckcord: a press's deadline runs from there. */
+    const emit = (input: UnstampedInput) =>
+      Effect.gen(function*() {
+        const stamped = { ...input, at: yield* Clock.currentTimeMillis }
+        yield* PubSub.publish(inputs, stamped as DeckInput)
+      })
+
+    /** The deck control an input event is for, if its instance is known. */
+    const inputPlace = (context: string) => {
+      const instance = instances.get(context)
+      return instance === undefined ? undefined : placeOf(instance)
+    }
+
+    const handle = (event: HostEvent): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        switch (event.event) {
+          case "deviceDidConnect":
+            connected.set(event.device, event.deviceInfo)
+            return yield* publish
+          case "deviceDidDisconnect":
+            connected.delete(event.device)
+            for (const [context, instance] of instances) if (instance.device === event.device) instances.delete(context)
+            return yield* publish
+          case "willAppear":
+          case "didReceiveSettings":
+            return yield* upsert(event)
+          case "willDisappear":
+            instances.delete(event.context)
+            sent.delete(event.context)
+            warnedProblems.delete(event.context)
+            return yield* publish
+          case "keyDown":
+          case "keyUp": {
+            const place = inputPlace(event.context)
+            if (place?.control.kind !== "key") return
+            return yield* emit({ _tag: event.event === "keyDown" ? "KeyDown" : "KeyUp", serial: event.device, key: place.control.index })
+          }
+          case "dialDown":
+          case "dialUp":
+          case "dialRotate":
+          case "touchTap": {
+            const place = inputPlace(event.context)
+            if (place?.control.kind !== "encoder") return
+            const encoder = place.control.index
+            const serial = event.device
+            if (event.event === "dialRotate") return yield* emit({ _tag: "EncoderRotate", serial, encoder, delta: event.payload.ticks })
+            if (event.event === "touchTap") {
+              const [x, y] = event.payload.tapPos ?? [DIAL_SEGMENT_SIZE.width / 2, DIAL_SEGMENT_SIZE.height / 2]
+              return yield* emit({
+                _tag: "LcdTouch",
+                serial,
+                kind: event.payload.hold === true ? "long" : "short",
+                x: encoder * DIAL_SEGMENT_SIZE.width + x,
+                y,
+                encoder
+              })
+            }
+            return yield* emit({ _tag: event.event === "dialDown" ? "EncoderDown" : "EncoderUp", serial, encoder })
+          }
+          case "systemDidWakeUp":
+            // after sleep the host may show stale images: draw everything again
+            for (const instance of instances.values()) yield* redraw(instance)
+            return yield* PubSub.publish(ui, event)
+          case "propertyInspectorDidAppear":
+          case "propertyInspectorDidDisappear":
+          case "sendToPlugin":
+            return yield* PubSub.publish(ui, event).pipe(Effect.asVoid)
+        }
+      })
+
+    yield* host.events.pipe(Stream.runForEach(handle), Effect.forkScoped)
+
+    const deck = Deck.of({
+      decks: SubscriptionRef.get(decksRef),
+      deckChanges: SubscriptionRef.changes(decksRef),
+      input: Stream.fromPubSub(inputs),
+      subscribeInput: Effect.map(PubSub.subscribe(inputs), Stream.fromSubscription),
+      setFace,
+      // the host owns brightness
+      setBrightness: () => Effect.void,
+      status: Effect.succeed({ _tag: "Ok" }),
+      statusChanges: Stream.make({ _tag: "Ok" }),
+      rescan: Effect.void,
+      flush: Effect.void
+    })
+    const surface: PluginSurfaceShape = {
+      layout: SubscriptionRef.get(layoutRef),
+      layoutChanges: SubscriptionRef.changes(layoutRef),
+      instances: Effect.sync(() => new Map(instances)),
+      subscribeUi: Effect.map(PubSub.subscribe(ui), Stream.fromSubscription)
+    }
+    return { deck, surface }
+  })
+
+/** The `Deck` service over the host, plus the surface for the plugin's settings and inspectors. */
+export const pluginDeckLayer = (info: RegistrationInfo) =>
+  Layer.effectContext(
+    Effect.gen(function*() {
+      const { deck, surface } = yield* makePluginSurface(info)
+      return Context.make(Deck, deck).pipe(Context.add(PluginSurface, surface))
+    })
+  )
