@@ -3,7 +3,7 @@ import { Clock, Effect, Fiber, Layer, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as Net from "node:net"
-import { keepAliveHttpClient, OAuth, type OAuthCredentials } from "../src/services/OAuth.ts"
+import { isTransientOAuthError, keepAliveHttpClient, OAuth, type OAuthCredentials } from "../src/services/OAuth.ts"
 import { FakeOAuth, type FakeOAuthServer } from "../src/testing/FakeOAuth.ts"
 
 const ID = "112233445566778899"
@@ -81,8 +81,11 @@ describe("OAuth", () => {
       assert.strictEqual(e2._tag, "OAuthServerError")
       assert.include(e2.message, "HTTP 502")
       assert.include(e2.message, "Discord's side")
-      assert.strictEqual(e3._tag, "OAuthResponseError")
+      // a 200 that does not decode says nothing about the grant: worth another try, like a 5xx
+      assert.strictEqual(e3._tag, "OAuthMalformedResponse")
       assert.include(e3.message, "not a token response")
+      assert.isTrue(isTransientOAuthError(e3))
+      assert.isFalse(isTransientOAuthError(e1))
     }))
 
   it.effect("429: waits Retry-After seconds (virtual time), then retries once", () =>

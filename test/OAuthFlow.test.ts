@@ -1,6 +1,6 @@
 import { NodeFileSystem, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Logger, Option, Redacted, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
@@ -8,7 +8,7 @@ import { runAuth } from "../src/cli/auth.ts"
 import { DiscordIpc } from "../src/services/DiscordIpc.ts"
 import { type ConnectionState, DiscordRpc } from "../src/services/DiscordRpc.ts"
 import { TestClock } from "effect/testing"
-import { type AuthSession, Authenticator } from "../src/services/Authenticator.ts"
+import { type AuthSession, authenticationHint, Authenticator, RETRIES_BY_ITSELF_HINT } from "../src/services/Authenticator.ts"
 import type { DeckcordConfig } from "../src/services/Config.ts"
 import { OAuth } from "../src/services/OAuth.ts"
 import { OAuthFlow, refreshDelayMillis } from "../src/services/OAuthFlow.ts"
@@ -17,7 +17,7 @@ import type { VoiceModel } from "../src/services/VoiceState.ts"
 import { redactTokens, RpcCommandError, type RpcRequestError, RpcTimeoutError } from "../src/services/RpcErrors.ts"
 import { Settings, type StoredToken, TokenStore } from "../src/services/Settings.ts"
 import { FakeDiscord, type FakeDiscordShape } from "../src/testing/FakeDiscord.ts"
-import { FakeOAuth, type FakeOAuthServer } from "../src/testing/FakeOAuth.ts"
+import { FakeOAuth, type FakeOAuthServer, type FakeTokenBehavior } from "../src/testing/FakeOAuth.ts"
 
 const ID = "112233445566778899"
 const SECRET = "client-secret-value-123"
@@ -1003,5 +1003,237 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
         Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))),
         Effect.provide(logger)
       )
+    }))
+})
+
+describe("OAuthFlow: a code exchange that fails, under any interleaving", () => {
+  /** The flow with the first code exchange held until `release`; `started` says it is held, `answered` that it is over. */
+  const heldExchangeLayer = (fake: FakeOAuthServer) => {
+    const started = Deferred.makeUnsafe<void>()
+    const release = Deferred.makeUnsafe<void>()
+    const answered = Deferred.makeUnsafe<void>()
+    const oauth = Layer.effect(
+      OAuth,
+      Effect.gen(function*() {
+        const real = yield* OAuth
+        let held = false
+        return OAuth.of({
+          refresh: real.refresh,
+          exchangeCode: (creds, code) =>
+            Effect.suspend(() => {
+              if (held) return real.exchangeCode(creds, code)
+              held = true
+              return Deferred.succeed(started, undefined).pipe(
+                Effect.andThen(Deferred.await(release)),
+                Effect.andThen(real.exchangeCode(creds, code)),
+                // told from a fiber of its own, which runs once the flow has dealt with the answer
+                Effect.ensuring(Effect.forkDetach(Deferred.succeed(answered, undefined)))
+              )
+            })
+        })
+      })
+    ).pipe(Layer.provide(OAuth.layerWith({ baseUrl: fake.baseUrl })))
+    const layer = OAuthFlow.layer.pipe(
+      Layer.provideMerge(Layer.mergeAll(Settings.layerStatic(config()), TokenStore.layerMemory({}), oauth))
+    )
+    return { layer, started, release, answered }
+  }
+
+  type Session = ReturnType<typeof scriptedSession>
+  const authorizes = (sessions: ReadonlyArray<Session>) => sessions.flatMap((s) => s.cmds()).filter((c) => c === "AUTHORIZE").length
+
+  /** New connections one after another, as DiscordRpc's supervisor makes them, until one is authenticated. */
+  const connectUntilAuthenticated = (fake: FakeOAuthServer, sessions: Array<Session>) =>
+    Effect.gen(function*() {
+      const auth = yield* Authenticator
+      for (let i = 0; i < 4; i++) {
+        const s = scriptedSession(fake)
+        sessions.push(s)
+        const exit = yield* Effect.exit(auth.authenticate(s.session))
+        if (Exit.isSuccess(exit)) return
+        const e = Option.getOrThrow(Exit.findErrorOption(exit))
+        assert.isTrue(e.retry, `connection ${sessions.length} waits for the user: ${e.message}`)
+      }
+      assert.fail("not authenticated after 4 connections")
+    })
+
+  /** What holds whichever connection heard of the rejection: one new prompt, no waiting for the user. */
+  const oneNewAttempt = (fake: FakeOAuthServer, sessions: ReadonlyArray<Session>) => {
+    assert.strictEqual(authorizes(sessions), 2, "the rejected code's prompt and exactly one new one")
+    assert.strictEqual(fake.consentPrompts(), 2)
+    assert.strictEqual(fake.requestCount("authorization_code"), 2, "the dead code is not sent again")
+    assert.strictEqual(fake.abandonedCodes(), 0)
+  }
+
+  it.effect("a malformed token reply is retried by itself with the same code: no new prompt, nobody asked", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      fake.script("authorization_code", { _tag: "Malformed" })
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        const first = scriptedSession(fake)
+        const e = yield* auth.authenticate(first.session).pipe(Effect.flip)
+        assert.isTrue(e.retry, e.message)
+        assert.include(e.message, "not a token response")
+        assert.include(e.message, "keeps the code and retries by itself")
+        assert.strictEqual(authenticationHint(e), RETRIES_BY_ITSELF_HINT)
+        // the next connection (after DiscordRpc's backoff) finishes the same attempt
+        const second = scriptedSession(fake)
+        yield* auth.authenticate(second.session)
+        assert.deepStrictEqual(second.cmds(), ["AUTHENTICATE"])
+        const [tried, retried] = fake.requests()
+        assert.strictEqual(retried?.form.code, tried?.form.code, "the same code, exchanged once it could be read")
+        assert.strictEqual(fake.consentPrompts(), 1)
+        assert.isTrue(Option.isSome(yield* storedToken))
+      }).pipe(Effect.provide(flowLayer(fake)), Effect.provide(quietLogs))
+    }))
+
+  it.effect("a rejected code (invalid_grant), heard by the connection that asked: one new attempt by itself", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      fake.script("authorization_code", { _tag: "InvalidGrant" })
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        const first = scriptedSession(fake)
+        const e = yield* auth.authenticate(first.session).pipe(Effect.flip)
+        assert.isTrue(e.retry, e.message)
+        assert.include(e.message, "invalid_grant")
+        assert.include(e.message, "click Authorize")
+        assert.include(authenticationHint(e), "click Authorize")
+        assert.notInclude(authenticationHint(e), "deckcord auth")
+        const sessions = [first]
+        yield* connectUntilAuthenticated(fake, sessions)
+        oneNewAttempt(fake, sessions)
+      }).pipe(Effect.provide(flowLayer(fake)), Effect.provide(quietLogs))
+    }))
+
+  it.effect("a rejected code whose connection dropped mid-exchange, the next one joining it: one new attempt", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      fake.script("authorization_code", { _tag: "InvalidGrant" })
+      const held = heldExchangeLayer(fake)
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        const first = scriptedSession(fake)
+        const dropped = yield* Effect.forkChild(auth.authenticate(first.session))
+        yield* Deferred.await(held.started)
+        yield* Fiber.interrupt(dropped)
+        // the next connection finds the exchange in flight and waits for it
+        const second = scriptedSession(fake)
+        const joined = yield* Effect.forkChild(Effect.exit(auth.authenticate(second.session)))
+        yield* Effect.yieldNow
+        yield* Deferred.succeed(held.release, undefined)
+        const e = Option.getOrThrow(Exit.findErrorOption(yield* Fiber.join(joined)))
+        assert.deepStrictEqual(second.cmds(), [], "it joined the exchange in flight instead of prompting")
+        assert.isTrue(e.retry, e.message)
+        assert.include(authenticationHint(e), "click Authorize")
+        const sessions = [first, second]
+        yield* connectUntilAuthenticated(fake, sessions)
+        oneNewAttempt(fake, sessions)
+      }).pipe(Effect.provide(held.layer), Effect.provide(quietLogs))
+    }))
+
+  it.effect("a rejected code whose connection dropped mid-exchange, nobody waiting: one new attempt", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      fake.script("authorization_code", { _tag: "InvalidGrant" })
+      const held = heldExchangeLayer(fake)
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        const first = scriptedSession(fake)
+        const dropped = yield* Effect.forkChild(auth.authenticate(first.session))
+        yield* Deferred.await(held.started)
+        yield* Fiber.interrupt(dropped)
+        yield* Deferred.succeed(held.release, undefined)
+        // the answer arrives with no connection to hear it
+        yield* Deferred.await(held.answered)
+        const sessions = [first]
+        yield* connectUntilAuthenticated(fake, sessions)
+        assert.deepStrictEqual(sessions[1]?.cmds(), ["AUTHORIZE", "AUTHENTICATE"], "the next connection found no code to wait for")
+        oneNewAttempt(fake, sessions)
+      }).pipe(Effect.provide(held.layer), Effect.provide(quietLogs))
+    }))
+
+  it.effect("two rejected codes in a row: one new attempt, then it waits for the user, never a loop of prompts", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      fake.script("authorization_code", { _tag: "InvalidGrant" }, { _tag: "InvalidGrant" })
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        const first = yield* auth.authenticate(scriptedSession(fake).session).pipe(Effect.flip)
+        assert.isTrue(first.retry, first.message)
+        const again = scriptedSession(fake)
+        const second = yield* auth.authenticate(again.session).pipe(Effect.flip)
+        assert.deepStrictEqual(again.cmds(), ["AUTHORIZE"])
+        assert.isFalse(second.retry, "a second rejected code in a row waits for the user")
+        assert.include(second.message, "invalid_grant")
+        assert.include(authenticationHint(second), "status key")
+        // the user asks again (status key, `deckcord auth`): one prompt, and it works
+        const asked = scriptedSession(fake)
+        yield* auth.authenticate(asked.session)
+        assert.deepStrictEqual(asked.cmds(), ["AUTHORIZE", "AUTHENTICATE"])
+        assert.strictEqual(fake.consentPrompts(), 3)
+      }).pipe(Effect.provide(flowLayer(fake)), Effect.provide(quietLogs))
+    }))
+
+  /** After a revocation, `behavior` answers the code exchange; the states and AUTHORIZE frames on the way back to Ready. */
+  const afterRevocation = (behavior: FakeTokenBehavior) =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
+      const discord = yield* FakeDiscord.make({ authority: oauth })
+      return yield* Effect.gen(function*() {
+        const rpc = yield* DiscordRpc
+        const states: Array<ConnectionState> = []
+        yield* rpc.stateChanges.pipe(Stream.runForEach((s) => Effect.sync(() => void states.push(s))), Effect.forkScoped)
+        yield* nextState("Ready")
+        oauth.revokeAll()
+        oauth.script("authorization_code", behavior)
+        yield* discord.revokeToken()
+        yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason.closeCode === 4003)
+        const from = states.length
+        yield* nextState("Ready")
+        const failed = states.slice(from).flatMap((s) =>
+          s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed" ? [s] : []
+        )
+        return { oauth, failed, authorizes: (yield* authorizeFrames(discord)).length - 1 }
+      }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))
+    })
+
+  it.live("end to end, a malformed token reply: retried with backoff and the same code, one dialog", () =>
+    Effect.gen(function*() {
+      const { oauth, failed, authorizes } = yield* afterRevocation({ _tag: "Malformed" })
+      assert.strictEqual(failed.length, 1)
+      assert.isTrue(failed[0]!.reason.retrying)
+      assert.isAbove(failed[0]!.retryInMillis ?? 0, 0, "after the failure backoff")
+      assert.include(failed[0]!.reason.hint ?? "", "by itself")
+      assert.strictEqual(authorizes, 1, "no new prompt")
+      assert.strictEqual(oauth.requestCount("authorization_code"), 3, "first run, the unreadable reply, the retry")
+    }))
+
+  it.live("end to end, a rejected code: exactly one new prompt, by itself", () =>
+    Effect.gen(function*() {
+      const { oauth, failed, authorizes } = yield* afterRevocation({ _tag: "InvalidGrant" })
+      assert.strictEqual(failed.length, 1)
+      assert.isTrue(failed[0]!.reason.retrying)
+      assert.include(failed[0]!.reason.hint ?? "", "click Authorize")
+      assert.strictEqual(authorizes, 2, "the rejected code's prompt and one new one")
+      assert.strictEqual(oauth.abandonedCodes(), 0)
+    }))
+
+  it.effect("a prompt nobody answered is not shown again unasked; the message says how to be asked again", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOAuth.make()
+      yield* Effect.gen(function*() {
+        const auth = yield* Authenticator
+        const e = yield* auth.authenticate(scriptedSession(fake, [{ _tag: "Timeout" }]).session).pipe(Effect.flip)
+        assert.isFalse(e.retry)
+        assert.include(e.message, "nobody answered")
+        assert.include(e.message, "status key")
+        assert.include(e.message, "click Authorize")
+        assert.include(authenticationHint(e), "status key")
+        assert.include(authenticationHint(e), "deckcord auth")
+        assert.strictEqual(fake.requestCount(), 0)
+      }).pipe(Effect.provide(flowLayer(fake)), Effect.provide(quietLogs))
     }))
 })

@@ -127,7 +127,22 @@ export class OAuthNetworkError extends Schema.TaggedError<OAuthNetworkError>()("
   }
 }
 
-/** Any other refusal or an unexpected body. @category errors */
+/**
+ * A success status whose body is not a token response (a proxy's page, a truncated reply, a
+ * hiccup at Discord). Nothing definitive was said about the code or refresh token, so it is
+ * worth trying again, as for a 5xx. @category errors
+ */
+export class OAuthMalformedResponse extends Schema.TaggedError<OAuthMalformedResponse>()("OAuthMalformedResponse", {
+  status: Schema.Number,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Discord's token endpoint answered HTTP ${this.status} with something that is not a token response ` +
+      `(${this.detail}); a proxy in between or a hiccup at Discord`
+  }
+}
+
+/** Any other refusal, or an error status with an unexpected body. @category errors */
 export class OAuthResponseError extends Schema.TaggedError<OAuthResponseError>()("OAuthResponseError", {
   status: Schema.Number,
   detail: Schema.String
@@ -146,12 +161,16 @@ export type OAuthError =
   | OAuthServerError
   | OAuthTimeout
   | OAuthNetworkError
+  | OAuthMalformedResponse
   | OAuthResponseError
 
-/** Whether trying again later can help (a network blip) or a person must act (a bad secret). */
+/**
+ * Whether trying again later can help (a network blip, an unreadable reply) or a person must
+ * act (a bad secret, a code Discord declared invalid).
+ */
 export const isTransientOAuthError = (e: OAuthError): boolean =>
   e._tag === "OAuthRateLimited" || e._tag === "OAuthServerError" || e._tag === "OAuthTimeout" ||
-  e._tag === "OAuthNetworkError"
+  e._tag === "OAuthNetworkError" || e._tag === "OAuthMalformedResponse"
 
 // ---------------------------------------------------------------------------------------------
 // the service
@@ -231,7 +250,10 @@ function make(options: OAuthOptions) {
           const decoded = Schema.decodeUnknownResult(TokenResponse)(body)
           if (decoded._tag === "Failure") {
             // the issue text names fields, never their values: safe to show
-            return yield* new OAuthResponseError({ status: response.status, detail: `not a token response: ${decoded.failure.message}` })
+            return yield* new OAuthMalformedResponse({
+              status: response.status,
+              detail: `not a token response: ${body === undefined ? "the body is not JSON" : decoded.failure.message}`
+            })
           }
           const now = yield* Clock.currentTimeMillis
           const t = decoded.success

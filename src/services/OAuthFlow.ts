@@ -8,9 +8,13 @@
  *
  * One authorization attempt shows Discord's prompt at most once: the code AUTHORIZE returns
  * is kept until it is exchanged, so a token endpoint that fails for a while (network, 5xx,
- * 429, timeouts) is retried with the same code on the next connection, never with a new
- * prompt. Refreshes and exchanges run detached from the connection that asked for them, one
- * at a time: a connection dropping mid-request neither aborts it nor starts a second one.
+ * 429, timeouts, a reply that does not decode) is retried with the same code on the next
+ * connection, never with a new prompt. A code Discord rejects (invalid_grant: expired, or
+ * used) is dead: it is dropped and the next connection starts one new attempt; a second
+ * rejected code in a row waits for the user instead, so a rejecting endpoint never loops
+ * prompts. Refreshes and exchanges run detached from the connection that asked for them, one
+ * at a time: a connection dropping mid-request neither aborts it nor starts a second one, and
+ * what its outcome means for the code is settled there, whoever (if anyone) still waits.
  *
  * A person-facing failure (cancelled, timed out, wrong secret, scope refused) ends in
  * `AuthenticationError({ retry: false })` with what to do; it is not retried by itself.
@@ -102,6 +106,12 @@ export const SCOPE_OUTAGE_HELP =
 
 const SCOPE_OUTAGE_HINT = "probably an incident on Discord's side; deckcord keeps the authorization and retries by itself"
 
+/** For a failure that waits for the user: how to be asked again. */
+const ASK_AGAIN_HINT = "press the status key (or run `deckcord auth`), then click Authorize in Discord"
+
+/** For a rejected code whose replacement deckcord asks for by itself. */
+const NEW_PROMPT_HINT = "nothing to run: click Authorize when Discord shows its prompt again"
+
 const REDIRECT_HELP =
   "the Discord application has no redirect URI: in the Developer Portal open your application → " +
   "OAuth2 → Redirects, add http://localhost, save, and run `deckcord auth` again"
@@ -135,10 +145,13 @@ const isInvalidScope = (e: RpcRequestError) =>
 const authorizeFailure = (e: RpcRequestError, timeout: Duration.Duration) => {
   switch (e._tag) {
     case "RpcTimeoutError":
+      // not shown again unasked: a prompt nobody is there to answer would only pile up
       return fail(
-        `nobody answered Discord's authorization prompt within ${Duration.format(timeout)}; ` +
-          "run `deckcord auth` (or restart deckcord) and click Authorize in Discord",
-        false
+        `nobody answered Discord's authorization prompt within ${Duration.format(timeout)}, and deckcord does ` +
+          "not show it again by itself: press the status key, restart deckcord or run `deckcord auth` to be " +
+          "asked again, then click Authorize in Discord",
+        false,
+        ASK_AGAIN_HINT
       )
     case "RpcCommandError": {
       if (e.code === RpcErrorCode.INVALID_COMMAND) {
@@ -171,9 +184,11 @@ interface PendingCode {
   readonly clientId: string
   readonly code: Redacted.Redacted<string>
   readonly scopes: ReadonlyArray<string>
-  /** Exchanges started with this code. */
-  attempts: number
+  /** Why this attempt re-authorizes a grant that looked complete (a command refused for scope). */
+  readonly refusal: string | undefined
   inFlight: Deferred.Deferred<TokenGrant, OAuthError> | undefined
+  /** Set when Discord rejected this code: how many codes in a row it has rejected, this one included. */
+  rejectedInARow: number | undefined
 }
 
 export class OAuthFlow {
@@ -227,6 +242,8 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
     /** When the token with this refresh token is due for a refresh (fixed the first time it is seen). */
     let schedule: { readonly refreshToken: string; readonly dueAt: number } | undefined
     let pending: PendingCode | undefined
+    /** Codes Discord rejected (invalid_grant) in a row: since it last exchanged one, or deckcord was last authorized. */
+    let rejectedCodes = 0
     /** Scopes Discord has granted this application in this process or in a stored grant. */
     const grantedBefore = new Set<string>()
     /** Set while Discord refuses scopes it granted before. */
@@ -311,7 +328,11 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         })
       )
 
-    /** Exchange a pending code (joining an exchange of it already in flight) and persist the grant. */
+    /**
+     * Exchange a pending code (joining an exchange of it already in flight) and persist the grant.
+     * What the answer means for the code is decided here, in the detached request, before anyone
+     * waiting hears of it: the outcome is the same whether the connection that asked is still up.
+     */
     const exchangePending = (creds: OAuthCredentials, code: PendingCode): Effect.Effect<TokenGrant, OAuthError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
@@ -319,14 +340,28 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
           if (inFlight === undefined) {
             const done = Deferred.makeUnsafe<TokenGrant, OAuthError>()
             code.inFlight = inFlight = done
-            code.attempts++
             const forget = Effect.sync(() => {
               if (pending === code) pending = undefined
             })
+            // the code is dead; the next connection starts one new attempt, for the same reason
+            const rejected = Effect.gen(function*() {
+              yield* forget
+              code.rejectedInARow = ++rejectedCodes
+              if (code.refusal !== undefined) yield* Ref.set(authorizeAgain, code.refusal)
+            })
             const work = oauth.exchangeCode(creds, code.code).pipe(
-              Effect.tap((grant) => save(creds.clientId, grant)),
+              Effect.tap((grant) =>
+                Effect.andThen(
+                  Effect.sync(() => {
+                    rejectedCodes = 0
+                  }),
+                  save(creds.clientId, grant)
+                )
+              ),
               // a transient failure keeps the code for the next try; any other outcome ends the attempt
-              Effect.tapError((e) => (isTransientOAuthError(e) ? Effect.void : forget)),
+              Effect.tapError((e) =>
+                isTransientOAuthError(e) ? Effect.void : e._tag === "OAuthInvalidGrant" ? rejected : forget
+              ),
               Effect.tap(() => forget)
             )
             yield* runDetached(work, done, () => {
@@ -342,12 +377,23 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
       Effect.gen(function*() {
         const grant = yield* exchangePending(creds, code).pipe(
           Effect.catch((e) => {
-            if (e._tag === "OAuthInvalidGrant" && code.attempts > 1) {
-              return fail(
-                "the authorization code from Discord expired before Discord's token endpoint could exchange it " +
-                  `(${e.description}); deckcord asks Discord to authorize again`,
-                true
-              )
+            if (e._tag === "OAuthInvalidGrant") {
+              const said = `invalid_grant: ${e.description}`
+              return (code.rejectedInARow ?? 1) > 1
+                ? fail(
+                  `Discord rejected the new authorization code too (${said}), so deckcord stops asking rather ` +
+                    "than prompting again and again: press the status key, restart deckcord or run `deckcord auth` " +
+                    "to try once more",
+                  false,
+                  ASK_AGAIN_HINT
+                )
+                : fail(
+                  `Discord rejected the authorization code (${said}): it expired or was already used. deckcord ` +
+                    "drops it and asks Discord to authorize once more by itself; click Authorize when Discord shows " +
+                    "the prompt",
+                  true,
+                  NEW_PROMPT_HINT
+                )
             }
             if (isTransientOAuthError(e)) {
               return fail(
@@ -384,7 +430,13 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         })
       })
 
-    const authorize = (session: AuthSession, creds: OAuthCredentials, scopes: ReadonlyArray<string>, hadGrant: boolean) =>
+    const authorize = (
+      session: AuthSession,
+      creds: OAuthCredentials,
+      scopes: ReadonlyArray<string>,
+      hadGrant: boolean,
+      refusal?: string
+    ) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         if (outage !== undefined && now < outage.retryAt) {
@@ -416,8 +468,9 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
           clientId: creds.clientId,
           code: Redacted.make(decoded.success.code),
           scopes,
-          attempts: 0,
-          inFlight: undefined
+          refusal,
+          inFlight: undefined,
+          rejectedInARow: undefined
         }
         pending = code
         return yield* completeAuthorization(session, creds, code)
@@ -432,7 +485,8 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
       creds: OAuthCredentials,
       scopes: ReadonlyArray<string>,
       why: string,
-      stored: StoredToken
+      stored: StoredToken,
+      refusal?: string
     ) =>
       Effect.gen(function*() {
         const key = scopes.join(" ")
@@ -440,7 +494,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
           return yield* fail(`${why}, even after authorizing again. ${INVALID_SCOPE_HELP}`, false)
         }
         yield* Effect.logInfo(`${why}; asking Discord to authorize again`)
-        return yield* authorize(session, creds, scopes, true).pipe(
+        return yield* authorize(session, creds, scopes, true, refusal).pipe(
           Effect.catchTag("ScopeOutage", (outageError) =>
             Effect.logWarning(`${outageError.message}; using the stored authorization meanwhile`).pipe(
               Effect.andThen(authenticateWith(session, stored.accessToken)),
@@ -506,7 +560,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         if (missing.length > 0) {
           return yield* reauthorize(session, creds, scopes, `the stored authorization lacks ${missing.join(" ")}`, token)
         }
-        if (refused !== undefined) return yield* reauthorize(session, creds, scopes, refused, token)
+        if (refused !== undefined) return yield* reauthorize(session, creds, scopes, refused, token, refused)
 
         const refreshOrAuthorize = (from: StoredToken) =>
           refreshStored(creds, from).pipe(
@@ -551,6 +605,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         Effect.catchTag("ScopeOutage", fromScopeOutage),
         Effect.tap((result) =>
           Effect.gen(function*() {
+            rejectedCodes = 0
             const who = result?.user?.global_name ?? result?.user?.username ?? result?.user?.id ?? "unknown user"
             yield* Effect.logInfo(`authorized in Discord as ${who} (scopes: ${(result?.scopes ?? []).join(" ")})`)
             yield* FiberHandle.run(background, backgroundRefresh(session.clientId))

@@ -21,7 +21,7 @@ export type GrantType = "authorization_code" | "refresh_token"
 /** What the endpoint does with one request. @category models */
 export type FakeTokenBehavior =
   | { readonly _tag: "Success" }
-  /** 400 invalid_grant: the code or refresh token is not valid (any more). */
+  /** 400 invalid_grant: the code or refresh token is not valid (any more); a code so answered is dead. */
   | { readonly _tag: "InvalidGrant" }
   /** 401 invalid_client: wrong client secret. */
   | { readonly _tag: "InvalidClient" }
@@ -31,7 +31,7 @@ export type FakeTokenBehavior =
   | { readonly _tag: "ServerError"; readonly status?: number }
   /** Answer normally, after a delay. */
   | { readonly _tag: "Slow"; readonly delayMillis: number }
-  /** 200 with a body that is not a token response. */
+  /** 200 with a body that is not a token response; the code or refresh token stays valid. */
   | { readonly _tag: "Malformed" }
   /** The connection is cut before any answer, as when the network is down (the client sees a transport error). */
   | { readonly _tag: "Unreachable" }
@@ -183,6 +183,7 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
   const respond = (res: Http.ServerResponse, form: Record<string, string>, behavior: FakeTokenBehavior) => {
     switch (behavior._tag) {
       case "InvalidGrant":
+        if (form.grant_type === "authorization_code") codes.delete(form.code ?? "")
         return oauthError(res, 400, "invalid_grant", "Invalid \"code\" in request.")
       case "InvalidClient":
         return oauthError(res, 401, "invalid_client", "Invalid client secret")
@@ -219,7 +220,6 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
     let grant: Grant | undefined
     if (form.grant_type === "authorization_code") {
       const code = form.code ?? ""
-      for (const waiting of unpresented.values()) waiting.delete(code)
       const issued = codes.get(code)
       codes.delete(code) // codes are single-use
       grant = issued !== undefined && issued.expiresAt > Date.now() ? issued : undefined
@@ -270,6 +270,8 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
         return oauthError(res, 400, "invalid_request", "expected application/x-www-form-urlencoded")
       }
       const grantType = form.grant_type
+      // presented, whatever the answer: a code the client tried is not one it threw away
+      if (grantType === "authorization_code") for (const waiting of unpresented.values()) waiting.delete(form.code ?? "")
       const known = grantType === "authorization_code" || grantType === "refresh_token" ? grantType : undefined
       const queued = known === undefined ? undefined : scripts[known].shift() ?? outages[known]
       respond(res, form, queued ?? outages.all ?? { _tag: "Success" })

@@ -168,13 +168,17 @@ const sameMembers = (m: VoiceModel, ids: ReadonlyArray<string>) =>
  * AuthenticationFailed with no retry planned) instead of retrying by itself: a consent prompt
  * nobody answered is not shown again unasked. Anything else must recover on its own.
  */
-const WAITS_FOR_USER: ReadonlyArray<string> = [
-  "AUTHORIZE × reply withheld past its timeout",
-  // OAuthFlow treats an unreadable token reply as final; it is the token endpoint's to fix
-  "token exchange × malformed reply",
-  // likewise a rejected code: OAuthFlow does not start another consent prompt by itself
-  "token exchange × code rejected (invalid_grant)"
-]
+const WAITS_FOR_USER: ReadonlyArray<string> = ["AUTHORIZE × reply withheld past its timeout"]
+
+const CODE_REJECTED = "token exchange × code rejected (invalid_grant)"
+
+/**
+ * A rejected code is replaced by one new attempt; a second rejected code in a row waits for
+ * the user (a rejecting endpoint must not loop prompts). Only a schedule rejecting two codes
+ * may ask.
+ */
+const mayWaitForUser = (faults: ReadonlyArray<ScheduledFault>) =>
+  faults.some((f) => WAITS_FOR_USER.includes(f.name)) || faults.filter((f) => f.name === CODE_REJECTED).length >= 2
 
 const waitingForUser = (s: ConnectionState) =>
   s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed" && s.retryInMillis === undefined
@@ -251,7 +255,7 @@ export const runSchedule = (world: World, faults: ReadonlyArray<ScheduledFault>,
     if (Exit.isFailure(readsExit) && Option.isNone(Exit.findErrorOption(readsExit))) {
       fail(`${label}: reads in flight died: ${String(Exit.findErrorOption(readsExit))}`)
     }
-    const mayAsk = faults.some((f) => WAITS_FOR_USER.includes(f.name))
+    const mayAsk = mayWaitForUser(faults)
     let askedUser = false
     let userReconnects = 0
     for (let round = 0;; round++) {
