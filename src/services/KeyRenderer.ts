@@ -51,24 +51,6 @@ export class FontLoadError extends Schema.TaggedError<FontLoadError>()("FontLoad
   message: Schema.String
 }) {}
 
-export class KeyRenderer extends Context.Service<KeyRenderer, {
-  /** Render a face at a size; cached by (face, size). */
-  readonly render: (face: Face, size: PixelSize) => Effect.Effect<RenderedFace>
-  /** Render a face as a PNG file's bytes (previews, docs). Not cached. */
-  readonly renderPng: (face: Face, size: PixelSize) => Effect.Effect<Uint8Array>
-  /** The SVG document a face renders from (previews, debugging). */
-  readonly svg: (face: Face, size: PixelSize) => Effect.Effect<string>
-}>()("deckcord/KeyRenderer") {
-  /**
-   * The resvg renderer with the bundled fonts, fontconfig's fonts as a fallback, and a
-   * bounded render cache. Fails with `FontLoadError` when a bundled font is missing.
-   */
-  static readonly layer: Layer.Layer<KeyRenderer, FontLoadError> = Layer.effect(
-    KeyRenderer,
-    Effect.suspend(() => makeKeyRenderer(FONT_FILES))
-  )
-}
-
 // ---------------------------------------------------------------------------------------------
 // fonts
 // ---------------------------------------------------------------------------------------------
@@ -379,8 +361,8 @@ export interface FaceLayout {
   readonly foreground: string
   /** The big glyph: an icon of our set, or a text glyph (an emoji). */
   readonly glyph?: { readonly box: Box } & (
-    | { readonly kind: "icon"; readonly icon: NonNullable<Face["icon"]> }
-    | { readonly kind: "text"; readonly text: string; readonly fontSize: number; readonly families: string }
+    | { readonly _tag: "Icon"; readonly icon: NonNullable<Face["icon"]> }
+    | { readonly _tag: "Text"; readonly text: string; readonly fontSize: number; readonly families: string }
   )
   readonly lines: ReadonlyArray<PlacedLine>
   readonly badge?: { readonly box: Box; readonly line: PlacedLine }
@@ -626,9 +608,9 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
   if (glyphBox !== undefined) {
     if (textGlyph) {
       fontsUsed(fonts.glyph, glyphText, files)
-      glyph = { box: glyphBox, kind: "text", text: glyphText, fontSize: glyphBox.height * 0.86, families: familyList(fonts.glyph, glyphText) }
+      glyph = { box: glyphBox, _tag: "Text", text: glyphText, fontSize: glyphBox.height * 0.86, families: familyList(fonts.glyph, glyphText) }
     } else if (face.icon !== undefined) {
-      glyph = { box: glyphBox, kind: "icon", icon: face.icon }
+      glyph = { box: glyphBox, _tag: "Icon", icon: face.icon }
     }
   }
 
@@ -685,8 +667,8 @@ export const layoutSvg = (layout: FaceLayout): string => {
   const s = Math.min(W, H)
   const parts: Array<string> = [`<rect width="${W}" height="${H}" fill="${bg}"/>`]
   const glyph = layout.glyph
-  if (glyph?.kind === "icon") parts.push(iconElement(glyph.icon, glyph.box, fg, bg))
-  else if (glyph?.kind === "text") {
+  if (glyph?._tag === "Icon") parts.push(iconElement(glyph.icon, glyph.box, fg, bg))
+  else if (glyph?._tag === "Text") {
     // emoji sit on the baseline with a small descent: this centres them in the box
     parts.push(
       `<text x="${n(glyph.box.x + glyph.box.width / 2)}" y="${n(glyph.box.y + glyph.box.height * 0.82)}" ` +
@@ -892,3 +874,21 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
       svg: (face, size) => Effect.sync(() => faceSvg(fonts, face, checkSize(size)))
     })
   })
+
+export class KeyRenderer extends Context.Service<KeyRenderer, {
+  /** Render a face at a size; cached by (face, size). */
+  readonly render: (face: Face, size: PixelSize) => Effect.Effect<RenderedFace>
+  /** Render a face as a PNG file's bytes (previews, docs). Not cached. */
+  readonly renderPng: (face: Face, size: PixelSize) => Effect.Effect<Uint8Array>
+  /** The SVG document a face renders from (previews, debugging). */
+  readonly svg: (face: Face, size: PixelSize) => Effect.Effect<string>
+}>()("deckcord/KeyRenderer") {
+  /**
+   * The resvg renderer with the bundled fonts, fontconfig's fonts as a fallback, and a
+   * bounded render cache. Fails with `FontLoadError` when a bundled font is missing.
+   */
+  static readonly layer: Layer.Layer<KeyRenderer, FontLoadError> = Layer.effect(
+    KeyRenderer,
+    makeKeyRenderer(FONT_FILES)
+  )
+}
