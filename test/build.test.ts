@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Os from "node:os"
@@ -40,6 +41,26 @@ describe("build: the bundled command line", () => {
       const code = outputs.map((file) => Fs.readFileSync(file, "utf8")).join("\n")
       assert.match(code, /require\("node:http"\)/)
       assert.notMatch(code, /from\s*"node:http"/)
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("keeps V8's young generation at its start size, so an idle daemon does not hold 16 MiB of it", async () => {
+    const { bundleEntry } = await import("../scripts/bundle.mjs")
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-bundle-test-"))
+    try {
+      // start-up-like churn: many short-lived objects, some surviving a few scavenges
+      Fs.writeFileSync(Path.join(dir, "entry.js"), [
+        'import * as V8 from "node:v8"',
+        "let kept = []",
+        "for (let i = 0; i < 1_000_000; i++) { kept.push({ i, s: `x${i}` }); if (kept.length > 200_000) kept = [] }",
+        'console.log(V8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size)'
+      ].join("\n"))
+      await bundleEntry({ entry: "./entry.js", resolveDir: dir, outdir: Path.join(dir, "out"), chunksDir: "chunks" })
+      const { NODE_OPTIONS: _, ...env } = process.env
+      const out = ChildProcess.execFileSync(process.execPath, [Path.join(dir, "out", "main.js")], { env, encoding: "utf8" })
+      assert.isAtMost(Number(out.trim()), 2 * 1024 * 1024)
     } finally {
       Fs.rmSync(dir, { recursive: true, force: true })
     }
