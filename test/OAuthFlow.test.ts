@@ -5,17 +5,17 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { runAuth } from "../src/cli/auth.ts"
-import { DiscordIpc } from "../src/services/DiscordIpc.ts"
-import { type ConnectionState, DiscordRpc } from "../src/services/DiscordRpc.ts"
+import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
+import { type ConnectionState, DiscordRpc } from "../src/discord/DiscordRpc.ts"
 import { TestClock } from "effect/testing"
-import { type AuthSession, authenticationHint, Authenticator, RETRIES_BY_ITSELF_HINT } from "../src/services/Authenticator.ts"
-import type { DeckcordConfig } from "../src/services/Config.ts"
-import { OAuth } from "../src/services/OAuth.ts"
-import { OAuthFlow, refreshDelayMillis } from "../src/services/OAuthFlow.ts"
-import { unavailability } from "../src/services/actions/status.ts"
-import type { VoiceModel } from "../src/services/VoiceState.ts"
-import { redactTokens, RpcCommandError, type RpcRequestError, RpcTimeoutError } from "../src/services/RpcErrors.ts"
-import { Settings, type StoredToken, TokenStore } from "../src/services/Settings.ts"
+import { type AuthSession, authenticationHint, Authenticator, RETRIES_BY_ITSELF_HINT } from "../src/discord/Authenticator.ts"
+import type { DeckcordConfig } from "../src/config/Config.ts"
+import { OAuth } from "../src/auth/OAuth.ts"
+import { OAuthFlow, refreshDelayMillis } from "../src/auth/OAuthFlow.ts"
+import { unavailability } from "../src/control/actions/status.ts"
+import type { VoiceModel } from "../src/discord/VoiceState.ts"
+import { redactTokens, RpcCommandError, type RpcRequestError, RpcTimeoutError } from "../src/discord/RpcErrors.ts"
+import { Settings, type StoredToken, TokenStore } from "../src/config/Settings.ts"
 import { FakeDiscord, type FakeDiscordShape } from "../src/testing/FakeDiscord.ts"
 import { FakeOAuth, type FakeOAuthServer, type FakeTokenBehavior } from "../src/testing/FakeOAuth.ts"
 
@@ -72,7 +72,7 @@ const scriptedSession = (fake: FakeOAuthServer, authorize: Array<AuthorizeBehavi
           const token = String(args.access_token)
           const check = fake.checkAccessToken(ID, token)
           if (!check.ok) {
-            // Discord echoes the token (spec §4.4); DiscordRpc redacts it into `detail`
+            // Discord echoes the token (docs/discord-rpc.md#authenticate); DiscordRpc redacts it into `detail`
             return Effect.fail(new RpcCommandError({ cmd, code: 4009, detail: redactTokens(`Invalid access token: ${token}`) }))
           }
           return Effect.succeed({

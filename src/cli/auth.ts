@@ -9,18 +9,18 @@
 import { Console, Duration, Effect, Layer, Option, Redacted, Runtime, Schema, Stream, type Terminal } from "effect"
 import { Command, Flag, GlobalFlag, Prompt } from "effect/cli"
 import { CloseCode } from "../protocol/RpcError.ts"
-import { type ConfigError, isClientId } from "../services/Config.ts"
-import { DiscordIpc } from "../services/DiscordIpc.ts"
-import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
-import { OAuth } from "../services/OAuth.ts"
-import { OAuthFlow } from "../services/OAuthFlow.ts"
-import { Settings, type SettingsFileError, TokenStore } from "../services/Settings.ts"
+import { type ConfigError, isClientId } from "../config/Config.ts"
+import { DiscordIpc } from "../discord/DiscordIpc.ts"
+import { type ConnectionState, DiscordRpc } from "../discord/DiscordRpc.ts"
+import { OAuth } from "../auth/OAuth.ts"
+import { OAuthFlow } from "../auth/OAuthFlow.ts"
+import { Settings, type SettingsFileError, TokenStore } from "../config/Settings.ts"
 import { commandName, localizeCommands } from "./invocation.ts"
 import { wizardLoggingLayer } from "./logging.ts"
 
 /**
- * The whole command may take this long: the handshake can be throttled for ~30 s (spec
- * §7.1) and AUTHORIZE waits up to 5 minutes for a click; past that nobody is coming.
+ * The whole command may take this long: the handshake can be throttled for ~30 s
+ * (docs/discord-rpc.md#connection-throttle) and AUTHORIZE waits up to 5 minutes for a click; past that nobody is coming.
  */
 export const AUTH_COMMAND_TIMEOUT = Duration.minutes(7)
 
@@ -57,7 +57,7 @@ const failWith = (exitCode: number, message: string) =>
     Effect.andThen(Effect.fail(new AuthCommandError({ message, exitCode })))
   )
 
-/** What a new user has to do in the Developer Portal (spec §4.1). */
+/** What a new user has to do in the Developer Portal (docs/discord-rpc.md#your-own-application). */
 export const SETUP_GUIDE = `deckcord talks to Discord as an application that YOU own (Discord grants the rpc
 scopes only to an application's owner). One-time setup, about two minutes:
 

@@ -12,10 +12,10 @@ import * as Path from "node:path"
 import { closeHint } from "../protocol/RpcError.ts"
 import { socketCandidates, type SocketPathEnvironment } from "../protocol/SocketPath.ts"
 import { CloseCode } from "../protocol/RpcError.ts"
-import { configFilePath, decodeConfig, type DeckcordConfig, requiredScopes, tokenFilePath } from "../services/Config.ts"
-import { DeckProvider } from "../services/DeckProvider.ts"
-import { DiscordIpc } from "../services/DiscordIpc.ts"
-import { explainFileProblem, secretModeWarning } from "../services/Settings.ts"
+import { configFilePath, decodeConfig, type DeckcordConfig, requiredScopes, tokenFilePath } from "../config/Config.ts"
+import { DeckProvider } from "../deck/DeckProvider.ts"
+import { DiscordIpc } from "../discord/DiscordIpc.ts"
+import { explainFileProblem, secretModeWarning } from "../config/Settings.ts"
 import { commandName, localizeCommands } from "./invocation.ts"
 
 /** One line of the report. */
@@ -30,7 +30,7 @@ export interface DoctorOptions {
   readonly configPath?: string | undefined
   readonly environment?: SocketPathEnvironment
   readonly homedir?: string
-  /** How long one socket may take to answer the handshake (Discord may throttle it, spec §7.1). */
+  /** How long one socket may take to answer the handshake (Discord may throttle it, docs/discord-rpc.md#connection-throttle). */
   readonly handshakeTimeoutMillis?: number
 }
 
@@ -40,7 +40,7 @@ export interface DoctorOptions {
  */
 export const PROBE_CLIENT_ID = "100000000000000000"
 
-/** Generous, but a doctor must not hang: Discord's throttle can hold READY ~30 s (spec §7.1). */
+/** Generous, but a doctor must not hang: Discord's throttle can hold READY ~30 s (docs/discord-rpc.md#connection-throttle). */
 const DOCTOR_HANDSHAKE_TIMEOUT_MILLIS = 10_000
 
 const ok = (name: string, detail: string): Check => ({ name, status: "ok", detail })
@@ -142,7 +142,7 @@ const tokenCheck = (fs: FileSystem.FileSystem, file: string, config: DeckcordCon
     ]
   })
 
-/** Sandbox hints for a missing socket (spec §1.1). */
+/** Sandbox hints for a missing socket (docs/discord-rpc.md#unix-socket-paths). */
 const sandboxHints = (environment: SocketPathEnvironment): ReadonlyArray<Check> => {
   const runtime = environment.env.XDG_RUNTIME_DIR
   const hints: Array<Check> = []

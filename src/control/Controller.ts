@@ -1,5 +1,5 @@
 /**
- * The middle of both paths (ARCHITECTURE §1). State path: for every connected deck, every
+ * The middle of both paths (docs/ARCHITECTURE.md#the-two-data-paths). State path: for every connected deck, every
  * bound control's face is its action's face of the `VoiceModel` (plus pending / error
  * overlays), handed to `Deck.setFace` only when it changed. Command path: deck input →
  * the binding on that control → its handler → `DiscordRpc`.
@@ -43,13 +43,13 @@ import {
   unavailability,
   unavailableFace
 } from "./actions/index.ts"
-import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "./Deck.ts"
-import { CommandDeadline, type Deadline, deadlineFrom, DiscordRpc } from "./DiscordRpc.ts"
-import { BLANK_FACE, type Face } from "./Face.ts"
+import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "../deck/Deck.ts"
+import { CommandDeadline, type Deadline, deadlineFrom, DiscordRpc } from "../discord/DiscordRpc.ts"
+import { BLANK_FACE, type Face } from "../face/Face.ts"
 import { type Binding, decodeLayout, EMPTY_LAYOUT, type Layout, layoutFor, type PageLayout } from "./Layout.ts"
-import { CommandExpiredError } from "./RpcErrors.ts"
-import { Settings } from "./Settings.ts"
-import { type VoiceModel, VoiceState } from "./VoiceState.ts"
+import { CommandExpiredError } from "../discord/RpcErrors.ts"
+import { Settings } from "../config/Settings.ts"
+import { type VoiceModel, VoiceState } from "../discord/VoiceState.ts"
 
 // ---------------------------------------------------------------------------------------------
 // constants

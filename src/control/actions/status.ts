@@ -5,8 +5,8 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import type { Face, IconName } from "../Face.ts"
-import type { VoiceModel } from "../VoiceState.ts"
+import type { Face, IconName } from "../../face/Face.ts"
+import type { VoiceModel } from "../../discord/VoiceState.ts"
 import { defineAction, isLive, NoOptions } from "./types.ts"
 
 /** Why keys cannot show Discord's state, in a few words, with the icon for it. */
@@ -67,7 +67,7 @@ export const statusUnavailableFace = (why: Unavailable): Face => ({
   sublabel: why.icon === "setup" ? why.short : "Discord"
 })
 
-/** VOICE_CONNECTION_STATUS `state` for a working voice connection (spec §6.3). */
+/** VOICE_CONNECTION_STATUS `state` for a working voice connection (docs/discord-rpc.md#voice_connection_status). */
 const VOICE_CONNECTED = "VOICE_CONNECTED"
 
 export const status = defineAction({
