@@ -97,4 +97,12 @@ describe("config JSON Schema", () => {
     rejects(key({ action: "multi", steps: [{ action: "mute", label: "x" }] }))
     rejects(key({ action: "multi", steps: ["mute"], repeat: 2 }))
   })
+
+  it("agrees with the decoder on key pictures", () => {
+    const key = (binding: unknown) => ({ decks: { "*": { keys: { "0": binding } } } })
+    accepts(key({ action: "mute", image: "keys/live.PNG", images: { on: "muted.svg", off: "/srv/live.jpeg" } }))
+    rejects(key({ action: "mute", image: "live.gif" }))
+    rejects(key({ action: "mute", images: { muted: "a.png" } }))
+    rejects(key({ action: "multi", steps: [{ action: "mute", image: "a.png" }] }))
+  })
 })

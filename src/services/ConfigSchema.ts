@@ -69,6 +69,12 @@ const TOP_LEVEL_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 const COLOUR = { type: "string", pattern: "^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$", description: "\"#rgb\" or \"#rrggbb\"" }
 
+const IMAGE_FILE = {
+  type: "string",
+  pattern: "\\.(?:[pP][nN][gG]|[jJ][pP][eE]?[gG]|[sS][vV][gG])$",
+  description: "A PNG, JPEG or SVG file shown on the key, relative to the config file's folder."
+}
+
 /** `{ "action": "…", …options }` for one action, options checked like the decoder does. */
 const bindingObject = (action: AnyActionDef, withFace = true): JsonSchemaObject => {
   const { properties, required } = action === multi ? MULTI_FIELDS : structFields(action.options)
@@ -81,7 +87,14 @@ const bindingObject = (action: AnyActionDef, withFace = true): JsonSchemaObject 
           label: { type: "string", description: "Text shown instead of the action's own label." },
           icon: { enum: [...ICON_NAMES], description: "One of deckcord's icons instead of the action's." },
           background: COLOUR,
-          foreground: COLOUR
+          foreground: COLOUR,
+          image: IMAGE_FILE,
+          images: {
+            type: "object",
+            description: "A picture per state: \"on\" while the action's state is on (muted, in the channel, …), \"off\" otherwise.",
+            properties: { on: IMAGE_FILE, off: IMAGE_FILE },
+            additionalProperties: false
+          }
         }
         : {}),
       ...properties

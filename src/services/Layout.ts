@@ -47,6 +47,10 @@ export interface Binding {
   readonly icon?: IconName
   readonly background?: string
   readonly foreground?: string
+  /** A picture file for the key (as written: relative to the config file's folder). */
+  readonly image?: string
+  /** A picture per state: `on` while the action's state is on (muted, in the channel, …). */
+  readonly images?: { readonly on?: string; readonly off?: string }
 }
 
 /** The bindings of one page: keys and dials by index. */
@@ -98,7 +102,8 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 const lowerFirst = (s: string): string => (s.length === 0 ? s : s[0]!.toLowerCase() + s.slice(1))
 
 /** Fields every binding may carry besides its action's options. */
-const COMMON_FIELDS = ["action", "label", "icon", "background", "foreground"] as const
+const COMMON_FIELDS = ["action", "label", "icon", "background", "foreground", "image", "images"] as const
+const IMAGE_FILE = /\.(?:png|jpe?g|svg)$/i
 const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/
 const INDEX = /^(0|[1-9]\d{0,3})$/
 const PAGE_FIELDS = ["keys", "encoders"] as const
@@ -159,6 +164,28 @@ const decodeBinding = (
       }
     }
   }
+  const imageFile = (value: unknown, where: ReadonlyArray<PropertyKey>) => {
+    if (value === undefined) return
+    if (!(typeof value === "string" && value.trim() !== "" && IMAGE_FILE.test(value))) {
+      problems.push(`${at(where)}: expected a .png, .jpg or .svg file (relative to the config file's folder), got ${show(value)}`)
+      ok = false
+    }
+  }
+  imageFile(entry["image"], [...path, "image"])
+  const images = entry["images"]
+  if (images !== undefined) {
+    if (!isRecord(images) || Object.keys(images).length === 0) {
+      problems.push(`${at([...path, "images"])}: expected { "on": "muted.png", "off": "live.png" }, got ${show(images)}`)
+      ok = false
+    } else {
+      for (const [key, value] of Object.entries(images)) {
+        if (key !== "on" && key !== "off") {
+          problems.push(`${at([...path, "images", key])}: unknown state; "on" and "off" are allowed here`)
+          ok = false
+        } else imageFile(value, [...path, "images", key])
+      }
+    }
+  }
   const rawOptions = Object.fromEntries(
     Object.entries(entry).filter(([k]) => !(COMMON_FIELDS as ReadonlyArray<string>).includes(k))
   )
@@ -193,8 +220,10 @@ const decodeBinding = (
 }
 
 /** A binding with the user's face overrides (already checked) from its entry. */
-const withFace = (binding: Binding, { background, foreground, icon, label }: Record<string, unknown>): Binding => ({
+const withFace = (binding: Binding, { background, foreground, icon, image, images, label }: Record<string, unknown>): Binding => ({
   ...binding,
+  ...(typeof image === "string" ? { image } : {}),
+  ...(isRecord(images) ? { images: images as Binding["images"] & object } : {}),
   ...(typeof label === "string" ? { label } : {}),
   ...(typeof icon === "string" ? { icon: icon as IconName } : {}),
   ...(typeof background === "string" ? { background } : {}),
