@@ -4,6 +4,8 @@
  *   → { type: "storm", evts, rate, seconds, channelId }   ← { type: "stormDone", sent }
  *   → { type: "subscriptions" }                            ← { type: "subscriptions", count }
  *   → { type: "drop" }                                     ← { type: "dropped", connections }
+ *   → { type: "nextFrame", cmd }                           ← { type: "frame", at } when the next frame with
+ *     that cmd arrives; `at` is wall-clock ms (performance.timeOrigin + now), comparable across processes
  *   → { type: "close" }                                    (exits)
  * On start it sends { type: "ready", socketPath }.
  */
@@ -22,11 +24,26 @@ type Command =
   }
   | { readonly type: "subscriptions" }
   | { readonly type: "drop" }
+  | { readonly type: "nextFrame"; readonly cmd: string }
   | { readonly type: "close" }
 
 const send = (message: unknown) => process.send?.(message)
 
 const fake = await startBenchFake()
+
+/** The fake's frame log, hooked to answer `nextFrame` the moment the frame is recorded. */
+const frameWaiters: Array<string> = []
+const engine = fake as unknown as { record: (conn: unknown, frame: { payload: unknown }) => void }
+const record = engine.record.bind(fake)
+engine.record = (conn, frame) => {
+  record(conn, frame)
+  const cmd = (frame.payload as { cmd?: unknown } | null)?.cmd
+  const waiting = frameWaiters.indexOf(String(cmd))
+  if (waiting >= 0) {
+    frameWaiters.splice(waiting, 1)
+    send({ type: "frame", at: performance.timeOrigin + performance.now() })
+  }
+}
 
 const storm = (evts: ReadonlyArray<string>, rate: number, seconds: number, channelId: string): Promise<number> =>
   new Promise((resolve) => {
@@ -64,6 +81,9 @@ process.on("message", (command: Command) => {
       send({ type: "dropped", connections })
       return
     }
+    case "nextFrame":
+      frameWaiters.push(command.cmd)
+      return
     case "close":
       void fake.close().then(() => process.exit(0))
       return

@@ -1,6 +1,7 @@
 /**
  * Turns a bench run into `bench/results.json`, a console table and `BENCHMARKS.md`, so
- * the published numbers are always regenerated from a run, never edited by hand.
+ * the published numbers are always regenerated from a run, never edited by hand; and, on
+ * request (`npm run bench:readme`), the README's short table from the last run.
  */
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
@@ -34,18 +35,23 @@ export const machine = (): Machine => ({
   loadAverage: Number((Os.loadavg()[0] ?? 0).toFixed(2))
 })
 
+/** What a bench run itself writes: left over from the last run, they do not make the tree dirty. */
+const BENCH_OUTPUTS: ReadonlySet<string> = new Set(["BENCHMARKS.md", "bench/results.json"])
+
 /** The commit measured, marked "+dirty" when the working tree has uncommitted changes. */
 export const commit = (cwd: string): string => {
   try {
     const sha = ChildProcess.execSync("git rev-parse --short HEAD", { cwd, encoding: "utf8" }).trim()
-    const dirty = ChildProcess.execSync("git status --porcelain --untracked-files=no", { cwd, encoding: "utf8" }).trim()
-    return dirty === "" ? sha : `${sha}+dirty`
+    const changed = ChildProcess.execSync("git status --porcelain --untracked-files=no", { cwd, encoding: "utf8" })
+      .split("\n").map((line) => line.slice(3).trim()).filter((path) => path !== "" && !BENCH_OUTPUTS.has(path))
+    return changed.length === 0 ? sha : `${sha}+dirty`
   } catch {
     return "unknown"
   }
 }
 
-const fmt = (v: number): string => (Number.isNaN(v) ? "—" : String(v))
+/** A pending row's NaN comes back from results.json as null: both print as a dash. */
+const fmt = (v: number | null): string => (v === null || Number.isNaN(v) ? "—" : String(v))
 
 const verdict = (row: Row): string =>
   row.status === "pending" ? "pending" : row.met === undefined ? "" : row.met ? "met" : "**missed**"
@@ -103,10 +109,13 @@ ${meanings(results.rows)}
 ${analysis.trim() === "" ? "" : `\n${analysis.trim()}\n`}`
 }
 
+/** A row's name, with its group where the group says more than the section (another Node). */
+const label = (r: Row): string => (r.group.includes("(") ? `${r.group}: ${r.name}` : r.name)
+
 /** The README's short table: every figure with a target, plus the peer library's round trip. */
 export const summaryTable = (results: Results): string => {
   const rows = results.rows.filter((r) =>
-    r.target !== undefined || r.name.startsWith("@xhayper") || r.name.startsWith("floor") || r.name.startsWith("start")
+    r.target !== undefined || r.name.startsWith("@xhayper") || r.name.startsWith("floor") || r.name.startsWith("reference")
   )
   const lines = [
     `Latest \`npm run bench\` (commit \`${results.commit}\`, ${results.machine.cpu}, ${results.machine.cores} cores, ` +
@@ -118,7 +127,7 @@ export const summaryTable = (results: Results): string => {
   for (const r of rows) {
     const ratio = r.ratio ? `${r.ratio.median}× / ${r.ratio.p99}×` : ""
     lines.push(
-      `| ${cell(r.name)} | ${cell(r.unit)} | ${fmt(r.median)} | ${fmt(r.p99)} | ${ratio} | ${cell(r.target ?? "")} | ${verdict(r)} |`
+      `| ${cell(label(r))} | ${cell(r.unit)} | ${fmt(r.median)} | ${fmt(r.p99)} | ${ratio} | ${cell(r.target ?? "")} | ${verdict(r)} |`
     )
   }
   return lines.join("\n")
@@ -127,19 +136,26 @@ export const summaryTable = (results: Results): string => {
 const README_START = "<!-- bench:start -->"
 const README_END = "<!-- bench:end -->"
 
+/** `npm run bench` writes these two files only; the README's table changes by `npm run bench:readme`. */
 export const write = (root: string, results: Results, analysis: string): void => {
   Fs.writeFileSync(`${root}/bench/results.json`, `${JSON.stringify(results, null, 2)}\n`)
   Fs.writeFileSync(`${root}/BENCHMARKS.md`, markdown(results, analysis))
-  // keep the README's table true: it is regenerated with the rest, between its markers
+}
+
+/**
+ * Replace the README's short table (between its markers) with one made from
+ * bench/results.json: a deliberate step, so a bench run never edits the README by itself.
+ */
+export const updateReadme = (root: string): void => {
+  const results = JSON.parse(Fs.readFileSync(`${root}/bench/results.json`, "utf8")) as Results
   const readme = Fs.readFileSync(`${root}/README.md`, "utf8")
   const start = readme.indexOf(README_START)
   const end = readme.indexOf(README_END)
-  if (start >= 0 && end > start) {
-    Fs.writeFileSync(
-      `${root}/README.md`,
-      `${readme.slice(0, start + README_START.length)}\n${summaryTable(results)}\n${readme.slice(end)}`
-    )
-  }
+  if (start < 0 || end < start) throw new Error(`README.md has no ${README_START} … ${README_END} block to update`)
+  Fs.writeFileSync(
+    `${root}/README.md`,
+    `${readme.slice(0, start + README_START.length)}\n${summaryTable(results)}\n${readme.slice(end)}`
+  )
 }
 
 /** A compact console table of the run. */

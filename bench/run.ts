@@ -4,10 +4,12 @@
  *
  * Compiled by `tsc -p tsconfig.bench.json` to build/bench and run with `--expose-gc`.
  */
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { benchClientParts } from "./clientParts.ts"
+import { benchDaemon, startIdleDaemon } from "./daemon.ts"
 import { benchDeck } from "./deck.ts"
 import { benchEndToEnd } from "./e2e.ts"
 import { benchFrame } from "./frame.ts"
@@ -16,7 +18,7 @@ import { benchRenderer } from "./renderer.ts"
 import { commit, machine, printTable, type Results, write } from "./report.ts"
 import { benchRoundTrip } from "./roundtrip.ts"
 import { benchStart } from "./start.ts"
-import { type Row } from "./stats.ts"
+import { type Row, single } from "./stats.ts"
 import { benchStorm } from "./storm.ts"
 import { benchWebUi } from "./webui.ts"
 
@@ -92,25 +94,135 @@ const analysis = (rows: ReadonlyArray<Row>): string => {
         "scavenges (deckcord and @xhayper trigger about the same number of GCs per request)."
     )
   }
+  out.push(...startAnalysis(rows))
   return out.join("\n")
 }
 
+/** Where a start, import or memory target is missed: the same run's reference rows say how much is the framework's. */
+const startAnalysis = (rows: ReadonlyArray<Row>): Array<string> => {
+  const find = (group: string, prefix: string) => rows.find((r) => r.group === group && r.name.startsWith(prefix))
+  const floor = find("daemon", "floor: bare `node -e`")
+  const reference = find("daemon", "reference")
+  const first = find("daemon", "daemon spawn → first log line")
+  const ready = find("daemon", "daemon spawn → Ready and authenticated against FakeDiscord, one fake deck")
+  const readyNoDeck = find("daemon", "daemon spawn → Ready and authenticated against FakeDiscord, no deck")
+  const rss = find("daemon", "idle: resident memory")
+  const bareRss = find("daemon", "floor: bare node process 10 s")
+  const library = find("start", 'import("deckcord")')
+  const schema = find("start", 'import("effect/Schema")')
+  const missed = [first, ready, readyNoDeck, rss, library].some((r) => r?.met === false)
+  if (!missed || floor === undefined || reference === undefined || first === undefined) return []
+  const ms = (v: number) => `${v.toFixed(0)} ms`
+  const out = [
+    "",
+    "## Where a start, import or memory target is missed, and why",
+    "",
+    `A bare \`node -e\` prints its line after ${ms(floor.median)} (median). A minimal Effect command-line program, ` +
+      `bundled exactly like deckcord's CLI, needs ${ms(reference.median)} (${(reference.median / floor.median).toFixed(1)}× the floor) ` +
+      `for a single log line: loading and initialising effect's runtime, Schema and CLI modules. The daemon's first line comes ` +
+      `${ms(first.median - reference.median)} after that (${ms(first.median)} in all); deckcord's own share of the 3× target ` +
+      `is what is left after the framework's: ${ms(3 * floor.median - reference.median)}.`
+  ]
+  const cpuFloor = find("daemon", "CPU by the first output line: floor")
+  const cpuReference = find("daemon", "CPU by the first output line: reference")
+  const cpuDaemon = find("daemon", "CPU by the first output line: daemon")
+  if (cpuFloor !== undefined && cpuReference !== undefined && cpuDaemon !== undefined) {
+    out.push(
+      "",
+      `In CPU, which other work on the machine hardly changes: ${ms(cpuFloor.median)} for the floor, ` +
+        `${ms(cpuReference.median)} for the reference, ${ms(cpuDaemon.median)} for the daemon by its first line ` +
+        `(${(cpuDaemon.median / cpuFloor.median).toFixed(1)}× the floor).`
+    )
+  }
+  if (ready !== undefined && readyNoDeck !== undefined) {
+    out.push(
+      "",
+      `Ready and authenticated comes ${ms(readyNoDeck.median - first.median)} after the first line without a deck ` +
+        `(${ms(readyNoDeck.median)}) and ${ms(ready.median - first.median)} after it with one (${ms(ready.median)}): the ` +
+        "deck's first paint (15 faces rendered by resvg and written) shares the one thread with the handshake and AUTHENTICATE."
+    )
+  }
+  if (library !== undefined && schema !== undefined) {
+    out.push(
+      "",
+      `\`import("deckcord")\` takes ${ms(library.median)}; effect's Schema module alone takes ${ms(schema.median)}, and every ` +
+        "service with a wire format (the RPC messages, the config, the token file) needs it. A deep entry point without Schema " +
+        "(`deckcord/protocol/Frame`) is the only import well under the target."
+    )
+  }
+  if (rss !== undefined && bareRss !== undefined) {
+    out.push(
+      "",
+      `Resident memory: a bare node process that only waits sits at ${bareRss.median.toFixed(1)} MiB; the daemon at ` +
+        `${rss.median.toFixed(1)} MiB, ${(rss.median - bareRss.median).toFixed(1)} MiB more for V8's heap (used and reserved), ` +
+        "compiled code, native libraries (resvg), the deck's image buffers and the servers the daemon runs (control API, web UI); " +
+        "the row without a deck shows the deck's share."
+    )
+  }
+  return out
+}
+
+/**
+ * deckcord's own share of a request: its round trip minus the fake-only row (what any client
+ * pays against FakeDiscord before doing any work), against the floor. Medians of the same run.
+ */
+const withOwnShare = (rows: Array<Row>): Array<Row> => {
+  const floor = rows.find((r) => r.name.startsWith("floor"))
+  const fakeOnly = rows.find((r) => r.name.startsWith("raw bytes"))
+  const deckcord = rows.find((r) => r.name.startsWith("deckcord"))
+  if (floor === undefined || fakeOnly === undefined || deckcord === undefined) return rows
+  const share = deckcord.median - fakeOnly.median
+  const ratio = Number((share / floor.median).toFixed(2))
+  return [
+    ...rows,
+    single("round trip", "deckcord's own share per request (deckcord row − fake-only row)", "ms", share, {
+      target: "median ≤ 1× floor",
+      met: share <= floor.median,
+      note: `${ratio}× the floor: the difference of the two rows' medians, what deckcord's client adds to a request ` +
+        "beyond what the fake costs any client"
+    })
+  ]
+}
+
+/** Every section, in the order it runs; `npm run bench -- <name> …` runs only those named. */
+const SECTIONS: ReadonlyArray<readonly [string, () => Promise<Array<Row>> | Array<Row>]> = [
+  ["round trip", async () => withOwnShare(await benchRoundTrip())],
+  ["request parts", benchClientParts],
+  ["frame decoder", benchFrame],
+  ["renderer", async () => withTargets(await benchRenderer())],
+  ["deck", async () => withTargets(await benchDeck())],
+  ["end to end", benchEndToEnd],
+  ["storm", benchStorm],
+  ["leaks", benchLeaks],
+  ["start", benchStart],
+  ["web UI", benchWebUi],
+  ["daemon", benchDaemon]
+]
+
 const main = async () => {
   linkAssets()
+  const only = process.argv.slice(2)
+  const unknown = only.filter((name) => !SECTIONS.some(([s]) => s === name))
+  if (unknown.length > 0) {
+    throw new Error(`unknown section ${unknown.join(", ")}; sections: ${SECTIONS.map(([s]) => `"${s}"`).join(", ")}`)
+  }
   const started = performance.now()
   const date = new Date().toISOString()
   const m = machine()
   const rows: Array<Row> = []
-  rows.push(...await section("round trip", benchRoundTrip))
-  rows.push(...await section("request parts", benchClientParts))
-  rows.push(...await section("frame decoder", benchFrame))
-  rows.push(...await section("renderer", async () => withTargets(await benchRenderer())))
-  rows.push(...await section("deck", async () => withTargets(await benchDeck())))
-  rows.push(...await section("end to end", benchEndToEnd))
-  rows.push(...await section("storm", benchStorm))
-  rows.push(...await section("leaks", benchLeaks))
-  rows.push(...await section("start", benchStart))
-  rows.push(...await section("web UI", benchWebUi))
+  const wanted = (name: string) => only.length === 0 || only.includes(name)
+  // the idle daemon waits 20 s, alongside the other sections rather than after them
+  const idle = wanted("daemon") ? await startIdleDaemon() : undefined
+  for (const [name, run] of SECTIONS) {
+    if (wanted(name)) rows.push(...await section(name, run))
+  }
+  if (idle !== undefined) rows.push(...await section("daemon idle", idle.rows))
+  // $DECKCORD_BENCH_NODES: more Node binaries (e.g. the other supported major) to time the daemon's start with
+  for (const node of (process.env.DECKCORD_BENCH_NODES ?? "").split(",").filter((n) => n !== "")) {
+    if (!wanted("daemon")) break
+    const version = ChildProcess.execFileSync(node, ["--version"], { encoding: "utf8" }).trim()
+    rows.push(...await section(`daemon on Node ${version}`, () => benchDaemon(node, `daemon (Node ${version})`)))
+  }
   const results: Results = {
     date,
     commit: commit(root),
@@ -119,6 +231,12 @@ const main = async () => {
     rows
   }
   printTable(rows)
+  if (only.length > 0) {
+    // a partial run is for looking, not for publishing
+    for (const r of rows) if (r.note !== undefined) console.log(`- ${r.name}: ${r.note}`)
+    console.log(`ran ${only.join(", ")} only (${results.durationSeconds.toFixed(0)} s); BENCHMARKS.md unchanged`)
+    return
+  }
   write(root, results, analysis(rows))
   console.log(`wrote bench/results.json and BENCHMARKS.md (${results.durationSeconds.toFixed(0)} s)`)
 }

@@ -187,8 +187,11 @@ describe("DiscordRpc against FakeDiscord", () => {
       yield* fake.injectRaw(Buffer.from([1, 0, 0, 0, 5, 0, 0, 0, 0x7b, 0x6e, 0x6f, 0x70, 0x65])) // `{nope`
       yield* eventually(Ref.get(seen), (xs) => xs.includes("ProtocolError"), "protocol error state")
       yield* eventually(Ref.get(seen), (xs) => xs.lastIndexOf("Ready") > xs.indexOf("ProtocolError"), "reconnect")
-      const settings = yield* rpc.getVoiceSettings
-      expect(settings).toBeDefined()
+      // the new connection carries commands: a change reaches the fake and comes back
+      assert.isFalse((yield* fake.state).voiceSettings.deaf)
+      const updated = yield* rpc.setVoiceSettings({ deaf: true })
+      expect(updated.deaf).toBe(true)
+      expect((yield* fake.state).voiceSettings.deaf).toBe(true)
     }))
 
   it.live("PINGs are answered with PONGs echoing the body", () =>

@@ -101,7 +101,7 @@ describe("OAuth", () => {
           client.pipe(HttpClient.tapRequest(() => Clock.currentTimeMillis.pipe(Effect.map((t) => void sentAt.push(t))))))
       ).pipe(Layer.provide(keepAliveHttpClient()))
       const fiber = yield* OAuth.use((o) => o.refresh(creds, Redacted.make(seeded.refreshToken))).pipe(
-        Effect.provide(OAuth.layerNoDeps({ baseUrl: fake.baseUrl }).pipe(Layer.provide(timedClient))),
+        Effect.provide(OAuth.layerOverHttpClient({ baseUrl: fake.baseUrl }).pipe(Layer.provide(timedClient))),
         Effect.forkChild
       )
       for (let i = 0; i < 200 && fiber.pollUnsafe() === undefined; i++) {

@@ -97,17 +97,42 @@ const config = (extra: Partial<DeckcordConfig> = {}): Partial<DeckcordConfig> =>
 
 const flowLayer = (
   fake: FakeOAuthServer,
-  options: { readonly config?: Partial<DeckcordConfig>; readonly tokens?: Record<string, StoredToken> } = {}
+  options: {
+    readonly config?: Partial<DeckcordConfig>
+    readonly tokens?: Record<string, StoredToken>
+    readonly oauth?: Layer.Layer<OAuth>
+  } = {}
 ) =>
   OAuthFlow.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         Settings.layerStatic(options.config ?? config()),
         TokenStore.layerMemory(options.tokens ?? {}),
-        OAuth.layerWith({ baseUrl: fake.baseUrl })
+        options.oauth ?? OAuth.layerWith({ baseUrl: fake.baseUrl })
       )
     )
   )
+
+/**
+ * The real OAuth client, counting refreshes the moment the flow asks for one: the fake sees a
+ * request only once it arrived over the socket, too late to show that none was asked for yet.
+ */
+const countingRefreshes = (fake: FakeOAuthServer) => {
+  let asked = 0
+  const layer = Layer.effect(
+    OAuth,
+    Effect.map(OAuth, (real) =>
+      OAuth.of({
+        ...real,
+        refresh: (credentials, refreshToken) =>
+          Effect.suspend(() => {
+            asked++
+            return real.refresh(credentials, refreshToken)
+          })
+      }))
+  ).pipe(Layer.provide(OAuth.layerWith({ baseUrl: fake.baseUrl })))
+  return { layer, asked: () => asked }
+}
 
 /** A token pair the fake knows, stored as if from an earlier run. */
 const seeded = (fake: FakeOAuthServer, options: { readonly expiresAt?: number; readonly scopes?: ReadonlyArray<string> } = {}) => {
@@ -130,20 +155,31 @@ const quietLogs = Logger.layer([])
 
 const refreshRequests = (fake: FakeOAuthServer) => fake.requests().filter((r) => r.grantType === "refresh_token").length
 
-/** Wait (on the live clock) until the fake has answered `count` refreshes and the last one is stored. */
+/**
+ * Wait until `check` holds. The fakes answer over real sockets, so this waits on real time in
+ * TestClock tests and live ones alike (a TestClock sleep would never end; a live one is not there).
+ */
+const until = <E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 2000; i++) {
+      if (yield* check) return
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+    }
+    assert.fail(`timed out waiting for ${what}`)
+  })
+
+/** Wait until the fake has answered `count` refreshes and the last one is stored. */
 const awaitRefreshes = (fake: FakeOAuthServer, count: number) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const stored = yield* storedToken
-      const last = fake.requests().filter((r) => r.grantType === "refresh_token")[count - 1]
-      if (
-        refreshRequests(fake) >= count && last !== undefined && Option.isSome(stored) &&
-        Redacted.value(stored.value.refreshToken) !== last.form.refresh_token &&
-        !fake.requests().some((r) => r.form.refresh_token === Redacted.value(stored.value.refreshToken))
-      ) return
-      yield* TestClock.withLive(Effect.sleep(5))
-    }
-    assert.fail(`expected ${count} refreshes to be stored, saw ${refreshRequests(fake)} requests`)
+    yield* until(
+      `${count} refreshes stored`,
+      Effect.map(storedToken, (stored) => {
+        const last = fake.requests().filter((r) => r.grantType === "refresh_token")[count - 1]
+        return refreshRequests(fake) >= count && last !== undefined && Option.isSome(stored) &&
+          Redacted.value(stored.value.refreshToken) !== last.form.refresh_token &&
+          !fake.requests().some((r) => r.form.refresh_token === Redacted.value(stored.value.refreshToken))
+      })
+    )
   })
 
 describe("OAuthFlow", () => {
@@ -408,21 +444,22 @@ describe("OAuthFlow", () => {
     Effect.gen(function*() {
       const fake = yield* FakeOAuth.make()
       const t = seeded(fake, { expiresAt: 3 * DAY })
+      const oauth = countingRefreshes(fake)
       yield* Effect.gen(function*() {
         yield* Authenticator.use((a) => a.authenticate(scriptedSession(fake).session))
-        assert.strictEqual(fake.requests().length, 0)
+        assert.strictEqual(oauth.asked(), 0)
         yield* TestClock.adjust(2 * DAY - 1000)
-        assert.strictEqual(fake.requests().length, 0)
+        yield* Effect.yieldNow // a refresh due by now would have been asked for
+        assert.strictEqual(oauth.asked(), 0, "refreshed a second early")
         yield* TestClock.adjust(1000)
-        for (let i = 0; i < 200 && fake.requests().length === 0; i++) yield* TestClock.withLive(Effect.sleep(10))
+        yield* until("the background refresh asked for", Effect.sync(() => oauth.asked() === 1))
+        yield* until("the background refresh", Effect.sync(() => fake.requests().length > 0))
         assert.deepStrictEqual(fake.requests().map((r) => r.grantType), ["refresh_token"])
-        for (let i = 0; i < 200; i++) {
-          const s = yield* storedToken
-          if (Option.isSome(s) && Redacted.value(s.value.refreshToken) !== t.raw.refreshToken) return
-          yield* TestClock.withLive(Effect.sleep(10))
-        }
-        assert.fail("the refreshed token was not stored")
-      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored } })))
+        yield* until(
+          "the refreshed token stored",
+          Effect.map(storedToken, (s) => Option.isSome(s) && Redacted.value(s.value.refreshToken) !== t.raw.refreshToken)
+        )
+      }).pipe(Effect.provide(flowLayer(fake, { tokens: { [ID]: t.stored }, oauth: oauth.layer })))
     }))
 
   it.effect("no secret, token or code appears in any log line of a full flow", () =>
@@ -755,7 +792,7 @@ describe("OAuthFlow: refresh for any token lifetime", () => {
         const auth = yield* Authenticator
         // the first connection drops while its refresh is on the way
         const dropped = yield* Effect.forkChild(auth.authenticate(scriptedSession(fake).session))
-        for (let i = 0; i < 200 && fake.requestCount("refresh_token") === 0; i++) yield* Effect.sleep(5)
+        yield* until("the refresh on the way", Effect.sync(() => fake.requestCount("refresh_token") > 0))
         yield* Fiber.interrupt(dropped)
         const second = scriptedSession(fake)
         yield* auth.authenticate(second.session)
@@ -853,8 +890,7 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
   })
   const untilRequests = (oauth: FakeOAuthServer, grantType: "authorization_code" | "refresh_token", count: number) =>
     Effect.gen(function*() {
-      for (let i = 0; i < 2000 && oauth.requestCount(grantType) < count; i++) yield* Effect.sleep(5)
-      assert.isAtLeast(oauth.requestCount(grantType), count)
+      yield* until(`${count} ${grantType} requests`, Effect.sync(() => oauth.requestCount(grantType) >= count))
     })
 
   it.live("after a revocation, three HTTP 500s on the code exchange: the consent dialog shows once", () =>

@@ -2,7 +2,8 @@
  * The deckcord command line: the daemon (default), `auth`, `doctor`, `render` and `service`.
  * Loaded by `main.ts` unless the command is one of the light remote commands.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
 import { CliOutput, Command, Flag } from "effect/cli"
 import { controlledDaemonLayer } from "../layers/ControlledDaemon.ts"
@@ -14,6 +15,7 @@ import { doctorCommand } from "./doctor.ts"
 import { commandName, localizeCommands } from "./invocation.ts"
 import { type LogFormat, loggingLayer } from "./logging.ts"
 import { renderCommand } from "./render.ts"
+import { FAKE_DECKS_ENV } from "../services/FakeDecksFromEnv.ts"
 import { serviceCommand } from "./service.ts"
 
 const NAME = commandName()
@@ -36,6 +38,8 @@ const runDaemon = (flags: { readonly config: Option.Option<string>; readonly log
     Effect.catchTags({
       ConfigError: (e) => refuseToStart(flags.logFormat, e.message, "fix the config file, then start deckcord again"),
       SettingsFileError: (e) => refuseToStart(flags.logFormat, e.message, e.hint),
+      FakeDecksError: (e) =>
+        refuseToStart(flags.logFormat, e.message, `fix or unset $${FAKE_DECKS_ENV}, then start deckcord again`),
       DaemonAlreadyRunning: (e) => refuseToStart(flags.logFormat, e.message, "one deckcord per user drives the decks and Discord"),
       ControlSocketError: (e) =>
         refuseToStart(flags.logFormat, e.message, "fix the directory, or point $XDG_RUNTIME_DIR elsewhere")

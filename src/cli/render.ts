@@ -9,7 +9,6 @@
  *
  * @since 0.1.0
  */
-import { Resvg } from "@resvg/resvg-js"
 import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { type Face, ICON_NAMES, type PixelSize } from "../services/Face.ts"
@@ -20,7 +19,8 @@ import {
   FONT_FILES,
   type Fonts,
   layoutSvg,
-  loadFonts
+  loadFonts,
+  loadResvg
 } from "../services/KeyRenderer.ts"
 import { fontconfigLookup } from "../services/SystemFonts.ts"
 
@@ -158,7 +158,7 @@ const contactSheet = (fonts: Fonts, cells: ReadonlyArray<Cell>, columns: number,
       image = layoutSvg(layout).replace("<svg ", `<svg x="${x}" y="${y}" `)
     } else {
       // pixels of the real-size render, enlarged: what a key shows, visible in a README
-      const png = new Resvg(layoutSvg(layout), { font: { loadSystemFonts: false, fontFiles: [...layout.fontFiles], defaultFontFamily: FONT_FAMILY } })
+      const png = new (loadResvg())(layoutSvg(layout), { font: { loadSystemFonts: false, fontFiles: [...layout.fontFiles], defaultFontFamily: FONT_FAMILY } })
         .render().asPng()
       image = `<image x="${x}" y="${y}" width="${cell.size.width * zoom}" height="${cell.size.height * zoom}" ` +
         `image-rendering="optimizeSpeed" href="data:image/png;base64,${Buffer.from(png).toString("base64")}"/>`
@@ -169,7 +169,7 @@ const contactSheet = (fonts: Fonts, cells: ReadonlyArray<Cell>, columns: number,
   })
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">` +
     `<rect width="${W}" height="${H}" fill="#2B2D31"/>${body.join("")}</svg>`
-  const png = new Resvg(svg, { font: { loadSystemFonts: false, fontFiles: [...fontFiles], defaultFontFamily: FONT_FAMILY } })
+  const png = new (loadResvg())(svg, { font: { loadSystemFonts: false, fontFiles: [...fontFiles], defaultFontFamily: FONT_FAMILY } })
     .render().asPng()
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength)
 }
@@ -214,7 +214,7 @@ export const renderPreviews = (outDir: string) =>
       yield* ensureDirectory(dir)
       for (const { name, face } of PREVIEW_FACES) {
         const layout = faceLayout(fonts, face, size)
-        const png = new Resvg(layoutSvg(layout), {
+        const png = new (loadResvg())(layoutSvg(layout), {
           font: { loadSystemFonts: false, fontFiles: [...layout.fontFiles], defaultFontFamily: FONT_FAMILY }
         }).render().asPng()
         yield* write(path.join(dir, `${name}.png`), new Uint8Array(png.buffer, png.byteOffset, png.byteLength))

@@ -6,7 +6,7 @@
  * @since 0.2.0
  */
 import { Cause, Clock, Effect, Schema, Stream } from "effect"
-import { ChannelType } from "../protocol/Message.ts"
+import { ChannelType, isSnowflake } from "../protocol/Message.ts"
 import {
   type ActionFailure,
   type ActionInput,
@@ -160,7 +160,7 @@ export const statusChanges = Effect.gen(function*() {
   ], { concurrency: "unbounded" })
   return ticks.pipe(
     Stream.mapEffect(() => Effect.provideContext(currentStatus, context)),
-    Stream.changesWith((a, b) => JSON.stringify(a) === JSON.stringify(b))
+    Stream.changes // Equal.equals: structural, unlike comparing JSON strings, key order does not matter
   )
 })
 
@@ -229,7 +229,7 @@ const same = (a: string | null | undefined, b: string) => (a ?? "").toLocaleLowe
 /** A channel id as given, or "Server/Channel" looked up by name. */
 const resolveChannel = (wanted: string) =>
   Effect.gen(function*() {
-    if (/^\d{17,20}$/.test(wanted)) return { id: wanted, name: wanted }
+    if (isSnowflake(wanted)) return { id: wanted, name: wanted }
     const slash = wanted.indexOf("/")
     if (slash <= 0 || slash === wanted.length - 1) {
       return yield* new Invalid({ message: `"${wanted}" is neither a channel id nor "Server/Channel"` })

@@ -19,7 +19,7 @@
  * @since 0.2.0
  */
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Deferred, Effect, Layer, Option, Schema, Scope, Stream } from "effect"
+import { Context, Deferred, Effect, Equal, Layer, Option, Schema, Scope, Stream } from "effect"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { randomBytes, timingSafeEqual } from "node:crypto"
@@ -173,12 +173,11 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
     const shutdown = yield* StreamsShutdown
     // the current status always comes first, so a client has the whole picture before any face
     const first = yield* currentStatus
-    let lastStatus = JSON.stringify(first)
+    let lastStatus = first
     const statuses: Stream.Stream<StateEvent> = (yield* statusChanges).pipe(
       Stream.filter((status) => {
-        const json = JSON.stringify(status)
-        if (json === lastStatus) return false
-        lastStatus = json
+        if (Equal.equals(status, lastStatus)) return false
+        lastStatus = status
         return true
       }),
       Stream.map((status) => ({ _tag: "Status", status }))
@@ -188,7 +187,7 @@ const EventsRoute = HttpRouter.add("GET", "/api/events", (request) =>
       Stream.flatMap((next) => {
         const events: Array<StateEvent> = []
         for (const [id, face] of next) {
-          if (JSON.stringify(shown.get(id)) === JSON.stringify(face)) continue
+          if (Equal.equals(shown.get(id), face)) continue
           const slash = id.lastIndexOf("/")
           events.push({ _tag: "Face", serial: id.slice(0, slash), control: id.slice(slash + 1), face })
         }

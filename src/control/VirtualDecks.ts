@@ -15,21 +15,6 @@ import { Invalid } from "./Api.ts"
 /** Every virtual deck's path starts with this (never a real hidraw path). */
 const PATH_PREFIX = "virtual:"
 
-export class VirtualDecks extends Context.Service<VirtualDecks, {
-  /** Plug in a new virtual deck of a model; it shows up in `Deck` like a USB deck. */
-  readonly add: (options: { readonly model: string; readonly serial?: string }) => Effect.Effect<VirtualDevice, Invalid>
-  /** Unplug one; false when there was no such virtual deck. */
-  readonly remove: (serial: string) => Effect.Effect<boolean>
-  /** The virtual decks, oldest first. */
-  readonly decks: Effect.Effect<ReadonlyArray<VirtualDevice>>
-  /** The models a virtual deck can be (the library's model ids). */
-  readonly models: Effect.Effect<ReadonlyArray<string>>
-  /** The surface `Deck` lists and opens them through. */
-  readonly surface: DeckProviderShape
-}>()("deckcord/VirtualDecks") {
-  static readonly layer: Layer.Layer<VirtualDecks> = Layer.effect(VirtualDecks, Effect.suspend(() => make))
-}
-
 const make = Effect.gen(function*() {
   const decks: Array<VirtualDevice> = []
   const hints = yield* PubSub.unbounded<void>()
@@ -82,3 +67,18 @@ const make = Effect.gen(function*() {
       })
   })
 })
+
+export class VirtualDecks extends Context.Service<VirtualDecks, {
+  /** Plug in a new virtual deck of a model; it shows up in `Deck` like a USB deck. */
+  readonly add: (options: { readonly model: string; readonly serial?: string }) => Effect.Effect<VirtualDevice, Invalid>
+  /** Unplug one; false when there was no such virtual deck. */
+  readonly remove: (serial: string) => Effect.Effect<boolean>
+  /** The virtual decks, oldest first. */
+  readonly decks: Effect.Effect<ReadonlyArray<VirtualDevice>>
+  /** The models a virtual deck can be (the library's model ids). */
+  readonly models: Effect.Effect<ReadonlyArray<string>>
+  /** The surface `Deck` lists and opens them through. */
+  readonly surface: DeckProviderShape
+}>()("deckcord/VirtualDecks") {
+  static readonly layer: Layer.Layer<VirtualDecks> = Layer.effect(VirtualDecks, make)
+}

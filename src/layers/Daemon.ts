@@ -8,9 +8,10 @@ import { Effect, Layer, Redacted, Ref, Stream } from "effect"
 import { type DeckcordConfig, neededScopeExtras, requiredScopes } from "../services/Config.ts"
 import { Controller } from "../services/Controller.ts"
 import { Deck, type DeckInfo } from "../services/Deck.ts"
-import { DeckProvider, type DeckProviderShape } from "../services/DeckProvider.ts"
+import type { DeckProvider, DeckProviderShape } from "../services/DeckProvider.ts"
 import { DiscordIpc } from "../services/DiscordIpc.ts"
 import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
+import { deckProviderFromEnv } from "../services/FakeDecksFromEnv.ts"
 import { KeyRenderer } from "../services/KeyRenderer.ts"
 import { OAuth } from "../services/OAuth.ts"
 import { OAuthFlow } from "../services/OAuthFlow.ts"
@@ -22,7 +23,7 @@ export interface DaemonOptions {
   readonly configPath?: string | undefined
   /** The token file; else `$XDG_STATE_HOME/deckcord/tokens.json`. */
   readonly tokenPath?: string | undefined
-  /** Where decks come from: real HID (default) or fakes (demos, tests). */
+  /** Where decks come from: real HID (default; fakes when `$DECKCORD_FAKE_DECKS` is set) or fakes (tests). */
   readonly deckProvider?: Layer.Layer<DeckProvider>
   /** Decks beside the USB ones (virtual decks); see `DeckOptions.surfaces`. */
   readonly surfaces?: DeckProviderShape
@@ -193,7 +194,7 @@ const services = (options: DaemonOptions) =>
         ...(config.onExit ? { onExit: config.onExit } : {}),
         ...(options.surfaces === undefined ? {} : { surfaces: options.surfaces })
       }).pipe(
-        Layer.provide(options.deckProvider ?? DeckProvider.layerNode),
+        Layer.provide(options.deckProvider ?? deckProviderFromEnv()),
         Layer.provide(KeyRenderer.layer)
       )
       return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange, logConnectionStates, reportNoDeckYet).pipe(

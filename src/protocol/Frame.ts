@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Data } from "effect"
+import { Schema } from "effect"
 
 /** @category models */
 export const Opcode = {
@@ -55,10 +55,10 @@ export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
  *
  * @category errors
  */
-export class FrameDecodeError extends Data.TaggedError("FrameDecodeError")<{
-  readonly reason: "NegativeLength" | "FrameTooLarge" | "UnknownOpcode" | "InvalidUtf8" | "InvalidJson"
-  readonly message: string
-}> {}
+export class FrameDecodeError extends Schema.TaggedError<FrameDecodeError>()("FrameDecodeError", {
+  reason: Schema.Literals(["NegativeLength", "FrameTooLarge", "UnknownOpcode", "InvalidUtf8", "InvalidJson"]),
+  message: Schema.String
+}) {}
 
 // ---------------------------------------------------------------------------------------------
 // encode

@@ -49,8 +49,14 @@ export const commandEnvelope = (
 // shared shapes
 // ---------------------------------------------------------------------------------------------
 
+/** What a Discord id (a snowflake) looks like: a decimal string of 17 to 20 digits. */
+export const SNOWFLAKE_PATTERN = /^\d{17,20}$/
+
+/** Whether a string is a well-formed Discord id. */
+export const isSnowflake = (s: string): boolean => SNOWFLAKE_PATTERN.test(s)
+
 /** A Discord id: a decimal string of 17 to 20 digits. */
-export const Snowflake = Schema.String.check(Schema.isPattern(/^\d{17,20}$/)).annotate({
+export const Snowflake = Schema.String.check(Schema.isPattern(SNOWFLAKE_PATTERN)).annotate({
   identifier: "Snowflake",
   description: "a Discord id (17 to 20 digits)"
 })

@@ -6,6 +6,7 @@
  */
 import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { isSnowflake, SNOWFLAKE_PATTERN } from "../protocol/Message.ts"
 import type { DeckInfo } from "./Deck.ts"
 import { decodeLayout, scopeExtrasFor } from "./Layout.ts"
 
@@ -49,10 +50,10 @@ export const tokenFilePath = (env: PathEnv, homedir: string): string =>
 const CLIENT_ID_EXPECTED = "expected a Discord id (17–20 digits): the Application ID from the Discord Developer Portal"
 
 /** A Discord application id: the Application ID from the Developer Portal. @category schema */
-export const ClientId = Schema.String.check(Schema.isPattern(/^\d{17,20}$/, { message: CLIENT_ID_EXPECTED }))
+export const ClientId = Schema.String.check(Schema.isPattern(SNOWFLAKE_PATTERN, { message: CLIENT_ID_EXPECTED }))
 
 /** Whether a string is a well-formed client id (for prompts). @category schema */
-export const isClientId = (s: string): boolean => /^\d{17,20}$/.test(s)
+export const isClientId: (s: string) => boolean = isSnowflake
 
 /** Brightness when the config says nothing: readable without glare. */
 export const DEFAULT_BRIGHTNESS = 60

@@ -106,34 +106,6 @@ export type PressError = PressRejectedError | ActionFailure
 export const controlId = (serial: string, control: DeckControl): string =>
   `${serial}/${control.kind === "lcd" ? "lcd" : `${control.kind}:${control.index}`}`
 
-export class Controller extends Context.Service<Controller, {
-  /** The face last handed to `Deck.setFace` for every bound control of every connected deck (see `controlId`). */
-  readonly faces: Effect.Effect<ReadonlyMap<string, Face>>
-  /** The current faces, then after every change. */
-  readonly faceChanges: Stream.Stream<ReadonlyMap<string, Face>>
-  /**
-   * Handle one input as if it came from the deck `input.serial`: the same control queue
-   * (order kept, bounded), the same deadline (`PRESS_DEADLINE_MILLIS` from `input.at`, when it
-   * entered deckcord; stamp it where it arrives, e.g. with `Clock.currentTimeMillis`), the same
-   * faces and logs. Completes when the action finished; fails with `PressRejectedError`, a
-   * `CommandExpiredError` past the deadline (never sent), or the action's error.
-   * A release is ignored unless its press was taken.
-   */
-  readonly submit: (input: DeckInput) => Effect.Effect<void, PressError>
-  /**
-   * Run an action once without a deck (remote commands, the control API): the same handler,
-   * the same latest-known state and the same deadline a key press gets
-   * (`PRESS_DEADLINE_MILLIS` from the call), with its failure returned instead of shown on a
-   * key. `options` are decoded with the action's schema.
-   */
-  readonly perform: (action: AnyActionDef, options: unknown, input: ActionInput) => Effect.Effect<void, ActionFailure>
-}>()("deckcord/Controller") {
-  static readonly layer: Layer.Layer<Controller, never, Deck | VoiceState | DiscordRpc | Settings> = Layer.effect(
-    Controller,
-    Effect.suspend(() => makeController)
-  )
-}
-
 // ---------------------------------------------------------------------------------------------
 // pure parts
 // ---------------------------------------------------------------------------------------------
@@ -656,3 +628,31 @@ const makeController = Effect.gen(function*() {
     perform
   })
 })
+
+export class Controller extends Context.Service<Controller, {
+  /** The face last handed to `Deck.setFace` for every bound control of every connected deck (see `controlId`). */
+  readonly faces: Effect.Effect<ReadonlyMap<string, Face>>
+  /** The current faces, then after every change. */
+  readonly faceChanges: Stream.Stream<ReadonlyMap<string, Face>>
+  /**
+   * Handle one input as if it came from the deck `input.serial`: the same control queue
+   * (order kept, bounded), the same deadline (`PRESS_DEADLINE_MILLIS` from `input.at`, when it
+   * entered deckcord; stamp it where it arrives, e.g. with `Clock.currentTimeMillis`), the same
+   * faces and logs. Completes when the action finished; fails with `PressRejectedError`, a
+   * `CommandExpiredError` past the deadline (never sent), or the action's error.
+   * A release is ignored unless its press was taken.
+   */
+  readonly submit: (input: DeckInput) => Effect.Effect<void, PressError>
+  /**
+   * Run an action once without a deck (remote commands, the control API): the same handler,
+   * the same latest-known state and the same deadline a key press gets
+   * (`PRESS_DEADLINE_MILLIS` from the call), with its failure returned instead of shown on a
+   * key. `options` are decoded with the action's schema.
+   */
+  readonly perform: (action: AnyActionDef, options: unknown, input: ActionInput) => Effect.Effect<void, ActionFailure>
+}>()("deckcord/Controller") {
+  static readonly layer: Layer.Layer<Controller, never, Deck | VoiceState | DiscordRpc | Settings> = Layer.effect(
+    Controller,
+    makeController
+  )
+}

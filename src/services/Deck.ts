@@ -23,6 +23,7 @@ import {
   Deferred,
   type Duration,
   Effect,
+  Equal,
   Exit,
   FiberSet,
   Layer,
@@ -257,16 +258,6 @@ export interface DeckShape {
   readonly flush: Effect.Effect<void>
 }
 
-export class Deck extends Context.Service<Deck, DeckShape>()("deckcord/Deck") {
-  /** All connected decks with default options (brightness 60, cleared on exit). */
-  static readonly layer: Layer.Layer<Deck, never, KeyRenderer | DeckProvider> = Layer.effect(
-    Deck,
-    Effect.suspend(() => makeDeck({}))
-  )
-  static readonly layerWith = (options: DeckOptions): Layer.Layer<Deck, never, KeyRenderer | DeckProvider> =>
-    Layer.effect(Deck, Effect.suspend(() => makeDeck(options)))
-}
-
 /** One queued write per control: only the newest waits, at most one runs. */
 interface Slot {
   pending: { readonly id: string; readonly write: Effect.Effect<void, DeckHidError> } | undefined
@@ -344,7 +335,7 @@ const makeDeck = (options: DeckOptions) =>
 
     /** Only real changes reach `statusChanges` (every scan re-derives the status). */
     const setStatus = (next: DeckStatus) =>
-      SubscriptionRef.update(status, (current) => JSON.stringify(current) === JSON.stringify(next) ? current : next)
+      SubscriptionRef.update(status, (current) => Equal.equals(current, next) ? current : next)
 
     const reportProblem = (e: DeckHidError) =>
       Effect.gen(function*() {
@@ -687,3 +678,13 @@ const makeDeck = (options: DeckOptions) =>
       })
     })
   })
+
+export class Deck extends Context.Service<Deck, DeckShape>()("deckcord/Deck") {
+  /** All connected decks with default options (brightness 60, cleared on exit). */
+  static readonly layer: Layer.Layer<Deck, never, KeyRenderer | DeckProvider> = Layer.effect(
+    Deck,
+    makeDeck({})
+  )
+  static readonly layerWith = (options: DeckOptions): Layer.Layer<Deck, never, KeyRenderer | DeckProvider> =>
+    Layer.effect(Deck, makeDeck(options))
+}

@@ -154,15 +154,15 @@ export class DeckProvider extends Context.Service<DeckProvider, DeckProviderShap
 /** Where Linux creates `hidrawN` nodes. */
 const DEV_DIR = "/dev"
 /** A burst of /dev events (one device creates several nodes) becomes one rescan. */
-export const HOTPLUG_DEBOUNCE_MS = 100
+export const HOTPLUG_DEBOUNCE_MILLIS = 100
 /** Rescan again after this: udev applies the permission rule after the node appears. */
-export const HOTPLUG_SETTLE_MS = 1_000
+export const HOTPLUG_SETTLE_MILLIS = 1_000
 /**
  * Without a /dev watch (macOS, Windows, a container without /dev events) scan this often:
  * the slowest rate that still shows a newly plugged deck within 2 s; enumerating HID
  * devices is cheap.
  */
-export const POLL_INTERVAL_MS = 2_000
+export const POLL_INTERVAL_MILLIS = 2_000
 
 /**
  * Hints from `fs.watch("/dev")` on Linux (hidraw nodes appearing/disappearing: debounced,
@@ -193,15 +193,15 @@ const watchDevices: Effect.Effect<Stream.Stream<void>, never, Scope.Scope> = Eff
             debounce = setTimeout(() => {
               debounce = undefined
               hint()
-              later(HOTPLUG_SETTLE_MS)
-            }, HOTPLUG_DEBOUNCE_MS)
+              later(HOTPLUG_SETTLE_MILLIS)
+            }, HOTPLUG_DEBOUNCE_MILLIS)
             debounce.unref()
           })
           watcher.on("error", () => {
             // The watch died (e.g. /dev unmounted in a container): fall back to polling.
             watcher?.close()
             watcher = undefined
-            poll = setInterval(hint, POLL_INTERVAL_MS)
+            poll = setInterval(hint, POLL_INTERVAL_MILLIS)
             poll.unref()
           })
         } catch {
@@ -209,7 +209,7 @@ const watchDevices: Effect.Effect<Stream.Stream<void>, never, Scope.Scope> = Eff
         }
       }
       if (watcher === undefined) {
-        poll = setInterval(hint, POLL_INTERVAL_MS)
+        poll = setInterval(hint, POLL_INTERVAL_MILLIS)
         poll.unref()
       }
       return () => {

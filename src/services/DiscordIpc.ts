@@ -138,6 +138,11 @@ type Attempt =
   | { readonly _tag: "Absent"; readonly detail: string } // ENOENT / ECONNREFUSED: a stale or missing socket
   | { readonly _tag: "ArRpc" }
 
+/** The socket refused or vanished before READY (ENOENT / ECONNREFUSED): try the next candidate. */
+class SocketAbsent extends Schema.TaggedError<SocketAbsent>()("SocketAbsent", {
+  detail: Schema.String
+}) {}
+
 const isWindowsPipe = (path: string) => path.startsWith("\\\\")
 
 /** Candidate paths that exist (Windows pipes cannot be checked, so all are kept, spec §1.2). */
@@ -176,7 +181,7 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
     onMessage: (message: Inbound) => void
   ): Effect.Effect<Attempt, HandshakeClosedError | HandshakeTimeoutError> =>
     Effect.suspend(() => {
-      const ready = Deferred.makeUnsafe<ReadyData, HandshakeClosedError | "Absent" | "Ended">()
+      const ready = Deferred.makeUnsafe<ReadyData, HandshakeClosedError | SocketAbsent>()
       const closed = Deferred.makeUnsafe<DisconnectReason>()
       const decoder = makeFrameDecoder({ maxFrameSize })
       const socket = Net.createConnection({ path })
@@ -258,7 +263,15 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
       })
       socket.on("close", () => {
         if (!open) {
-          Deferred.doneUnsafe(ready, Exit.fail(absentDetail ? "Absent" : "Ended"))
+          Deferred.doneUnsafe(
+            ready,
+            Exit.fail(
+              absentDetail
+                ? new SocketAbsent({ detail: absentDetail })
+                // the socket accepted and then ended without READY or CLOSE
+                : new HandshakeClosedError({ path, code: 1006, detail: "socket ended before READY" })
+            )
+          )
         }
         const reason: DisconnectReason = failure ??
           (closePayload
@@ -302,14 +315,7 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
           }
           return { _tag: "Connected", connection: connectionWith(readyData), destroy }
         }),
-        Effect.catch((e): Effect.Effect<Attempt, HandshakeClosedError | HandshakeTimeoutError> => {
-          if (e === "Absent") return Effect.succeed({ _tag: "Absent", detail: absentDetail })
-          if (e === "Ended") {
-            // the socket accepted and then ended without READY or CLOSE
-            return Effect.fail(new HandshakeClosedError({ path, code: 1006, detail: "socket ended before READY" }))
-          }
-          return Effect.fail(e)
-        }),
+        Effect.catchTag("SocketAbsent", (e) => Effect.succeed<Attempt>({ _tag: "Absent", detail: e.detail })),
         Effect.onExit((exit) => (Exit.isSuccess(exit) && exit.value._tag === "Connected" ? Effect.void : Effect.sync(destroy)))
       )
     })

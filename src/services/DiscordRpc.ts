@@ -207,7 +207,7 @@ export class DiscordRpc extends Context.Service<DiscordRpc, {
   ) => Effect.Effect<Stream.Stream<EventPayload<E>>, never, Scope.Scope>
   /** Drop the current connection and connect again (e.g. after `deckcord auth` stored new tokens). */
   readonly reconnect: Effect.Effect<void>
-  /** Counts of what the client holds, for `doctor`, leak checks and benchmarks. */
+  /** Counts of what the client holds, for leak checks, tests and benchmarks. */
   readonly stats: Effect.Effect<RpcStats>
 
   // typed helpers for spec §5

@@ -12,9 +12,10 @@
  *
  * @since 0.1.0
  */
-import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js"
+import type { Resvg, ResvgRenderOptions } from "@resvg/resvg-js"
 import { Context, Effect, Layer, Schema } from "effect"
 import { readFileSync, statSync } from "node:fs"
+import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import type { Face, PixelSize } from "./Face.ts"
 import { type FontMetrics, hasGlyph, parseFontMetrics } from "./FontMetrics.ts"
@@ -49,24 +50,6 @@ export class FontLoadError extends Schema.TaggedError<FontLoadError>()("FontLoad
   path: Schema.String,
   message: Schema.String
 }) {}
-
-export class KeyRenderer extends Context.Service<KeyRenderer, {
-  /** Render a face at a size; cached by (face, size). */
-  readonly render: (face: Face, size: PixelSize) => Effect.Effect<RenderedFace>
-  /** Render a face as a PNG file's bytes (previews, docs). Not cached. */
-  readonly renderPng: (face: Face, size: PixelSize) => Effect.Effect<Uint8Array>
-  /** The SVG document a face renders from (previews, debugging). */
-  readonly svg: (face: Face, size: PixelSize) => Effect.Effect<string>
-}>()("deckcord/KeyRenderer") {
-  /**
-   * The resvg renderer with the bundled fonts, fontconfig's fonts as a fallback, and a
-   * bounded render cache. Fails with `FontLoadError` when a bundled font is missing.
-   */
-  static readonly layer: Layer.Layer<KeyRenderer, FontLoadError> = Layer.effect(
-    KeyRenderer,
-    Effect.suspend(() => makeKeyRenderer(FONT_FILES))
-  )
-}
 
 // ---------------------------------------------------------------------------------------------
 // fonts
@@ -378,8 +361,8 @@ export interface FaceLayout {
   readonly foreground: string
   /** The big glyph: an icon of our set, or a text glyph (an emoji). */
   readonly glyph?: { readonly box: Box } & (
-    | { readonly kind: "icon"; readonly icon: NonNullable<Face["icon"]> }
-    | { readonly kind: "text"; readonly text: string; readonly fontSize: number; readonly families: string }
+    | { readonly _tag: "Icon"; readonly icon: NonNullable<Face["icon"]> }
+    | { readonly _tag: "Text"; readonly text: string; readonly fontSize: number; readonly families: string }
   )
   readonly lines: ReadonlyArray<PlacedLine>
   readonly badge?: { readonly box: Box; readonly line: PlacedLine }
@@ -627,9 +610,9 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
   if (glyphBox !== undefined) {
     if (textGlyph) {
       fontsUsed(fonts.glyph, glyphText, files)
-      glyph = { box: glyphBox, kind: "text", text: glyphText, fontSize: glyphBox.height * 0.86, families: familyList(fonts.glyph, glyphText) }
+      glyph = { box: glyphBox, _tag: "Text", text: glyphText, fontSize: glyphBox.height * 0.86, families: familyList(fonts.glyph, glyphText) }
     } else if (face.icon !== undefined) {
-      glyph = { box: glyphBox, kind: "icon", icon: face.icon }
+      glyph = { box: glyphBox, _tag: "Icon", icon: face.icon }
     }
   }
 
@@ -693,8 +676,8 @@ export const layoutSvg = (layout: FaceLayout): string => {
     )
   }
   const glyph = layout.glyph
-  if (glyph?.kind === "icon") parts.push(iconElement(glyph.icon, glyph.box, fg, bg))
-  else if (glyph?.kind === "text") {
+  if (glyph?._tag === "Icon") parts.push(iconElement(glyph.icon, glyph.box, fg, bg))
+  else if (glyph?._tag === "Text") {
     // emoji sit on the baseline with a small descent: this centres them in the box
     parts.push(
       `<text x="${n(glyph.box.x + glyph.box.width / 2)}" y="${n(glyph.box.y + glyph.box.height * 0.82)}" ` +
@@ -911,6 +894,16 @@ const checkSize = (size: PixelSize): PixelSize => {
   return size
 }
 
+const requireNative = createRequire(import.meta.url)
+let resvgClass: typeof Resvg | undefined
+
+/**
+ * resvg's class, its native binding loaded on the first call: starting the daemon or
+ * importing the library does not pay for it (~15 ms) until something is drawn.
+ */
+export const loadResvg = (): typeof Resvg =>
+  resvgClass ??= (requireNative("@resvg/resvg-js") as typeof import("@resvg/resvg-js")).Resvg
+
 /**
  * Build a renderer from font files (the bundled ones for `KeyRenderer.layer`); `lookup` finds
  * system fonts for characters those lack (fontconfig by default).
@@ -937,7 +930,7 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
       if (typeof loaded !== "string") return { layout, imageProblem: loaded.problem }
       return { layout: withImage(layout, loaded) }
     }
-    const rasterize = (layout: FaceLayout) => new Resvg(layoutSvg(layout), optionsFor(layout)).render()
+    const rasterize = (layout: FaceLayout) => new (loadResvg())(layoutSvg(layout), optionsFor(layout)).render()
     /** Each bad file is told once per problem, not on every render. */
     const told = new Set<string>()
     const tell = (problem: string | undefined) =>
@@ -976,3 +969,21 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
       svg: (face, size) => Effect.sync(() => faceSvg(fonts, face, checkSize(size)))
     })
   })
+
+export class KeyRenderer extends Context.Service<KeyRenderer, {
+  /** Render a face at a size; cached by (face, size). */
+  readonly render: (face: Face, size: PixelSize) => Effect.Effect<RenderedFace>
+  /** Render a face as a PNG file's bytes (previews, docs). Not cached. */
+  readonly renderPng: (face: Face, size: PixelSize) => Effect.Effect<Uint8Array>
+  /** The SVG document a face renders from (previews, debugging). */
+  readonly svg: (face: Face, size: PixelSize) => Effect.Effect<string>
+}>()("deckcord/KeyRenderer") {
+  /**
+   * The resvg renderer with the bundled fonts, fontconfig's fonts as a fallback, and a
+   * bounded render cache. Fails with `FontLoadError` when a bundled font is missing.
+   */
+  static readonly layer: Layer.Layer<KeyRenderer, FontLoadError> = Layer.effect(
+    KeyRenderer,
+    makeKeyRenderer(FONT_FILES)
+  )
+}

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Clock, Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
 
@@ -205,8 +205,8 @@ export class OAuth extends Context.Service<OAuth, {
     refreshToken: Redacted.Redacted<string>
   ) => Effect.Effect<TokenGrant, OAuthError>
 }>()("deckcord/OAuth") {
-  /** Over the `HttpClient` in context. */
-  static readonly layerNoDeps = (options: OAuthOptions = {}): Layer.Layer<OAuth, never, HttpClient.HttpClient> =>
+  /** Over the `HttpClient` in context (tests give it a fake or a timed one); `layerWith` brings its own. */
+  static readonly layerOverHttpClient = (options: OAuthOptions = {}): Layer.Layer<OAuth, never, HttpClient.HttpClient> =>
     Layer.effect(OAuth, make(options))
 
   /**
@@ -214,7 +214,7 @@ export class OAuth extends Context.Service<OAuth, {
    * (token requests are rare and sequential; a fresh TLS handshake each time is waste).
    */
   static readonly layerWith = (options: OAuthOptions = {}): Layer.Layer<OAuth> =>
-    OAuth.layerNoDeps(options).pipe(Layer.provide(keepAliveHttpClient()))
+    OAuth.layerOverHttpClient(options).pipe(Layer.provide(keepAliveHttpClient()))
 
   static readonly layer: Layer.Layer<OAuth> = OAuth.layerWith()
 }

@@ -34,12 +34,16 @@ import {
   Authenticator
 } from "./Authenticator.ts"
 import { requiredScopes, type ScopeExtra, scopeExtraFor } from "./Config.ts"
+import { AUTHORIZE_TIMEOUT_MILLIS } from "./DiscordRpc.ts"
 import { isTransientOAuthError, OAuth, type OAuthCredentials, type OAuthError, type TokenGrant } from "./OAuth.ts"
 import { redactTokens, type RpcRequestError } from "./RpcErrors.ts"
 import { Settings, type StoredToken, TokenStore } from "./Settings.ts"
 
-/** AUTHORIZE waits for a person to switch to Discord and click (spec §4.2: minutes). */
-export const AUTHORIZE_TIMEOUT = Duration.minutes(5)
+/**
+ * AUTHORIZE waits for a person to switch to Discord and click (spec §4.2: minutes): the
+ * client's own timeout for that command, as a Duration.
+ */
+export const AUTHORIZE_TIMEOUT = Duration.millis(AUTHORIZE_TIMEOUT_MILLIS)
 
 /**
  * Refresh a stored token this long before it expires. Tokens live 7 days (spec §4.3, §7.3);
@@ -191,7 +195,7 @@ export class OAuthFlow {
   /** The OAuth flow as the `Authenticator`, with the default timeouts. */
   static readonly layer: Layer.Layer<Authenticator, never, Settings | TokenStore | OAuth> = Layer.effect(
     Authenticator,
-    Effect.suspend(() => makeOAuthFlow({}))
+    makeOAuthFlow({})
   )
 
   static readonly layerWith = (

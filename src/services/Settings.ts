@@ -239,6 +239,7 @@ export class Settings extends Context.Service<Settings, {
   static readonly layerWith = (
     options: SettingsOptions = {}
   ): Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> =>
+    // suspended: the paths come from the environment when the layer is built, not when this module loads
     Layer.effect(Settings, Effect.suspend(() => makeSettings(resolvePaths(options).configPath, options.schemaUrl)))
 
   /** `layerWith` with paths from the environment. */
@@ -424,6 +425,7 @@ export class TokenStore extends Context.Service<TokenStore, {
   static readonly layerWith = (
     options: SettingsOptions = {}
   ): Layer.Layer<TokenStore, SettingsFileError, FileSystem.FileSystem> =>
+    // suspended like Settings.layerWith: the environment is read when the layer is built
     Layer.effect(TokenStore, Effect.suspend(() => makeTokenStore(resolvePaths(options).tokenPath)))
 
   static readonly layer: Layer.Layer<TokenStore, SettingsFileError, FileSystem.FileSystem> = TokenStore.layerWith()

@@ -77,29 +77,6 @@ export interface VoiceModel {
   readonly soundboard: ReadonlyArray<SoundboardSound>
 }
 
-/** @category services */
-export class VoiceState extends Context.Service<VoiceState, {
-  readonly get: Effect.Effect<VoiceModel>
-  /** The current model, then every change. */
-  readonly changes: Stream.Stream<VoiceModel>
-  /**
-   * Keep a channel's name, guild name and members live in `watched` while the calling scope
-   * lives (a voice-channel key shows them even when you are elsewhere).
-   */
-  readonly watchChannel: (channelId: string) => Effect.Effect<void, never, Scope.Scope>
-  /** Record deckcord's own push-to-talk state (Discord sends no event for it). */
-  readonly setTalking: (talking: boolean) => Effect.Effect<void>
-}>()("deckcord/VoiceState") {
-  /**
-   * The live model over `DiscordRpc`: subscribes for the layer's life, re-fetches everything
-   * after every Ready, and follows your voice channel.
-   */
-  static readonly layer: Layer.Layer<VoiceState, never, DiscordRpc> = Layer.effect(
-    VoiceState,
-    Effect.suspend(() => makeVoiceState)
-  )
-}
-
 // ---------------------------------------------------------------------------------------------
 // implementation
 // ---------------------------------------------------------------------------------------------
@@ -768,3 +745,26 @@ export const makeVoiceState = Effect.gen(function*() {
       })
   })
 })
+
+/** @category services */
+export class VoiceState extends Context.Service<VoiceState, {
+  readonly get: Effect.Effect<VoiceModel>
+  /** The current model, then every change. */
+  readonly changes: Stream.Stream<VoiceModel>
+  /**
+   * Keep a channel's name, guild name and members live in `watched` while the calling scope
+   * lives (a voice-channel key shows them even when you are elsewhere).
+   */
+  readonly watchChannel: (channelId: string) => Effect.Effect<void, never, Scope.Scope>
+  /** Record deckcord's own push-to-talk state (Discord sends no event for it). */
+  readonly setTalking: (talking: boolean) => Effect.Effect<void>
+}>()("deckcord/VoiceState") {
+  /**
+   * The live model over `DiscordRpc`: subscribes for the layer's life, re-fetches everything
+   * after every Ready, and follows your voice channel.
+   */
+  static readonly layer: Layer.Layer<VoiceState, never, DiscordRpc> = Layer.effect(
+    VoiceState,
+    makeVoiceState
+  )
+}

@@ -36,6 +36,7 @@ const errorsAgainst = (root: JsonSchema, start: JsonSchema, value: unknown, star
       const ok = schema.type === "integer" ? typeof v === "number" && Number.isInteger(v) : actual === schema.type
       if (!ok) return void errors.push(`${at}: expected ${schema.type}, got ${actual}`)
     }
+    // JSON Schema compares instances as JSON values: their JSON text is that comparison
     if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) {
       errors.push(`${at}: not one of ${JSON.stringify(schema.enum)}`)
     }

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Schema, Stream } from "effect"
-import type { VoiceSettings, VoiceSettingsPatch } from "../../protocol/Message.ts"
+import { SNOWFLAKE_PATTERN, type VoiceSettings, type VoiceSettingsPatch } from "../../protocol/Message.ts"
 import { CommandDeadline, deadlineFrom, type DiscordRpc, type UserVoiceSettingsPatch } from "../DiscordRpc.ts"
 import type { Face, IconName } from "../Face.ts"
 import { CommandExpiredError, type RpcRequestError } from "../RpcErrors.ts"
@@ -233,7 +233,7 @@ export const clamp = (value: number, min: number, max: number): number =>
 /** A Discord id in a layout: where to find one is the fix when it is wrong. */
 export const DiscordId = (what: string) =>
   Schema.String.check(
-    Schema.isPattern(/^\d{17,20}$/, {
+    Schema.isPattern(SNOWFLAKE_PATTERN, {
       message: `expected a ${what} id (17–20 digits; enable Developer Mode in Discord, then right-click → Copy ID)`
     })
   )

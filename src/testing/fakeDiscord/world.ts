@@ -343,6 +343,7 @@ export class World {
   patchVoiceSettings(patch: FakeVoiceSettingsPatch): boolean {
     const before = this.settings
     const next = mergeSettings(before, patch)
+    // compared as the JSON payload the event would carry: no event unless that payload differs
     if (JSON.stringify(next) === JSON.stringify(before)) return false
     this.settings = next
     this.sink.emit("VOICE_SETTINGS_UPDATE", next)
@@ -439,6 +440,7 @@ export class World {
     this.userSettings.set(userId, next)
     const channelId = this.channelOf(userId)
     const record = channelId === undefined ? undefined : this.channelMembers(channelId).get(userId)
+    // as the JSON payload: an event only when what it would carry differs
     if (channelId !== undefined && record !== undefined && JSON.stringify(before) !== JSON.stringify(next)) {
       this.sink.emit("VOICE_STATE_UPDATE", this.voiceEntry(record), { channel_id: channelId })
     }
@@ -453,7 +455,7 @@ export class World {
 
   setScreenshare(active: boolean, pid: number | null = null, application: { readonly name: string } | null = null): void {
     const next: ScreenshareState = active ? { active, pid, application } : { active: false, pid: null, application: null }
-    if (JSON.stringify(next) === JSON.stringify(this.screenshare)) return
+    if (JSON.stringify(next) === JSON.stringify(this.screenshare)) return // the payload it would carry
     this.screenshare = next
     this.sink.emit("SCREENSHARE_STATE_UPDATE", next)
   }

@@ -1,0 +1,80 @@
+/**
+ * Bundling a command-line entry point with esbuild into `<outdir>/main.js`, a launcher that
+ * enables Node's module compile cache (where the Node has one) before it imports the code,
+ * and chunks in `<outdir>/<chunksDir>/`. Used by scripts/build.mjs for the CLI and by the
+ * benchmark for its reference program, so both are built the same way.
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+
+/** Every `new URL("../…", import.meta.url)` in an output must name an existing file. */
+const checkRelativeUrls = (files) => {
+  for (const file of files) {
+    const source = Fs.readFileSync(file, "utf8")
+    for (const match of source.matchAll(/new URL\(\s*"(\.\.?\/[^"]+)",\s*import\.meta\.url\s*\)/g)) {
+      const target = Path.resolve(Path.dirname(file), match[1])
+      if (!Fs.existsSync(target)) throw new Error(`${file}: ${match[1]} resolves to ${target}, which does not exist`)
+    }
+  }
+}
+
+/**
+ * Node's http and https, loaded through require instead of as ES modules. Node builds an ES
+ * module's namespace by reading every export, and on Node 22 that reads http's lazy
+ * `WebSocket`/`MessageEvent` getters, which load Node's own fetch implementation (undici,
+ * 10–20 ms) for nothing. esbuild's CommonJS interop reads an export only when it is used.
+ */
+const builtinsByRequire = {
+  name: "builtins-by-require",
+  setup(build) {
+    // the shim's own require stays a real require (the banner's)
+    build.onResolve({ filter: /^node:(http|https)$/, namespace: "builtin-require" }, (args) => ({ path: args.path, external: true }))
+    build.onResolve({ filter: /^(node:)?(http|https)$/ }, (args) => ({ path: args.path.replace(/^node:/, ""), namespace: "builtin-require" }))
+    build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
+      contents: `module.exports = require("node:${args.path}")`,
+      loader: "js"
+    }))
+  }
+}
+
+/** Returns the files written (absolute paths). */
+export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, external = [] }) => {
+  const esbuild = await import("esbuild")
+  const result = await esbuild.build({
+    stdin: {
+      // the compile cache must be on before the first heavy module is compiled
+      contents: [
+        "#!/usr/bin/env node",
+        'import * as Module from "node:module"',
+        "try { Module.enableCompileCache?.() } catch {}",
+        `await import(${JSON.stringify(entry)})`
+      ].join("\n"),
+      resolveDir,
+      sourcefile: "launcher.js",
+      loader: "js"
+    },
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outdir,
+    entryNames: "main",
+    chunkNames: `${chunksDir}/[name]-[hash]`,
+    external,
+    plugins: [builtinsByRequire],
+    minifySyntax: true,
+    minifyWhitespace: true,
+    sourcemap: "linked",
+    // maps point into node_modules and src/ for stack traces; the sources themselves ship there already
+    sourcesContent: false,
+    metafile: true,
+    legalComments: "none",
+    logLevel: "warning",
+    // bundled CommonJS (e.g. in @effect/platform-node-shared) calls require for node: built-ins
+    banner: { js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);' }
+  })
+  const outputs = Object.keys(result.metafile.outputs).filter((o) => o.endsWith(".js")).map((o) => Path.resolve(o))
+  checkRelativeUrls(outputs)
+  return outputs
+}
