@@ -3,8 +3,8 @@
  * at the common key sizes. Targets: cold 96 px ≤ 2 ms, cache hit ≤ 0.05 ms.
  */
 import { Effect } from "effect"
-import type { Face, PixelSize } from "../src/services/Face.ts"
-import { FONT_FILES, makeKeyRenderer } from "../src/services/KeyRenderer.ts"
+import type { Face, PixelSize } from "../src/face/Face.ts"
+import { FONT_FILES, makeKeyRenderer } from "../src/face/KeyRenderer.ts"
 import { type Row, summarize } from "./stats.ts"
 
 /** Samples per measurement: enough for a stable p99 on a 2-core machine in well under a second per row. */

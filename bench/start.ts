@@ -57,7 +57,7 @@ export async function benchStart(): Promise<Array<Row>> {
   // resolved as a library user's code resolves them: through the package's "exports"
   const imports: ReadonlyArray<readonly [specifier: string, note: string, target?: number]> = [
     ["deckcord", "the whole library (dist/index.js, as npm run build leaves it)", 150],
-    ["deckcord/DiscordRpc", "one service through its deep entry point: loads only what DiscordRpc needs"],
+    ["deckcord/discord/DiscordRpc", "one service through its deep entry point: loads only what DiscordRpc needs"],
     ["deckcord/protocol/Frame", "the pure frame codec alone"],
     ["effect/Schema", "reference: effect's Schema module alone, which every deckcord service with a wire format needs"]
   ]

@@ -11,7 +11,7 @@
  * 2. Command line (`dist/main.js`): the CLI is bundled by esbuild (scripts/bundle.mjs) into a small launcher,
  *    which turns on Node's module compile cache where the Node has one, and chunks under
  *    `dist/chunks/`, so one compiled file replaces ~500 module loads. Native addons stay
- *    external. Chunks sit two levels below the package root like `dist/services/*.js`, so a
+ *    external. Chunks sit two levels below the package root like `dist/discord/*.js`, so a
  *    module's `new URL("../../assets/…", import.meta.url)` still finds the package's files;
  *    the build checks every such path in the output.
  *

@@ -18,7 +18,7 @@ export {
   AuthenticationError,
   authenticateWith,
   Authenticator
-} from "./services/Authenticator.ts"
+} from "./discord/Authenticator.ts"
 export {
   ArRpcOnlyError,
   DEFAULT_HANDSHAKE_TIMEOUT_MILLIS,
@@ -29,7 +29,7 @@ export {
   HandshakeTimeoutError,
   type IpcConnectError,
   type IpcConnection
-} from "./services/DiscordIpc.ts"
+} from "./discord/DiscordIpc.ts"
 export {
   AUTHORIZE_TIMEOUT_MILLIS,
   backoffDelay,
@@ -52,11 +52,11 @@ export {
   STABLE_CONNECTION_MILLIS,
   subscriptionKey,
   type UserVoiceSettingsPatch
-} from "./services/DiscordRpc.ts"
-export * from "./services/RpcErrors.ts"
+} from "./discord/DiscordRpc.ts"
+export * from "./discord/RpcErrors.ts"
 
 // settings and authorization
-export * from "./services/Config.ts"
+export * from "./config/Config.ts"
 export {
   CONFIG_RELOAD_DEBOUNCE,
   Settings,
@@ -64,14 +64,14 @@ export {
   type StoredToken,
   TokenStore,
   writeFileAtomic
-} from "./services/Settings.ts"
-export * from "./services/OAuth.ts"
-export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from "./services/OAuthFlow.ts"
+} from "./config/Settings.ts"
+export * from "./auth/OAuth.ts"
+export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from "./auth/OAuthFlow.ts"
 
 // the deck and its faces
-export * from "./services/Face.ts"
-export { FontLoadError, KeyRenderer, type RenderedFace } from "./services/KeyRenderer.ts"
-export { contrastRatio, relativeLuminance, TONE_COLORS, type ToneColors } from "./services/Palette.ts"
+export * from "./face/Face.ts"
+export { FontLoadError, KeyRenderer, type RenderedFace } from "./face/KeyRenderer.ts"
+export { contrastRatio, relativeLuminance, TONE_COLORS, type ToneColors } from "./face/Palette.ts"
 export {
   Deck,
   type DeckControl,
@@ -89,7 +89,7 @@ export {
   type LcdPoint,
   type LcdRegion,
   WRITE_RETRIES
-} from "./services/Deck.ts"
+} from "./deck/Deck.ts"
 export {
   classifyHidError,
   type DeckCandidate,
@@ -97,7 +97,7 @@ export {
   DeckProvider,
   type DeckProviderShape,
   UDEV_RULES_PATH
-} from "./services/DeckProvider.ts"
+} from "./deck/DeckProvider.ts"
 
 // the live model keys derive from
 export {
@@ -113,7 +113,7 @@ export {
   SyncTiming,
   type VoiceModel,
   VoiceState
-} from "./services/VoiceState.ts"
+} from "./discord/VoiceState.ts"
 
 // layout, actions and the controller between deck and Discord
 export {
@@ -130,7 +130,7 @@ export {
   layoutFor,
   type ResolvedLayout,
   scopeExtrasFor
-} from "./services/Layout.ts"
+} from "./control/Layout.ts"
 export {
   ACTION_NAMES,
   type ActionDef,
@@ -143,7 +143,7 @@ export {
   type KnownState,
   LIVE_WAIT_MILLIS,
   makeKnownState
-} from "./services/actions/index.ts"
+} from "./control/actions/index.ts"
 export {
   bindingFace,
   CONTROL_QUEUE_CAPACITY,
@@ -154,7 +154,7 @@ export {
   PRESS_DEADLINE_MILLIS,
   type PressError,
   PressRejectedError
-} from "./services/Controller.ts"
+} from "./control/Controller.ts"
 export { daemonLayer, type DaemonOptions } from "./layers/Daemon.ts"
 
 export { VERSION } from "./version.ts"

@@ -7,8 +7,8 @@ import {
   DEFAULT_BRIGHTNESS,
   requiredScopes,
   tokenFilePath
-} from "../src/services/Config.ts"
-import { describeDeck } from "../src/services/Deck.ts"
+} from "../src/config/Config.ts"
+import { describeDeck } from "../src/deck/Deck.ts"
 import { FakeDeck } from "../src/testing/FakeDeck.ts"
 
 const FILE = "/home/u/.config/deckcord/config.json"

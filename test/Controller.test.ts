@@ -4,12 +4,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig, requiredScopes } from "../src/services/Config.ts"
-import { Controller, controlId } from "../src/services/Controller.ts"
-import { Deck } from "../src/services/Deck.ts"
-import type { Face } from "../src/services/Face.ts"
-import { KeyRenderer } from "../src/services/KeyRenderer.ts"
-import { Settings } from "../src/services/Settings.ts"
+import { type DeckcordConfig, requiredScopes } from "../src/config/Config.ts"
+import { Controller, controlId } from "../src/control/Controller.ts"
+import { Deck } from "../src/deck/Deck.ts"
+import type { Face } from "../src/face/Face.ts"
+import { KeyRenderer } from "../src/face/KeyRenderer.ts"
+import { Settings } from "../src/config/Settings.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
 import {

@@ -2,12 +2,12 @@ import { DEVICE_MODELS2, DeviceModelId, VENDOR_ID } from "@elgato-stream-deck/co
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
 import { readFileSync } from "node:fs"
-import { Deck, type DeckInfo, type DeckInput, type DeckInputEvent, type DeckOptions, faceColor } from "../src/services/Deck.ts"
-import type { Face } from "../src/services/Face.ts"
-import { DeckProvider, UDEV_RULES_PATH } from "../src/services/DeckProvider.ts"
-import { KeyRenderer } from "../src/services/KeyRenderer.ts"
+import { Deck, type DeckInfo, type DeckInput, type DeckInputEvent, type DeckOptions, faceColor } from "../src/deck/Deck.ts"
+import type { Face } from "../src/face/Face.ts"
+import { DeckProvider, UDEV_RULES_PATH } from "../src/deck/DeckProvider.ts"
+import { KeyRenderer } from "../src/face/KeyRenderer.ts"
 import { FakeDeckProvider, type FakeDeckProviderOptions } from "../src/testing/FakeDeck.ts"
-import { hexToRgb, TONE_COLORS } from "../src/services/Palette.ts"
+import { hexToRgb, TONE_COLORS } from "../src/face/Palette.ts"
 import { captureLogs } from "./support/effects.ts"
 
 /** A stand-in renderer: the face's background (or tone) colour, solid. Counts renders. */

@@ -4,9 +4,9 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Layer, Redacted, Stream } from "effect"
-import { Authenticator } from "../src/services/Authenticator.ts"
-import { DiscordIpc } from "../src/services/DiscordIpc.ts"
-import { CommandDeadline, type ConnectionState, deadlineFrom, DiscordRpc } from "../src/services/DiscordRpc.ts"
+import { Authenticator } from "../src/discord/Authenticator.ts"
+import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
+import { CommandDeadline, type ConnectionState, deadlineFrom, DiscordRpc } from "../src/discord/DiscordRpc.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { FakeDiscord, FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
 

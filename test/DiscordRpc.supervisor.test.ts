@@ -4,9 +4,9 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Redacted, Ref, Stream } from "effect"
-import { Authenticator, authenticateWith } from "../src/services/Authenticator.ts"
-import { DiscordIpc } from "../src/services/DiscordIpc.ts"
-import { backoffDelay, type ConnectionState, DiscordRpc, type DiscordRpcOptions } from "../src/services/DiscordRpc.ts"
+import { Authenticator, authenticateWith } from "../src/discord/Authenticator.ts"
+import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
+import { backoffDelay, type ConnectionState, DiscordRpc, type DiscordRpcOptions } from "../src/discord/DiscordRpc.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { FakeDiscord, FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
 import { captureLogs, eventually } from "./support/effects.ts"

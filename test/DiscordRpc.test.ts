@@ -1,13 +1,13 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Effect, Exit, Fiber, Layer, Redacted, Ref, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Authenticator } from "../src/services/Authenticator.ts"
-import { DiscordIpc, DiscordNotFoundError, HandshakeClosedError } from "../src/services/DiscordIpc.ts"
+import { Authenticator } from "../src/discord/Authenticator.ts"
+import { DiscordIpc, DiscordNotFoundError, HandshakeClosedError } from "../src/discord/DiscordIpc.ts"
 import {
   type ConnectionState,
   DiscordRpc,
   type DiscordRpcOptions
-} from "../src/services/DiscordRpc.ts"
+} from "../src/discord/DiscordRpc.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
 import type { FakeDiscordOptions } from "../src/testing/fakeDiscord/options.ts"

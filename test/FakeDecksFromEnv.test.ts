@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Result } from "effect"
-import { DeckProvider } from "../src/services/DeckProvider.ts"
-import { deckProviderFromEnv, FAKE_DECKS_ENV } from "../src/services/FakeDecksFromEnv.ts"
+import { DeckProvider } from "../src/deck/DeckProvider.ts"
+import { deckProviderFromEnv, FAKE_DECKS_ENV } from "../src/layers/FakeDecksFromEnv.ts"
 
 /** Log lines written while building the provider, instead of printing them. */
 const capturingLogs = (lines: Array<string>) =>

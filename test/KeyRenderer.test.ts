@@ -4,10 +4,10 @@ import { Effect, FileSystem, Layer, Path } from "effect"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { faceColor } from "../src/services/Deck.ts"
+import { faceColor } from "../src/deck/Deck.ts"
 import { PREVIEW_FACES, PREVIEW_SIZES, renderPreviews, renderSheet, SHEET_FACES } from "../src/cli/render.ts"
-import { type Face, ICON_NAMES, type PixelSize } from "../src/services/Face.ts"
-import { FontParseError, parseFontMetrics, textWidth } from "../src/services/FontMetrics.ts"
+import { type Face, ICON_NAMES, type PixelSize } from "../src/face/Face.ts"
+import { FontParseError, parseFontMetrics, textWidth } from "../src/face/FontMetrics.ts"
 import {
   type Box,
   escapeXml,
@@ -23,9 +23,9 @@ import {
   type RenderedFace,
   REPLACEMENT_CHAR,
   sanitizeText
-} from "../src/services/KeyRenderer.ts"
-import { ALERT_COLOR, ALERT_EDGE, contrastRatio, PENDING_COLOR, SPEAKING_RING, TONE_COLORS } from "../src/services/Palette.ts"
-import { fontconfigLookup, noSystemFonts, type SystemFontLookup } from "../src/services/SystemFonts.ts"
+} from "../src/face/KeyRenderer.ts"
+import { ALERT_COLOR, ALERT_EDGE, contrastRatio, PENDING_COLOR, SPEAKING_RING, TONE_COLORS } from "../src/face/Palette.ts"
+import { fontconfigLookup, noSystemFonts, type SystemFontLookup } from "../src/face/SystemFonts.ts"
 
 const bold = parseFontMetrics(readFileSync(FONT_FILES.label))
 /** The bundled fonts only: what a machine without any system font draws. */

@@ -4,8 +4,8 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream } from "effect"
-import { DiscordRpc } from "../src/services/DiscordRpc.ts"
-import { SYNC_READ_TIMEOUT_MILLIS, type VoiceModel, VoiceState } from "../src/services/VoiceState.ts"
+import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
+import { SYNC_READ_TIMEOUT_MILLIS, type VoiceModel, VoiceState } from "../src/discord/VoiceState.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { FakeDiscord, fixtures } from "../src/testing/FakeDiscord.ts"
 import { fakeDiscordClient } from "../src/testing/layers.ts"

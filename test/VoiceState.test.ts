@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Layer, Redacted, Schedule, Scope, Stream } from "effect"
-import { type Authenticated, Authenticator, authenticateWith, AuthenticationError } from "../src/services/Authenticator.ts"
-import { DiscordRpc } from "../src/services/DiscordRpc.ts"
-import { CHANNEL_FETCH_RETRIES, type VoiceModel, VoiceState } from "../src/services/VoiceState.ts"
+import { type Authenticated, Authenticator, authenticateWith, AuthenticationError } from "../src/discord/Authenticator.ts"
+import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
+import { CHANNEL_FETCH_RETRIES, type VoiceModel, VoiceState } from "../src/discord/VoiceState.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import {
   FakeDiscord,

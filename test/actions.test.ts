@@ -27,11 +27,11 @@ import {
   userVolume,
   voiceChannel,
   voiceProcessing
-} from "../src/services/actions/index.ts"
-import { memberBadge } from "../src/services/actions/channels.ts"
+} from "../src/control/actions/index.ts"
+import { memberBadge } from "../src/control/actions/channels.ts"
 import { SHEET_FACES } from "../src/cli/render.ts"
-import { DiscordRpc } from "../src/services/DiscordRpc.ts"
-import type { ChannelView, Member, VoiceModel } from "../src/services/VoiceState.ts"
+import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
+import type { ChannelView, Member, VoiceModel } from "../src/discord/VoiceState.ts"
 
 // ---------------------------------------------------------------------------------------------
 // a hand-made model

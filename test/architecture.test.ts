@@ -55,9 +55,7 @@ const MAY_IMPORT: Readonly<Record<string, ReadonlyArray<string> | typeof ANY>> =
   // the entry points (index.ts, main.ts) sit on top of everything
   "": ["protocol", "discord", "auth", "config", "deck", "face", "control", "web", "layers", "cli"],
   // the fakes stand in for anything
-  testing: ANY,
-  // today's grab bag, split into the folders above by the restructure (then this row goes)
-  services: ANY
+  testing: ANY
 }
 
 /** Root files anyone may import: leaves that import nothing themselves (checked below). */
@@ -67,7 +65,7 @@ const SHARED_LEAVES: ReadonlyArray<string> = ["src/version.ts"]
  * Folders any folder may import while they are being split up (protocol/ still may not: its
  * purity test says so). Empty once the restructure is done.
  */
-const TRANSITIONAL: ReadonlyArray<string> = ["services"]
+const TRANSITIONAL: ReadonlyArray<string> = []
 
 /**
  * Import cycles that exist today, each as the sorted files of its component. The list must be
@@ -76,14 +74,26 @@ const TRANSITIONAL: ReadonlyArray<string> = ["services"]
 const KNOWN_CYCLES: ReadonlyArray<ReadonlyArray<string>> = [
   // the transport names its close reason with a type from its own client; the restructure
   // moves DisconnectReason down to the transport and removes this
-  ["src/services/DiscordIpc.ts", "src/services/DiscordRpc.ts"]
+  ["src/discord/DiscordIpc.ts", "src/discord/DiscordRpc.ts"]
 ]
 
 /**
  * Folder-rule breaches tolerated for now, as `from-file -> to-file`. Exact, like
  * KNOWN_CYCLES: every entry must still occur.
  */
-const KNOWN_BREACHES: ReadonlyArray<string> = []
+const KNOWN_BREACHES: ReadonlyArray<string> = [
+  // the config decoder also decodes the layout and computes the scopes it needs, so config/
+  // depends on the action registry; the cut: config/ hands over the raw `decks` value, the
+  // layout is decoded once in control/, and the scope policy is given to the OAuth flow by
+  // the composition root
+  "src/config/Config.ts -> src/control/Layout.ts",
+  "src/config/Config.ts -> src/deck/Deck.ts",
+  // TokenStore lives in Settings.ts but stores auth/'s TokenGrant: it moves to auth/
+  "src/config/Settings.ts -> src/auth/OAuth.ts",
+  // DECKCORD_FAKE_DECKS (demos, benchmarks) loads the fakes into the real daemon; a dynamic
+  // import, taken only when that variable is set
+  "src/layers/FakeDecksFromEnv.ts -> src/testing/FakeDeck.ts"
+]
 
 /**
  * What `protocol/` may import from outside: only effect's pure data modules (schemas, data

@@ -6,8 +6,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as Fs from "node:fs"
-import { decodeConfig } from "../src/services/Config.ts"
-import { CONFIG_SCHEMA_FILE, configJsonSchema, configJsonSchemaText } from "../src/services/ConfigSchema.ts"
+import { decodeConfig } from "../src/config/Config.ts"
+import { CONFIG_SCHEMA_FILE, configJsonSchema, configJsonSchemaText } from "../src/control/ConfigSchema.ts"
 import { jsonSchemaErrors } from "./support/jsonSchema.ts"
 
 const read = (path: string) => Fs.readFileSync(new URL(`../${path}`, import.meta.url), "utf8")

@@ -5,9 +5,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as Fs from "node:fs"
-import { decodeConfig } from "../src/services/Config.ts"
-import { ACTIONS } from "../src/services/actions/index.ts"
-import { ICON_NAMES } from "../src/services/Face.ts"
+import { decodeConfig } from "../src/config/Config.ts"
+import { ACTIONS } from "../src/control/actions/index.ts"
+import { ICON_NAMES } from "../src/face/Face.ts"
 
 const readme = Fs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
 

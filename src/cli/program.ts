@@ -15,7 +15,7 @@ import { doctorCommand } from "./doctor.ts"
 import { commandName, localizeCommands } from "./invocation.ts"
 import { type LogFormat, loggingLayer } from "./logging.ts"
 import { renderCommand } from "./render.ts"
-import { FAKE_DECKS_ENV } from "../services/FakeDecksFromEnv.ts"
+import { FAKE_DECKS_ENV } from "../layers/FakeDecksFromEnv.ts"
 import { serviceCommand } from "./service.ts"
 
 const NAME = commandName()

@@ -11,7 +11,7 @@
  */
 import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { type Face, ICON_NAMES, type PixelSize } from "../services/Face.ts"
+import { type Face, ICON_NAMES, type PixelSize } from "../face/Face.ts"
 import {
   escapeXml,
   faceLayout,
@@ -21,8 +21,8 @@ import {
   layoutSvg,
   loadFonts,
   loadResvg
-} from "../services/KeyRenderer.ts"
-import { fontconfigLookup } from "../services/SystemFonts.ts"
+} from "../face/KeyRenderer.ts"
+import { fontconfigLookup } from "../face/SystemFonts.ts"
 
 /** A named face for the previews. */
 export interface PreviewFace {

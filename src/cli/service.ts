@@ -11,7 +11,7 @@ import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { Console, Context, Effect, FileSystem, Layer, Option, Runtime, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { writeFileAtomic } from "../services/Settings.ts"
+import { writeFileAtomic } from "../config/Settings.ts"
 import { commandName, localizeCommands } from "./invocation.ts"
 
 /** The unit's name; `systemctl --user status deckcord` finds it by this. */

@@ -3,7 +3,7 @@
  * A test fails while the shipped file is out of date.
  */
 import * as Fs from "node:fs"
-import { CONFIG_SCHEMA_FILE, configJsonSchemaText } from "../services/ConfigSchema.ts"
+import { CONFIG_SCHEMA_FILE, configJsonSchemaText } from "../control/ConfigSchema.ts"
 
 const target = new URL(`../../${CONFIG_SCHEMA_FILE}`, import.meta.url)
 Fs.writeFileSync(target, configJsonSchemaText())

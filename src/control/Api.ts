@@ -28,7 +28,7 @@
  */
 import { Effect, Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "effect/http-api"
-import { ICON_NAMES } from "../services/Face.ts"
+import { ICON_NAMES } from "../face/Face.ts"
 
 // ---------------------------------------------------------------------------------------------
 // faces

@@ -21,12 +21,12 @@ import {
   outputVolume,
   pushToTalk,
   soundboard
-} from "../services/actions/index.ts"
-import { Controller } from "../services/Controller.ts"
-import { Deck, type DeckInfo, type DeckInputEvent, type DeckStatus as HidStatus } from "../services/Deck.ts"
-import { DiscordRpc } from "../services/DiscordRpc.ts"
-import type { VoiceModel } from "../services/VoiceState.ts"
-import { VoiceState } from "../services/VoiceState.ts"
+} from "./actions/index.ts"
+import { Controller } from "./Controller.ts"
+import { Deck, type DeckInfo, type DeckInputEvent, type DeckStatus as HidStatus } from "../deck/Deck.ts"
+import { DiscordRpc } from "../discord/DiscordRpc.ts"
+import type { VoiceModel } from "../discord/VoiceState.ts"
+import { VoiceState } from "../discord/VoiceState.ts"
 import { VERSION } from "../version.ts"
 import {
   type Action,

@@ -7,9 +7,9 @@
  * @since 0.2.0
  */
 import { Context, Effect, Layer, PubSub, Stream } from "effect"
-import type { DeckCandidate, DeckProviderShape } from "../services/DeckProvider.ts"
-import { DeckProvider } from "../services/DeckProvider.ts"
-import { makeVirtualDevice, type VirtualDevice, virtualModels } from "../services/VirtualHid.ts"
+import type { DeckCandidate, DeckProviderShape } from "../deck/DeckProvider.ts"
+import { DeckProvider } from "../deck/DeckProvider.ts"
+import { makeVirtualDevice, type VirtualDevice, virtualModels } from "../deck/VirtualHid.ts"
 import { Invalid } from "./Api.ts"
 
 /** Every virtual deck's path starts with this (never a real hidraw path). */

@@ -9,11 +9,11 @@
  */
 import { Context, Duration, Effect, Layer, Stream } from "effect"
 import { ChannelType } from "../protocol/Message.ts"
-import type { DeckInfo, DeckStatus } from "../services/Deck.ts"
-import { Deck } from "../services/Deck.ts"
-import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
-import { Settings, type SettingsFileError, TokenStore } from "../services/Settings.ts"
-import { type VoiceModel, VoiceState } from "../services/VoiceState.ts"
+import type { DeckInfo, DeckStatus } from "../deck/Deck.ts"
+import { Deck } from "../deck/Deck.ts"
+import { type ConnectionState, DiscordRpc } from "../discord/DiscordRpc.ts"
+import { Settings, type SettingsFileError, TokenStore } from "../config/Settings.ts"
+import { type VoiceModel, VoiceState } from "../discord/VoiceState.ts"
 import { Invalid, NotConnected, Refused } from "./Api.ts"
 
 export interface ConnectionView {

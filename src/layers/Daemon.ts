@@ -5,18 +5,18 @@
  * @since 0.1.0
  */
 import { Effect, Layer, Redacted, Ref, Stream } from "effect"
-import { type DeckcordConfig, neededScopeExtras, requiredScopes } from "../services/Config.ts"
-import { Controller } from "../services/Controller.ts"
-import { Deck, type DeckInfo } from "../services/Deck.ts"
-import type { DeckProvider, DeckProviderShape } from "../services/DeckProvider.ts"
-import { DiscordIpc } from "../services/DiscordIpc.ts"
-import { type ConnectionState, DiscordRpc } from "../services/DiscordRpc.ts"
-import { deckProviderFromEnv } from "../services/FakeDecksFromEnv.ts"
-import { KeyRenderer } from "../services/KeyRenderer.ts"
-import { OAuth } from "../services/OAuth.ts"
-import { OAuthFlow } from "../services/OAuthFlow.ts"
-import { Settings, TokenStore } from "../services/Settings.ts"
-import { VoiceState } from "../services/VoiceState.ts"
+import { type DeckcordConfig, neededScopeExtras, requiredScopes } from "../config/Config.ts"
+import { Controller } from "../control/Controller.ts"
+import { Deck, type DeckInfo } from "../deck/Deck.ts"
+import type { DeckProvider, DeckProviderShape } from "../deck/DeckProvider.ts"
+import { DiscordIpc } from "../discord/DiscordIpc.ts"
+import { type ConnectionState, DiscordRpc } from "../discord/DiscordRpc.ts"
+import { deckProviderFromEnv } from "./FakeDecksFromEnv.ts"
+import { KeyRenderer } from "../face/KeyRenderer.ts"
+import { OAuth } from "../auth/OAuth.ts"
+import { OAuthFlow } from "../auth/OAuthFlow.ts"
+import { Settings, TokenStore } from "../config/Settings.ts"
+import { VoiceState } from "../discord/VoiceState.ts"
 
 export interface DaemonOptions {
   /** The config file (`--config`); else `$DECKCORD_CONFIG`, else the XDG default. */

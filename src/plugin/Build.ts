@@ -9,7 +9,7 @@
 import * as Fs from "node:fs"
 import * as NodePath from "node:path"
 import { Effect } from "effect"
-import { KeyRenderer } from "../services/KeyRenderer.ts"
+import { KeyRenderer } from "../face/KeyRenderer.ts"
 import { DIAL_LAYOUT, DIAL_LAYOUT_PATH } from "./HostProtocol.ts"
 import { inspectorHtml } from "./InspectorPage.ts"
 import { CODE_PATH, displayName, iconPath, iconSvg, INSPECTOR_PATH, keyImagePath, manifest, PLUGIN_ACTIONS } from "./Manifest.ts"

@@ -8,10 +8,10 @@
  * @since 0.1.0
  */
 import { Deferred, Duration, Effect, Layer, Redacted, Result, Schema, Stream } from "effect"
-import { isLive } from "../services/actions/index.ts"
-import { DiscordRpc } from "../services/DiscordRpc.ts"
-import { Settings } from "../services/Settings.ts"
-import { VoiceState, type VoiceModel } from "../services/VoiceState.ts"
+import { isLive } from "../control/actions/index.ts"
+import { DiscordRpc } from "../discord/DiscordRpc.ts"
+import { Settings } from "../config/Settings.ts"
+import { VoiceState, type VoiceModel } from "../discord/VoiceState.ts"
 import { HostConnection } from "./HostConnection.ts"
 import { PluginSurface } from "./PluginSurface.ts"
 

@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import { ACTIONS, type AnyActionDef, multi, page } from "../services/actions/index.ts"
-import type { IconName } from "../services/Face.ts"
-import { ICON_GRID, ICON_STROKE, ICONS, SLASH_PATH } from "../services/icons.ts"
+import { ACTIONS, type AnyActionDef, multi, page } from "../control/actions/index.ts"
+import type { IconName } from "../face/Face.ts"
+import { ICON_GRID, ICON_STROKE, ICONS, SLASH_PATH } from "../face/icons.ts"
 import { VERSION } from "../version.ts"
 import { DIAL_LAYOUT_PATH } from "./HostProtocol.ts"
 import { actionUuid, PLUGIN_UUID } from "./PluginSurface.ts"

@@ -7,8 +7,8 @@
  * @since 0.1.0
  */
 import { Effect, Layer, Stream, SubscriptionRef } from "effect"
-import type { DeckcordConfig } from "../services/Config.ts"
-import { Settings } from "../services/Settings.ts"
+import type { DeckcordConfig } from "../config/Config.ts"
+import { Settings } from "../config/Settings.ts"
 import { PluginSurface } from "./PluginSurface.ts"
 
 /** Replaces `Settings`; needs the real one (the config file) underneath. */

@@ -13,11 +13,11 @@
  * @since 0.1.0
  */
 import { Clock, Context, Effect, Layer, PubSub, type Scope, Result, Stream, SubscriptionRef } from "effect"
-import { actionNamed } from "../services/actions/index.ts"
-import { Deck, type DeckControl, type DeckEncoder, type DeckInfo, type DeckInput, type DeckKey } from "../services/Deck.ts"
-import type { Face, PixelSize } from "../services/Face.ts"
-import { KeyRenderer } from "../services/KeyRenderer.ts"
-import { decodeLayout } from "../services/Layout.ts"
+import { actionNamed } from "../control/actions/index.ts"
+import { Deck, type DeckControl, type DeckEncoder, type DeckInfo, type DeckInput, type DeckKey } from "../deck/Deck.ts"
+import type { Face, PixelSize } from "../face/Face.ts"
+import { KeyRenderer } from "../face/KeyRenderer.ts"
+import { decodeLayout } from "../control/Layout.ts"
 import { HostConnection } from "./HostConnection.ts"
 import {
   DIAL_LAYOUT_KEY,

@@ -10,7 +10,7 @@ import { initWasm, Resvg } from "@resvg/resvg-wasm"
 import { Effect, Layer, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import * as NodePath from "node:path"
-import type { Face, PixelSize } from "../services/Face.ts"
+import type { Face, PixelSize } from "../face/Face.ts"
 import {
   FONT_FAMILY,
   faceLayout,
@@ -19,8 +19,8 @@ import {
   layoutSvg,
   loadFonts,
   type RenderedFace
-} from "../services/KeyRenderer.ts"
-import { noSystemFonts } from "../services/SystemFonts.ts"
+} from "../face/KeyRenderer.ts"
+import { noSystemFonts } from "../face/SystemFonts.ts"
 
 /** What the plugin folder holds for rendering; the build puts them there. */
 export interface WasmRendererFiles {

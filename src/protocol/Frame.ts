@@ -2,7 +2,7 @@
  * Discord IPC framing: `[opcode int32 LE][length int32 LE][UTF-8 JSON body]` (spec §2.1).
  *
  * Every function here is pure: bytes in, plain data out. Nothing opens a socket or
- * tracks connection state; `services/DiscordIpc` owns that.
+ * tracks connection state; `discord/DiscordIpc` owns that.
  *
  * @since 0.1.0
  */

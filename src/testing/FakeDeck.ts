@@ -33,7 +33,7 @@ import {
 } from "@elgato-stream-deck/core"
 import { Context, Effect, Layer, PubSub, type Scope, Stream } from "effect"
 import { EventEmitter } from "eventemitter3"
-import { type DeckCandidate, DeckProvider } from "../services/DeckProvider.ts"
+import { type DeckCandidate, DeckProvider } from "../deck/DeckProvider.ts"
 
 // ---------------------------------------------------------------------------------------------
 // models

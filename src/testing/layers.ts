@@ -4,10 +4,10 @@
  * @since 0.1.0
  */
 import { Layer, Redacted } from "effect"
-import { Authenticator } from "../services/Authenticator.ts"
-import { DiscordIpc } from "../services/DiscordIpc.ts"
-import { DiscordRpc, type ReconnectOptions } from "../services/DiscordRpc.ts"
-import { VoiceState } from "../services/VoiceState.ts"
+import { Authenticator } from "../discord/Authenticator.ts"
+import { DiscordIpc } from "../discord/DiscordIpc.ts"
+import { DiscordRpc, type ReconnectOptions } from "../discord/DiscordRpc.ts"
+import { VoiceState } from "../discord/VoiceState.ts"
 import { FIXTURE_CLIENT_ID } from "./fakeDiscord/fixtures.ts"
 
 /** Reconnect within tens of milliseconds: tests restart the fake and should not wait seconds. */

@@ -8,8 +8,8 @@
  */
 import { createHash } from "node:crypto"
 import { Context, Effect, FileSystem, Layer, Redacted, Result, Schema, Semaphore } from "effect"
-import { decodeConfig } from "../services/Config.ts"
-import { explainFileProblem, SECRET_FILE_MODE, Settings, SettingsFileError, writeFileAtomic } from "../services/Settings.ts"
+import { decodeConfig } from "../config/Config.ts"
+import { explainFileProblem, SECRET_FILE_MODE, Settings, SettingsFileError, writeFileAtomic } from "../config/Settings.ts"
 
 /** What a read returns: the file's JSON without the secret, and the version to save against. */
 export interface ConfigSnapshot {

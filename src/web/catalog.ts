@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { ACTIONS, actionNamed } from "../services/actions/index.ts"
+import { ACTIONS, actionNamed } from "../control/actions/index.ts"
 
 /** How the editor asks for one option. */
 export type FieldKind =

@@ -3,9 +3,9 @@
  * built in the test's scope, and a recorder of every connection state it passes through.
  */
 import { Effect, Layer, Redacted, References, Stream } from "effect"
-import { Authenticator } from "../../src/services/Authenticator.ts"
-import { DiscordIpc } from "../../src/services/DiscordIpc.ts"
-import { type ConnectionState, DiscordRpc, type DiscordRpcOptions, type ReconnectOptions } from "../../src/services/DiscordRpc.ts"
+import { Authenticator } from "../../src/discord/Authenticator.ts"
+import { DiscordIpc } from "../../src/discord/DiscordIpc.ts"
+import { type ConnectionState, DiscordRpc, type DiscordRpcOptions, type ReconnectOptions } from "../../src/discord/DiscordRpc.ts"
 import { simpleAuthority } from "../../src/testing/FakeAuthority.ts"
 import { FakeDiscord, FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
 import type { FakeDiscordOptions } from "../../src/testing/fakeDiscord/options.ts"

@@ -12,12 +12,12 @@
  * - at most one consent prompt (AUTHORIZE) per connection; token requests stay bounded.
  */
 import { Context, Effect, Exit, Fiber, Layer, Option, Redacted, References, Stream } from "effect"
-import { DiscordIpc } from "../../src/services/DiscordIpc.ts"
-import { type ConnectionState, deadlineFrom, DiscordRpc, type ReconnectOptions } from "../../src/services/DiscordRpc.ts"
-import { OAuth } from "../../src/services/OAuth.ts"
-import { OAuthFlow } from "../../src/services/OAuthFlow.ts"
-import { Settings, TokenStore } from "../../src/services/Settings.ts"
-import { SyncTiming, type VoiceModel, VoiceState } from "../../src/services/VoiceState.ts"
+import { DiscordIpc } from "../../src/discord/DiscordIpc.ts"
+import { type ConnectionState, deadlineFrom, DiscordRpc, type ReconnectOptions } from "../../src/discord/DiscordRpc.ts"
+import { OAuth } from "../../src/auth/OAuth.ts"
+import { OAuthFlow } from "../../src/auth/OAuthFlow.ts"
+import { Settings, TokenStore } from "../../src/config/Settings.ts"
+import { SyncTiming, type VoiceModel, VoiceState } from "../../src/discord/VoiceState.ts"
 import { FakeDiscord, type FakeDiscordShape, type FaultKind, type FaultStep, fixtures } from "../../src/testing/FakeDiscord.ts"
 import { type FakeOAuthServer, type FakeTokenBehavior, FakeOAuth } from "../../src/testing/FakeOAuth.ts"
 

@@ -44,13 +44,13 @@ import {
   unavailableFace
 } from "./actions/index.ts"
 import * as Path from "node:path"
-import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "./Deck.ts"
-import { CommandDeadline, type Deadline, deadlineFrom, DiscordRpc } from "./DiscordRpc.ts"
-import { BLANK_FACE, type Face } from "./Face.ts"
+import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "../deck/Deck.ts"
+import { CommandDeadline, type Deadline, deadlineFrom, DiscordRpc } from "../discord/DiscordRpc.ts"
+import { BLANK_FACE, type Face } from "../face/Face.ts"
 import { type Binding, decodeLayout, EMPTY_LAYOUT, type Layout, layoutFor, type PageLayout } from "./Layout.ts"
-import { CommandExpiredError } from "./RpcErrors.ts"
-import { Settings } from "./Settings.ts"
-import { type VoiceModel, VoiceState } from "./VoiceState.ts"
+import { CommandExpiredError } from "../discord/RpcErrors.ts"
+import { Settings } from "../config/Settings.ts"
+import { type VoiceModel, VoiceState } from "../discord/VoiceState.ts"
 
 // ---------------------------------------------------------------------------------------------
 // constants

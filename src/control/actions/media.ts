@@ -6,8 +6,8 @@
  */
 import { Effect, Schema } from "effect"
 import type { SoundboardSound } from "../../protocol/Message.ts"
-import type { Face } from "../Face.ts"
-import type { VoiceModel } from "../VoiceState.ts"
+import type { Face } from "../../face/Face.ts"
+import type { VoiceModel } from "../../discord/VoiceState.ts"
 import { ActionError, defineAction, liveModel, NoOptions } from "./types.ts"
 
 /** Both toggles do nothing outside a voice channel (spec §5.13): say so instead of a silent press. */

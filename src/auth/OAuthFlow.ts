@@ -32,12 +32,12 @@ import {
   authenticateWith,
   type AuthSession,
   Authenticator
-} from "./Authenticator.ts"
-import { requiredScopes, type ScopeExtra, scopeExtraFor } from "./Config.ts"
-import { AUTHORIZE_TIMEOUT_MILLIS } from "./DiscordRpc.ts"
+} from "../discord/Authenticator.ts"
+import { requiredScopes, type ScopeExtra, scopeExtraFor } from "../config/Config.ts"
+import { AUTHORIZE_TIMEOUT_MILLIS } from "../discord/DiscordRpc.ts"
 import { isTransientOAuthError, OAuth, type OAuthCredentials, type OAuthError, type TokenGrant } from "./OAuth.ts"
-import { redactTokens, type RpcRequestError } from "./RpcErrors.ts"
-import { Settings, type StoredToken, TokenStore } from "./Settings.ts"
+import { redactTokens, type RpcRequestError } from "../discord/RpcErrors.ts"
+import { Settings, type StoredToken, TokenStore } from "../config/Settings.ts"
 
 /**
  * AUTHORIZE waits for a person to switch to Discord and click (spec §4.2: minutes): the

@@ -61,7 +61,7 @@ const DEJAVU_FAMILY = "DejaVu Sans"
 const EMOJI_FAMILY = "Noto Emoji"
 
 /**
- * The bundled fonts. Both src/services (tests) and dist/services (built) sit two levels below
+ * The bundled fonts. Both src/face (tests) and dist/face (built) sit two levels below
  * the package root, where `assets/` lives. Roboto Condensed carries the text (narrow, so
  * labels can be large on a 72 px key), DejaVu Sans covers the scripts and symbols Roboto
  * lacks, Noto Emoji draws emoji as one-colour glyphs in the face's colour.

@@ -40,7 +40,7 @@ export class DeckHidError extends Schema.TaggedError<DeckHidError>()("DeckHidErr
   path: Schema.optional(Schema.String)
 }) {}
 
-/** The udev rules file shipped with deckcord (`udev/` sits two levels above `services/`). */
+/** The udev rules file shipped with deckcord (`udev/` sits two levels above `deck/`, in src/ and in dist/ alike). */
 export const UDEV_RULES_PATH = fileURLToPath(new URL("../../udev/60-deckcord-streamdeck.rules", import.meta.url))
 
 /** The Debian/Ubuntu package whose absence makes node-hid's prebuilt binding fail to load. */

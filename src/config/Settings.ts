@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import type { TokenGrant } from "./OAuth.ts"
+import type { TokenGrant } from "../auth/OAuth.ts"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import {

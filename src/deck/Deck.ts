@@ -42,9 +42,9 @@ import {
   type DeckProviderShape,
   classifyHidError
 } from "./DeckProvider.ts"
-import type { Face, PixelSize } from "./Face.ts"
-import { KeyRenderer, type RenderedFace } from "./KeyRenderer.ts"
-import { TONE_COLORS } from "./Palette.ts"
+import type { Face, PixelSize } from "../face/Face.ts"
+import { KeyRenderer, type RenderedFace } from "../face/KeyRenderer.ts"
+import { TONE_COLORS } from "../face/Palette.ts"
 
 // ---------------------------------------------------------------------------------------------
 // models

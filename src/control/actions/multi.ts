@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Exit, Schema } from "effect"
-import { CommandDeadline, type Deadline, deadlineFrom } from "../DiscordRpc.ts"
+import { CommandDeadline, type Deadline, deadlineFrom } from "../../discord/DiscordRpc.ts"
 import { ActionError, type AnyActionDef, defineAction, type HandlerContext } from "./types.ts"
 
 /** The longest delay step: a sequence is a burst of steps, not a scheduler. */

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import type { Member, VoiceModel } from "../VoiceState.ts"
+import type { Member, VoiceModel } from "../../discord/VoiceState.ts"
 import {
   ActionError,
   type ActionFailure,

@@ -5,8 +5,8 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import type { Face, IconName } from "../Face.ts"
-import type { VoiceModel } from "../VoiceState.ts"
+import type { Face, IconName } from "../../face/Face.ts"
+import type { VoiceModel } from "../../discord/VoiceState.ts"
 import { defineAction, isLive, NoOptions } from "./types.ts"
 
 /** Why keys cannot show Discord's state, in a few words, with the icon for it. */

@@ -7,8 +7,8 @@
 import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { isSnowflake, SNOWFLAKE_PATTERN } from "../protocol/Message.ts"
-import type { DeckInfo } from "./Deck.ts"
-import { decodeLayout, scopeExtrasFor } from "./Layout.ts"
+import type { DeckInfo } from "../deck/Deck.ts"
+import { decodeLayout, scopeExtrasFor } from "../control/Layout.ts"
 
 // ---------------------------------------------------------------------------------------------
 // paths

@@ -7,10 +7,10 @@
  */
 import { Clock, Duration, Effect, Schema, Stream } from "effect"
 import { SNOWFLAKE_PATTERN, type VoiceSettings, type VoiceSettingsPatch } from "../../protocol/Message.ts"
-import { CommandDeadline, deadlineFrom, type DiscordRpc, type UserVoiceSettingsPatch } from "../DiscordRpc.ts"
-import type { Face, IconName } from "../Face.ts"
-import { CommandExpiredError, type RpcRequestError } from "../RpcErrors.ts"
-import type { Member, VoiceModel, VoiceState } from "../VoiceState.ts"
+import { CommandDeadline, deadlineFrom, type DiscordRpc, type UserVoiceSettingsPatch } from "../../discord/DiscordRpc.ts"
+import type { Face, IconName } from "../../face/Face.ts"
+import { CommandExpiredError, type RpcRequestError } from "../../discord/RpcErrors.ts"
+import type { Member, VoiceModel, VoiceState } from "../../discord/VoiceState.ts"
 
 // ---------------------------------------------------------------------------------------------
 // models

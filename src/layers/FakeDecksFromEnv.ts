@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { Effect, Layer, Schema } from "effect"
-import { DeckProvider } from "./DeckProvider.ts"
+import { DeckProvider } from "../deck/DeckProvider.ts"
 
 /** `$DECKCORD_FAKE_DECKS` names a model the fakes do not have; the message lists those they do. */
 export class FakeDecksError extends Schema.TaggedError<FakeDecksError>()("FakeDecksError", {

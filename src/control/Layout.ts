@@ -31,8 +31,8 @@ import {
   userVolume,
   voiceProcessing
 } from "./actions/index.ts"
-import type { DeckInfo } from "./Deck.ts"
-import { ICON_NAMES, type IconName } from "./Face.ts"
+import type { DeckInfo } from "../deck/Deck.ts"
+import { ICON_NAMES, type IconName } from "../face/Face.ts"
 
 // ---------------------------------------------------------------------------------------------
 // models

@@ -8,8 +8,8 @@
  */
 import { Schema } from "effect"
 import { ACTIONS, type AnyActionDef, HOME_PAGE, MAX_DELAY_MILLIS, multi, page } from "./actions/index.ts"
-import { ConfigFile } from "./Config.ts"
-import { ICON_NAMES } from "./Face.ts"
+import { ConfigFile } from "../config/Config.ts"
+import { ICON_NAMES } from "../face/Face.ts"
 
 /** A JSON Schema, as plain JSON. @category models */
 export type JsonSchemaObject = { readonly [key: string]: unknown }

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import type { ChannelView, VoiceModel } from "../VoiceState.ts"
+import type { ChannelView, VoiceModel } from "../../discord/VoiceState.ts"
 import { ActionError, defineAction, DiscordId, liveModel, NoOptions } from "./types.ts"
 
 /** A channel as the model knows it: your current one first (it is always live), else a watched one. */
