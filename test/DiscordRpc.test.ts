@@ -117,7 +117,7 @@ describe("DiscordRpc against FakeDiscord", () => {
       expect(state.reason.hint).toMatch(/client_id/)
     }))
 
-  it.live("skips arRPC and connects to the official client behind it (spec §1.3)", () =>
+  it.live("skips arRPC and connects to the official client behind it (docs/discord-rpc.md#skipping-arrpc-and-vesktop)", () =>
     Effect.gen(function*() {
       const arrpc = yield* fakeWith({ flavor: "arrpc" })
       const discord = yield* fakeWith()
@@ -464,7 +464,7 @@ describe("reconnect backoff (TestClock)", () => {
       expect(after.at(-1)).toBe(10_000) // at once, not at the next scheduled retry
     }))
 
-  it.effect("handshake failures back off slowly (Discord throttles handshakes, spec §7.1), capped at 60 s", () =>
+  it.effect("handshake failures back off slowly (Discord throttles handshakes, docs/discord-rpc.md#connection-throttle), capped at 60 s", () =>
     Effect.gen(function*() {
       const delays = yield* attempts(() => new HandshakeClosedError({ path: "/x", code: 4000, detail: "Invalid Client ID" }))
       delays.slice(0, 4).forEach((d, i) => {

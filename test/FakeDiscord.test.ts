@@ -1,6 +1,6 @@
 /**
  * FakeDiscord driven over a real temp socket by a raw `node:net` client and the Frame
- * codec, so every assertion is about bytes on the wire (spec §2–§6).
+ * codec, so every assertion is about bytes on the wire (docs/discord-rpc.md).
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, type Scope } from "effect"
@@ -161,7 +161,7 @@ const errorOf = (reply: Body) => {
 // tests
 // ---------------------------------------------------------------------------------------------
 
-describe("FakeDiscord handshake (spec §2.4)", () => {
+describe("FakeDiscord handshake (docs/discord-rpc.md#handshake-and-ready)", () => {
   it.live("answers PING with PONG carrying the same body, even before HANDSHAKE", () =>
     withFake((fake) =>
       Effect.gen(function*() {
@@ -288,7 +288,7 @@ describe("FakeDiscord handshake (spec §2.4)", () => {
       }), { flavor: "arrpc" }))
 })
 
-describe("FakeDiscord requests (spec §3)", () => {
+describe("FakeDiscord requests (docs/discord-rpc.md#requests-and-replies)", () => {
   it.live("requires a nonce and echoes what was sent", () =>
     withFake((fake) =>
       Effect.gen(function*() {
@@ -317,7 +317,7 @@ describe("FakeDiscord requests (spec §3)", () => {
         assert.deepStrictEqual(errorOf(unknown), { code: 4002, message: "Invalid command: MAKE_COFFEE" })
         const scoped = yield* call(c, "GET_VOICE_SETTINGS", {})
         assert.deepStrictEqual(errorOf(scoped), { code: 4006, message: "Not authenticated or invalid scope" })
-        // GET_SOUNDBOARD_SOUNDS needs only the IPC-local scope (spec §4.5): a bare array.
+        // GET_SOUNDBOARD_SOUNDS needs only the IPC-local scope (docs/discord-rpc.md#scopes-per-command): a bare array.
         const sounds = yield* call(c, "GET_SOUNDBOARD_SOUNDS")
         assert.isTrue(Array.isArray(sounds["data"]))
         assert.strictEqual(sounds["evt"], null)
@@ -349,7 +349,7 @@ describe("FakeDiscord requests (spec §3)", () => {
     ))
 })
 
-describe("FakeDiscord AUTHORIZE / AUTHENTICATE (spec §4)", () => {
+describe("FakeDiscord AUTHORIZE / AUTHENTICATE (docs/discord-rpc.md#authorization)", () => {
   it.live("approves, authenticates with the authority's token and widens the socket's scopes", () =>
     withFake((fake) =>
       Effect.gen(function*() {
@@ -424,7 +424,7 @@ describe("FakeDiscord AUTHORIZE / AUTHENTICATE (spec §4)", () => {
     ))
 })
 
-describe("FakeDiscord voice state and events (spec §5, §6)", () => {
+describe("FakeDiscord voice state and events (docs/discord-rpc.md#voice-commands, docs/discord-rpc.md#subscriptions-and-events)", () => {
   it.live("SUBSCRIBE replies {evt}, then the initial dispatch in the same write", () =>
     withFake((fake) =>
       Effect.gen(function*() {
@@ -549,7 +549,7 @@ describe("FakeDiscord voice state and events (spec §5, §6)", () => {
       })
     ))
 
-  it.live("SPEAKING reaches only subscriptions for your current channel (spec §6.5)", () =>
+  it.live("SPEAKING reaches only subscriptions for your current channel (docs/discord-rpc.md#speaking_start-and-speaking_stop)", () =>
     withFake((fake) =>
       Effect.gen(function*() {
         const c = yield* ready(fake) // SPEAKING_* accepts the local scope

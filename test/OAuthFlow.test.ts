@@ -72,7 +72,7 @@ const scriptedSession = (fake: FakeOAuthServer, authorize: Array<AuthorizeBehavi
           const token = String(args.access_token)
           const check = fake.checkAccessToken(ID, token)
           if (!check.ok) {
-            // Discord echoes the token (spec §4.4); DiscordRpc redacts it into `detail`
+            // Discord echoes the token (docs/discord-rpc.md#authenticate); DiscordRpc redacts it into `detail`
             return Effect.fail(new RpcCommandError({ cmd, code: 4009, detail: redactTokens(`Invalid access token: ${token}`) }))
           }
           return Effect.succeed({

@@ -184,7 +184,7 @@ describe("VoiceState", () => {
       yield* fake.setVoiceSettings({ mute: false, deaf: true })
       const m = yield* until(voice, (m) => m.deafened, "deafened")
       assert.strictEqual(m.settings?.mute, false)
-      assert.isTrue(m.muted, "deafened implies muted (spec §5.1)")
+      assert.isTrue(m.muted, "deafened implies muted (docs/discord-rpc.md#get_voice_settings)")
       yield* fake.setVoiceSettings({ deaf: false })
       yield* until(voice, (m) => !m.muted && !m.deafened, "neither")
     }))
@@ -214,7 +214,7 @@ describe("VoiceState", () => {
       assert.deepStrictEqual(new Set(memberIds(m)), new Set([alex.id, blair.id, self.id]))
       yield* subsBecome(fake, gaming.id, [])
       yield* subsBecome(fake, lounge.id, CURRENT_CHANNEL_EVENTS)
-      // subscribe first, then fetch: no change slips between the two (spec §6.4)
+      // subscribe first, then fetch: no change slips between the two (docs/discord-rpc.md#following-the-current-channel)
       const sent = (yield* fake.framesReceived()).map((f) =>
         f.payload as { cmd?: string; evt?: string; args?: { channel_id?: string } }
       )
@@ -246,7 +246,7 @@ describe("VoiceState", () => {
 
       yield* fake.setUserVoiceSettings(blair.id, { volume: 150, mute: true })
       m = yield* until(voice, (m) => m.channel?.members.get(blair.id)?.localVolume === 150, "blair's local volume")
-      assert.isTrue(m.channel?.members.get(blair.id)?.localMute, "top-level mute is your local mute (spec §5.7)")
+      assert.isTrue(m.channel?.members.get(blair.id)?.localMute, "top-level mute is your local mute (docs/discord-rpc.md#get_channel-and-the-channel-object)")
       assert.isTrue(m.channel?.members.get(blair.id)?.selfMute, "voice_state still holds their own")
 
       yield* fake.removeMember(alex.id)

@@ -140,7 +140,7 @@ const harness = (initial: VoiceModel) =>
       setVoiceSettings: (patch) =>
         record("SET_VOICE_SETTINGS", patch as Record<string, unknown>).pipe(
           Effect.andThen(SubscriptionRef.get(ref)),
-          // like Discord: the full settings after the change (spec §5.2)
+          // like Discord: the full settings after the change (docs/discord-rpc.md#set_voice_settings)
           Effect.map((m): VoiceSettings => ({
             ...m.settings,
             ...patch,
@@ -363,7 +363,7 @@ describe("faces before Discord is there", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("handlers", () => {
-  it.effect("mute: toggle, on, off; unmuting while deafened also undeafens (spec §5.1)", () =>
+  it.effect("mute: toggle, on, off; unmuting while deafened also undeafens (docs/discord-rpc.md#get_voice_settings)", () =>
     Effect.gen(function*() {
       const h = yield* harness(model())
       assert.deepStrictEqual(yield* h.send(mute, {}, PRESS), [{ cmd: "SET_VOICE_SETTINGS", args: { mute: true } }])

@@ -1,5 +1,5 @@
 /**
- * Discord's OAuth2 token endpoint (spec §4.3): exchange an AUTHORIZE code for tokens, and
+ * Discord's OAuth2 token endpoint (docs/discord-rpc.md#token-exchange): exchange an AUTHORIZE code for tokens, and
  * refresh them. Form-encoded POSTs over one keep-alive HTTP connection; responses decoded
  * with Schema; every failure a typed error whose message says what to do.
  *
@@ -28,11 +28,11 @@ export interface TokenGrant {
   readonly scopes: ReadonlyArray<string>
 }
 
-/** The token endpoint's success body (spec §4.3). */
+/** The token endpoint's success body (docs/discord-rpc.md#token-exchange). */
 const TokenResponse = Schema.Struct({
   access_token: Schema.String,
   refresh_token: Schema.String,
-  /** SECONDS (a popular client library treats it as milliseconds, spec §4.3). */
+  /** SECONDS (a popular client library treats it as milliseconds, docs/discord-rpc.md#token-exchange). */
   expires_in: Schema.Number.check(Schema.isFinite(), Schema.isGreaterThan(0)),
   scope: Schema.String,
   token_type: Schema.optionalKey(Schema.String)
@@ -219,7 +219,7 @@ export class OAuth extends Context.Service<OAuth, {
   static readonly layer: Layer.Layer<OAuth> = OAuth.layerWith()
 }
 
-/** node:http with keep-alive; `layerUndici` crashes on Node 20 (cheatsheet §5). */
+/** node:http with keep-alive; `layerUndici` crashed on Node 20, which was supported when this was written. */
 export function keepAliveHttpClient(): Layer.Layer<HttpClient.HttpClient> {
   return NodeHttpClient.layerNodeHttpOptions({ keepAlive: true, maxSockets: 1 })
 }
@@ -308,7 +308,7 @@ function make(options: OAuthOptions) {
     const post = (grant: GrantType, credentials: OAuthCredentials, fields: Record<string, string>) => {
       const request = HttpClientRequest.post(endpoint).pipe(
         HttpClientRequest.acceptJson,
-        // form-encoded; Discord refuses JSON. No redirect_uri for the RPC flow (spec §4.3).
+        // form-encoded; Discord refuses JSON. No redirect_uri for the RPC flow (docs/discord-rpc.md#token-exchange).
         HttpClientRequest.bodyUrlParams({
           grant_type: grant,
           ...fields,

@@ -1,5 +1,5 @@
 /**
- * deckcord's `Authenticator`: the OAuth flow of spec §4.4, with the stored tokens.
+ * deckcord's `Authenticator`: the OAuth flow of docs/discord-rpc.md#authenticate, with the stored tokens.
  *
  * Stored token → AUTHENTICATE. Rejected (4009) → refresh → AUTHENTICATE. Refresh refused →
  * AUTHORIZE (`prompt: "none"` once a grant exists, else "consent") → exchange → AUTHENTICATE.
@@ -40,13 +40,13 @@ import { redactTokens, type RpcRequestError } from "../discord/RpcErrors.ts"
 import { Settings, type StoredToken, TokenStore } from "../config/Settings.ts"
 
 /**
- * AUTHORIZE waits for a person to switch to Discord and click (spec §4.2: minutes): the
+ * AUTHORIZE waits for a person to switch to Discord and click (docs/discord-rpc.md#authorize: minutes): the
  * client's own timeout for that command, as a Duration.
  */
 export const AUTHORIZE_TIMEOUT = Duration.millis(AUTHORIZE_TIMEOUT_MILLIS)
 
 /**
- * Refresh a stored token this long before it expires. Tokens live 7 days (spec §4.3, §7.3);
+ * Refresh a stored token this long before it expires. Tokens live 7 days (docs/discord-rpc.md#token-exchange, docs/discord-rpc.md#authorization-pitfalls);
  * a day's margin covers a machine that sleeps through the night.
  */
 export const REFRESH_MARGIN = Duration.days(1)
@@ -89,7 +89,7 @@ export interface OAuthFlowOptions {
 export const refreshDelayMillis = (remainingMillis: number, marginMillis: number, fraction = REFRESH_FRACTION): number =>
   remainingMillis > marginMillis ? remainingMillis - marginMillis : Math.max(0, remainingMillis * fraction)
 
-/** How the Developer-Portal reality reads for someone who hit `invalid_scope` (spec §4.1). */
+/** How the Developer-Portal reality reads for someone who hit `invalid_scope` (docs/discord-rpc.md#your-own-application). */
 export const INVALID_SCOPE_HELP =
   "Discord refused the requested scopes (invalid_scope). Discord grants the rpc scopes only to the " +
   "application's owner (and its listed testers) unless Discord approved the app: create your OWN " +
@@ -98,7 +98,7 @@ export const INVALID_SCOPE_HELP =
   "such as http://localhost under OAuth2 → Redirects. If that is all true, Discord may be having an " +
   "incident with RPC authorization; try again later."
 
-/** The same refusal for scopes Discord granted this application before (spec §4.1: Dec 2022, Apr 2025). */
+/** The same refusal for scopes Discord granted this application before (docs/discord-rpc.md#your-own-application: Dec 2022, Apr 2025). */
 export const SCOPE_OUTAGE_HELP =
   "Discord refused scopes it has granted this application before (invalid_scope). That is most likely " +
   "an incident on Discord's side: it refused the rpc scopes to everyone in Dec 2022 and Apr 2025. Nothing " +
@@ -141,7 +141,7 @@ const fromRequestError = (e: RpcRequestError, doing: string) =>
 const isInvalidScope = (e: RpcRequestError) =>
   e._tag === "RpcCommandError" && e.code === RpcErrorCode.OAUTH2_ERROR && /invalid_scope/i.test(e.detail)
 
-/** Why AUTHORIZE failed, phrased for a person (spec §4.2, §4.1). */
+/** Why AUTHORIZE failed, phrased for a person (docs/discord-rpc.md#authorize, docs/discord-rpc.md#your-own-application). */
 const authorizeFailure = (e: RpcRequestError, timeout: Duration.Duration) => {
   switch (e._tag) {
     case "RpcTimeoutError":
@@ -556,7 +556,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         let token = stored.value
         for (const s of token.scopes) grantedBefore.add(s)
         const missing = missingScopes(token.scopes, scopes)
-        // AUTHORIZE is impossible after AUTHENTICATE on one socket (spec §7.3): decide now
+        // AUTHORIZE is impossible after AUTHENTICATE on one socket (docs/discord-rpc.md#authorization-pitfalls): decide now
         if (missing.length > 0) {
           return yield* reauthorize(session, creds, scopes, `the stored authorization lacks ${missing.join(" ")}`, token)
         }

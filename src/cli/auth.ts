@@ -19,8 +19,8 @@ import { commandName, localizeCommands } from "./invocation.ts"
 import { wizardLoggingLayer } from "./logging.ts"
 
 /**
- * The whole command may take this long: the handshake can be throttled for ~30 s (spec
- * §7.1) and AUTHORIZE waits up to 5 minutes for a click; past that nobody is coming.
+ * The whole command may take this long: the handshake can be throttled for ~30 s
+ * (docs/discord-rpc.md#connection-throttle) and AUTHORIZE waits up to 5 minutes for a click; past that nobody is coming.
  */
 export const AUTH_COMMAND_TIMEOUT = Duration.minutes(7)
 
@@ -57,7 +57,7 @@ const failWith = (exitCode: number, message: string) =>
     Effect.andThen(Effect.fail(new AuthCommandError({ message, exitCode })))
   )
 
-/** What a new user has to do in the Developer Portal (spec §4.1). */
+/** What a new user has to do in the Developer Portal (docs/discord-rpc.md#your-own-application). */
 export const SETUP_GUIDE = `deckcord talks to Discord as an application that YOU own (Discord grants the rpc
 scopes only to an application's owner). One-time setup, about two minutes:
 

@@ -30,7 +30,7 @@ export interface DoctorOptions {
   readonly configPath?: string | undefined
   readonly environment?: SocketPathEnvironment
   readonly homedir?: string
-  /** How long one socket may take to answer the handshake (Discord may throttle it, spec §7.1). */
+  /** How long one socket may take to answer the handshake (Discord may throttle it, docs/discord-rpc.md#connection-throttle). */
   readonly handshakeTimeoutMillis?: number
 }
 
@@ -40,7 +40,7 @@ export interface DoctorOptions {
  */
 export const PROBE_CLIENT_ID = "100000000000000000"
 
-/** Generous, but a doctor must not hang: Discord's throttle can hold READY ~30 s (spec §7.1). */
+/** Generous, but a doctor must not hang: Discord's throttle can hold READY ~30 s (docs/discord-rpc.md#connection-throttle). */
 const DOCTOR_HANDSHAKE_TIMEOUT_MILLIS = 10_000
 
 const ok = (name: string, detail: string): Check => ({ name, status: "ok", detail })
@@ -142,7 +142,7 @@ const tokenCheck = (fs: FileSystem.FileSystem, file: string, config: DeckcordCon
     ]
   })
 
-/** Sandbox hints for a missing socket (spec §1.1). */
+/** Sandbox hints for a missing socket (docs/discord-rpc.md#unix-socket-paths). */
 const sandboxHints = (environment: SocketPathEnvironment): ReadonlyArray<Check> => {
   const runtime = environment.env.XDG_RUNTIME_DIR
   const hints: Array<Check> = []

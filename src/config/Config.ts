@@ -58,7 +58,7 @@ export const isClientId: (s: string) => boolean = isSnowflake
 /** Brightness when the config says nothing: readable without glare. */
 export const DEFAULT_BRIGHTNESS = 60
 
-/** Optional features that need extra OAuth scopes (spec §4.5). @category schema */
+/** Optional features that need extra OAuth scopes (docs/discord-rpc.md#scopes-per-command). @category schema */
 export const ScopeExtra = Schema.Literals(["video", "screenshare"])
 /** @category schema */
 export type ScopeExtra = typeof ScopeExtra.Type
@@ -104,7 +104,7 @@ const SECRET_KEYS: ReadonlySet<string> = new Set(["clientSecret"])
 // scopes
 // ---------------------------------------------------------------------------------------------
 
-/** Always requested, in this order (spec §4.5; a constant order avoids re-prompts, §7.3). */
+/** Always requested, in this order (docs/discord-rpc.md#scopes-per-command; a constant order avoids re-prompts, docs/discord-rpc.md#authorization-pitfalls). */
 export const BASE_SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"] as const
 
 const EXTRA_SCOPES: Record<ScopeExtra, ReadonlyArray<string>> = {
@@ -113,7 +113,7 @@ const EXTRA_SCOPES: Record<ScopeExtra, ReadonlyArray<string>> = {
 }
 
 /**
- * The scope group a command or event needs beyond the base scopes (spec §4.5), if any: what
+ * The scope group a command or event needs beyond the base scopes (docs/discord-rpc.md#scopes-per-command), if any: what
  * to add when Discord refuses it for lack of scope.
  *
  * @category scopes
@@ -135,7 +135,7 @@ export const scopeExtraFor = (cmd: string, evt?: string): ScopeExtra | undefined
 /**
  * The OAuth scopes deckcord requests: one fixed, ordered list. Camera and screenshare
  * scopes only when the config (or `extra`, e.g. from the layout) asks for them, because
- * every scope the app may not grant fails the whole request (spec §4.5). `decks`: the decks
+ * every scope the app may not grant fails the whole request (docs/discord-rpc.md#scopes-per-command). `decks`: the decks
  * connected, when known, so that a binding none of them has asks for nothing.
  *
  * @category scopes

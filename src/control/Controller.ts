@@ -1,5 +1,5 @@
 /**
- * The middle of both paths (ARCHITECTURE §1). State path: for every connected deck, every
+ * The middle of both paths (docs/ARCHITECTURE.md#the-two-data-paths). State path: for every connected deck, every
  * bound control's face is its action's face of the `VoiceModel` (plus pending / error
  * overlays), handed to `Deck.setFace` only when it changed. Command path: deck input →
  * the binding on that control → its handler → `DiscordRpc`.

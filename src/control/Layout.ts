@@ -425,7 +425,7 @@ const bind = (action: AnyActionDef, options: unknown = {}): Binding => ({ action
 /**
  * What a deck's display keys show by default, most useful first: a 6-key deck gets the first
  * row, a 15-key deck all of it. Only base-scope actions (camera and screen share need extra
- * OAuth scopes, spec §4.5), and none that needs an id from the user.
+ * OAuth scopes, docs/discord-rpc.md#scopes-per-command), and none that needs an id from the user.
  */
 export const DEFAULT_KEYS: ReadonlyArray<Binding> = [
   bind(mute),
@@ -536,7 +536,7 @@ const extrasOf = (pages: Iterable<PageLayout>): ReadonlyArray<"video" | "screens
 
 /**
  * Extra OAuth scopes the layout needs (camera → "video", screen share → "screenshare"), to
- * pass to `requiredScopes` so the daemon asks for them at authorization (spec §4.5).
+ * pass to `requiredScopes` so the daemon asks for them at authorization (docs/discord-rpc.md#scopes-per-command).
  * With `decks`, only bindings those decks actually have count: a camera key on a key the
  * deck lacks is ignored, so it must not cost an authorization prompt either.
  */

@@ -48,18 +48,18 @@ export class Authenticator extends Context.Service<Authenticator, {
   readonly authenticate: (session: AuthSession) => Effect.Effect<Authenticated | undefined, AuthenticationError>
   /**
    * Discord closed the connection with 4003: the user revoked deckcord's authorization
-   * (spec §2.5, §7.2). Stored tokens must be dropped; the next `authenticate` authorizes anew.
+   * (docs/discord-rpc.md#close-codes, docs/discord-rpc.md#restarts-and-reconnects). Stored tokens must be dropped; the next `authenticate` authorizes anew.
    */
   readonly tokenRevoked: Effect.Effect<void>
   /**
    * Discord refused a command (or a SUBSCRIBE to `evt`) with a missing-scope 4006 on an
    * authenticated connection. True asks the connection to reconnect so the next
-   * `authenticate` can authorize again (a socket cannot AUTHORIZE after AUTHENTICATE, spec
-   * §7.3); implementations answer true at most once per scope set, so this never loops.
+   * `authenticate` can authorize again (a socket cannot AUTHORIZE after AUTHENTICATE, 
+   * docs/discord-rpc.md#authorization-pitfalls); implementations answer true at most once per scope set, so this never loops.
    */
   readonly scopeRejected: (refused: { readonly cmd: string; readonly evt?: string | undefined }) => Effect.Effect<boolean>
 }>()("deckcord/Authenticator") {
-  /** Skip AUTHENTICATE: only LOCAL-scope commands work (spec §4.5), e.g. GET_SOUNDBOARD_SOUNDS. */
+  /** Skip AUTHENTICATE: only LOCAL-scope commands work (docs/discord-rpc.md#scopes-per-command), e.g. GET_SOUNDBOARD_SOUNDS. */
   static readonly none: Layer.Layer<Authenticator> = Layer.succeed(Authenticator, {
     authenticate: () => Effect.succeed(undefined),
     tokenRevoked: Effect.void,

@@ -41,7 +41,7 @@ export class DiscordNotFoundError extends Schema.TaggedError<DiscordNotFoundErro
   }
 }
 
-/** Only arRPC / Vesktop answered: they implement no voice commands (spec §1.3, §7.4). */
+/** Only arRPC / Vesktop answered: they implement no voice commands (docs/discord-rpc.md#skipping-arrpc-and-vesktop, docs/discord-rpc.md#other-rpc-servers). */
 export class ArRpcOnlyError extends Schema.TaggedError<ArRpcOnlyError>()("ArRpcOnlyError", {
   paths: Schema.Array(Schema.String)
 }) {
@@ -51,7 +51,7 @@ export class ArRpcOnlyError extends Schema.TaggedError<ArRpcOnlyError>()("ArRpcO
   }
 }
 
-/** Discord closed the socket during the handshake (spec §2.4, §2.5). */
+/** Discord closed the socket during the handshake (docs/discord-rpc.md#handshake-and-ready, docs/discord-rpc.md#close-codes). */
 export class HandshakeClosedError extends Schema.TaggedError<HandshakeClosedError>()("HandshakeClosedError", {
   path: Schema.String,
   code: Schema.Number,
@@ -64,7 +64,7 @@ export class HandshakeClosedError extends Schema.TaggedError<HandshakeClosedErro
   }
 }
 
-/** READY did not come in time (Discord's connect throttle can hold it ~30 s, spec §7.1). */
+/** READY did not come in time (Discord's connect throttle can hold it ~30 s, docs/discord-rpc.md#connection-throttle). */
 export class HandshakeTimeoutError extends Schema.TaggedError<HandshakeTimeoutError>()("HandshakeTimeoutError", {
   path: Schema.String,
   timeoutMillis: Schema.Number
@@ -89,25 +89,25 @@ export interface IpcConnection {
   readonly send: (payload: unknown) => boolean
   /** Completes when the connection ends, with why. */
   readonly closed: Effect.Effect<DisconnectReason>
-  /** End the connection now with a polite CLOSE (spec §2.2). */
+  /** End the connection now with a polite CLOSE (docs/discord-rpc.md#opcodes). */
   readonly close: Effect.Effect<void>
 }
 
 /** @category options */
 export interface DiscordIpcOptions {
-  /** Where to look; defaults to `process.env` and `process.platform` (spec §1). */
+  /** Where to look; defaults to `process.env` and `process.platform` (docs/discord-rpc.md#finding-the-socket). */
   readonly environment?: SocketPathEnvironment
   /** Exact socket paths to try instead of the computed candidates (config `socketPath`). */
   readonly socketPaths?: ReadonlyArray<string>
   readonly maxFrameSize?: number
   /**
    * How long to wait for READY after HANDSHAKE. Discord queues handshakes beyond two a
-   * minute per client id and may hold READY ~30 s (spec §7.1), so the default is generous.
+   * minute per client id and may hold READY ~30 s (docs/discord-rpc.md#connection-throttle), so the default is generous.
    */
   readonly handshakeTimeoutMillis?: number
 }
 
-/** Discord's own throttle can hold READY ~30 s (spec §7.1): wait a good deal longer. */
+/** Discord's own throttle can hold READY ~30 s (docs/discord-rpc.md#connection-throttle): wait a good deal longer. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 70_000
 
 export class DiscordIpc extends Context.Service<DiscordIpc, {
@@ -145,7 +145,7 @@ class SocketAbsent extends Schema.TaggedError<SocketAbsent>()("SocketAbsent", {
 
 const isWindowsPipe = (path: string) => path.startsWith("\\\\")
 
-/** Candidate paths that exist (Windows pipes cannot be checked, so all are kept, spec §1.2). */
+/** Candidate paths that exist (Windows pipes cannot be checked, so all are kept, docs/discord-rpc.md#windows-named-pipes). */
 const existing = (paths: ReadonlyArray<string>): ReadonlyArray<string> => {
   const listings = new Map<string, ReadonlySet<string> | undefined>()
   return paths.filter((path) => {
@@ -199,7 +199,7 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
       const onFrame = (frame: Frame) => {
         switch (frame.opcode) {
           case Opcode.Ping:
-            write(Opcode.Pong, frame.payload) // must echo the body (spec §2.2)
+            write(Opcode.Pong, frame.payload) // must echo the body (docs/discord-rpc.md#opcodes)
             return
           case Opcode.Pong:
           case Opcode.Handshake:

@@ -65,7 +65,7 @@ export interface DisconnectReason {
     | "NotStarted"
     | "NotConfigured" // no application (client) id yet: run `deckcord auth`
     | "NoDiscord" // no socket accepts: Discord is not running (or not visible from a sandbox)
-    | "ArRpcOnly" // only arRPC / Vesktop answered (spec §1.3)
+    | "ArRpcOnly" // only arRPC / Vesktop answered (docs/discord-rpc.md#skipping-arrpc-and-vesktop)
     | "Closed" // Discord sent CLOSE or the socket ended
     | "HandshakeFailed"
     | "AuthenticationFailed"
@@ -136,7 +136,7 @@ export const CommandDeadline = Context.Reference<Deadline | undefined>("deckcord
 
 /** @category models */
 export interface RequestOptions {
-  /** How long to wait for the reply once sent (default per command, spec §3.2 / §9). */
+  /** How long to wait for the reply once sent (default per command, docs/discord-rpc.md#matching-replies, docs/discord-rpc.md#how-deckcord-is-built-on-this). */
   readonly timeoutMillis?: number
   /** The command's own deadline (default: `CommandDeadline`, else `deadlineMillis` from now). */
   readonly deadline?: Deadline
@@ -150,7 +150,7 @@ export interface RequestOptions {
 
 /** @category models */
 export interface SelectVoiceChannelOptions {
-  /** Move even when in another voice channel (deck software always does, spec §5.4). Default true. */
+  /** Move even when in another voice channel (deck software always does, docs/discord-rpc.md#select_voice_channel). Default true. */
   readonly force?: boolean
   /** Seconds Discord may wait to learn about the channel, 0–60. Default 10. */
   readonly timeoutSeconds?: number
@@ -210,7 +210,7 @@ export class DiscordRpc extends Context.Service<DiscordRpc, {
   /** Counts of what the client holds, for leak checks, tests and benchmarks. */
   readonly stats: Effect.Effect<RpcStats>
 
-  // typed helpers for spec §5
+  // typed helpers for docs/discord-rpc.md#voice-commands
   readonly getVoiceSettings: Effect.Effect<VoiceSettings, RpcRequestError>
   readonly setVoiceSettings: (patch: VoiceSettingsPatch, options?: RequestOptions) => Effect.Effect<VoiceSettings, RpcRequestError>
   readonly pushToTalk: (active: boolean, options?: RequestOptions) => Effect.Effect<void, RpcRequestError>
@@ -260,7 +260,7 @@ export interface ReconnectOptions {
   readonly absentCapMillis?: number
   /**
    * First retry delay after a failure past the socket (handshake, arRPC, auth). Discord
-   * throttles handshakes per client id to two a minute (spec §7.1), so these back off slowly.
+   * throttles handshakes per client id to two a minute (docs/discord-rpc.md#connection-throttle), so these back off slowly.
    */
   readonly failureBaseMillis?: number
   readonly failureCapMillis?: number
@@ -307,14 +307,14 @@ export const DEFAULT_QUEUE_CAPACITY = 64
  * reader runs; a reader this far behind is stuck, not slow.
  */
 export const DEFAULT_SUBSCRIBER_BUFFER = 4_096
-/** Ordinary replies come in milliseconds; 15 s is what working clients use (spec §9). */
+/** Ordinary replies come in milliseconds; 15 s is what working clients use (docs/discord-rpc.md#how-deckcord-is-built-on-this). */
 export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 15_000
 /** An unanswered SUBSCRIBE is sent again after this, doubling up to the cap. */
 const SUBSCRIBE_RETRY_BASE_MILLIS = 250
 const SUBSCRIBE_RETRY_CAP_MILLIS = 10_000
-/** AUTHORIZE waits for a person to click in Discord (spec §4.2). */
+/** AUTHORIZE waits for a person to click in Discord (docs/discord-rpc.md#authorize). */
 export const AUTHORIZE_TIMEOUT_MILLIS = 5 * 60_000
-/** SELECT_*_CHANNEL and GET_GUILD may wait their own `timeout` argument first (spec §3.2). */
+/** SELECT_*_CHANNEL and GET_GUILD may wait their own `timeout` argument first (docs/discord-rpc.md#matching-replies). */
 const SERVER_WAIT_MARGIN_MILLIS = 10_000
 
 export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
@@ -407,7 +407,7 @@ interface RemoteSubscription {
   readonly subscribers: Set<Queue.Queue<unknown>>
 }
 
-/** A stable key for (evt, args): Discord keys subscriptions by deep-equal args (spec §6.1). */
+/** A stable key for (evt, args): Discord keys subscriptions by deep-equal args (docs/discord-rpc.md#subscribe-and-unsubscribe). */
 export const subscriptionKey = (evt: string, args: Readonly<Record<string, unknown>>): string =>
   `${evt}:${stableStringify(args)}`
 
@@ -682,7 +682,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     run(
       awaitReply(connection, nonce, reply).pipe(
         Effect.catch((e) => {
-          // subscriptions die with the socket anyway (spec §6.1): a drop is no news
+          // subscriptions die with the socket anyway (docs/discord-rpc.md#subscribe-and-unsubscribe): a drop is no news
           if (e._tag === "ConnectionLostError") return Effect.logDebug(`${cmd} ${sub.evt}: ${e.message}`)
           // an unanswered SUBSCRIBE may never have been registered: without it the state
           // would silently stop following Discord, so it is asked again (a duplicate is a no-op)
@@ -710,7 +710,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   ): Effect.Effect<Stream.Stream<EventPayload<E>>, never, Scope.Scope> =>
     Effect.gen(function*() {
       // sliding: a stalled reader keeps the newest events, and Discord's initial dispatch
-      // after every reconnect (spec §6.1) cannot pile up in it
+      // after every reconnect (docs/discord-rpc.md#subscribe-and-unsubscribe) cannot pile up in it
       const queue = yield* Queue.sliding<EventPayload<E>>(subscriberBuffer)
       const key = subscriptionKey(evt, args)
       let sub = subscriptions.get(key)
@@ -759,7 +759,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     }
     const payload = decoded.value as { readonly channel_id?: unknown }
     for (const sub of subs) {
-      // events carry no subscription args; where the payload names its channel, honour it (spec §6.5)
+      // events carry no subscription args; where the payload names its channel, honour it (docs/discord-rpc.md#speaking_start-and-speaking_stop)
       if (
         typeof payload.channel_id === "string" && typeof sub.args.channel_id === "string" &&
         payload.channel_id !== sub.args.channel_id
@@ -985,7 +985,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
 
   const reconnect = Effect.suspend(() => Queue.offer(reconnectRequests, undefined)).pipe(Effect.asVoid)
 
-  // --- typed helpers (spec §5) ------------------------------------------------------------------
+  // --- typed helpers (docs/discord-rpc.md#voice-commands) ------------------------------------------------------------------
 
   const typed = <S extends Schema.Top & { readonly DecodingServices: never }>(
     cmd: string,

@@ -6,11 +6,11 @@
 import { Schema } from "effect"
 import { rpcErrorHint, rpcErrorName } from "../protocol/RpcError.ts"
 
-/** Discord answered with an ERROR reply (spec §3.4). @category errors */
+/** Discord answered with an ERROR reply (docs/discord-rpc.md#error-codes). @category errors */
 export class RpcCommandError extends Schema.TaggedError<RpcCommandError>()("RpcCommandError", {
   cmd: Schema.String,
   code: Schema.Number,
-  /** Discord's message with any token redacted (a 4009 echoes the token, spec §4.4). */
+  /** Discord's message with any token redacted (a 4009 echoes the token, docs/discord-rpc.md#authenticate). */
   detail: Schema.String
 }) {
   get codeName(): string {
@@ -22,7 +22,7 @@ export class RpcCommandError extends Schema.TaggedError<RpcCommandError>()("RpcC
   }
 }
 
-/** Discord did not answer in time (spec §3.2: arRPC never answers). @category errors */
+/** Discord did not answer in time (docs/discord-rpc.md#matching-replies: arRPC never answers). @category errors */
 export class RpcTimeoutError extends Schema.TaggedError<RpcTimeoutError>()("RpcTimeoutError", {
   cmd: Schema.String,
   timeoutMillis: Schema.Number
@@ -90,6 +90,6 @@ const TOKEN_LIKE = /[A-Za-z0-9_\-.]{24,}/g
 
 /**
  * Remove token-like strings from text Discord echoes back. Discord's 4009 message
- * contains the rejected access token verbatim (spec §4.4).
+ * contains the rejected access token verbatim (docs/discord-rpc.md#authenticate).
  */
 export const redactTokens = (text: string): string => text.replace(TOKEN_LIKE, "<redacted>")

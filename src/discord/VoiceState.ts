@@ -1,6 +1,6 @@
 /**
  * One observable model of Discord's voice state, fed by initial fetches and events
- * (spec §5, §6). Keys are pure functions of it, so after a reconnect or a replug they simply
+ * (docs/discord-rpc.md#voice-commands, docs/discord-rpc.md#subscriptions-and-events). Keys are pure functions of it, so after a reconnect or a replug they simply
  * re-render.
  *
  * @since 0.1.0
@@ -60,7 +60,7 @@ export interface VoiceModel {
   readonly selfId: string | undefined
   /** The latest voice settings (GET_VOICE_SETTINGS / VOICE_SETTINGS_UPDATE). */
   readonly settings: VoiceSettings | undefined
-  /** Self mute as Discord means it: deafened implies muted (spec §5.1). */
+  /** Self mute as Discord means it: deafened implies muted (docs/discord-rpc.md#get_voice_settings). */
   readonly muted: boolean
   readonly deafened: boolean
   readonly inputMode: InputModeType | undefined
@@ -91,7 +91,7 @@ export const CHANNEL_FETCH_RETRIES = 2
 export const CHANNEL_FETCH_RETRY_MILLIS = 250
 /**
  * While several channels are subscribed, VOICE_STATE_CREATE/DELETE cannot be attributed (the
- * payload names no channel, spec §5.7), so each channel is re-fetched; a burst of joins
+ * payload names no channel, docs/discord-rpc.md#get_channel-and-the-channel-object), so each channel is re-fetched; a burst of joins
  * within this window costs one GET_CHANNEL per channel.
  */
 export const AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS = 50
@@ -107,7 +107,7 @@ export const SYNC_RETRY_BASE_MILLIS = 250
 /** ... up to this, for as long as the connection lives. */
 export const SYNC_RETRY_CAP_MILLIS = 10_000
 
-/** Subscriptions some tokens lack scopes for (spec §4.5): skipped or failing, never fatal. */
+/** Subscriptions some tokens lack scopes for (docs/discord-rpc.md#scopes-per-command): skipped or failing, never fatal. */
 const OPTIONAL_SUBSCRIPTIONS = [
   { evt: "VIDEO_STATE_UPDATE", scope: "rpc.video.read", what: "camera" },
   { evt: "SCREENSHARE_STATE_UPDATE", scope: "rpc.screenshare.read", what: "screenshare" }
@@ -167,7 +167,7 @@ interface Internal {
 
 const EMPTY_WATCHED: ReadonlyMap<string, ChannelView> = new Map()
 
-/** A `voice_states[]` entry as a member (spec §5.7: top-level mute/volume are yours for them). */
+/** A `voice_states[]` entry as a member (docs/discord-rpc.md#get_channel-and-the-channel-object: top-level mute/volume are yours for them). */
 const toMember = (entry: VoiceStateEntry, speaking: boolean): Member => {
   const { user } = entry
   const vs = entry.voice_state
@@ -298,7 +298,7 @@ export const makeVoiceState = Effect.gen(function*() {
       synced: s.synced,
       selfId: s.selfId,
       settings,
-      // deafened implies muted even when `mute` reads false (spec §5.1)
+      // deafened implies muted even when `mute` reads false (docs/discord-rpc.md#get_voice_settings)
       muted: settings?.mute === true || settings?.deaf === true,
       deafened: settings?.deaf === true,
       inputMode: settings?.mode?.type,
@@ -422,7 +422,7 @@ export const makeVoiceState = Effect.gen(function*() {
   type MemberEvent = "VOICE_STATE_CREATE" | "VOICE_STATE_UPDATE" | "VOICE_STATE_DELETE"
 
   /**
-   * VOICE_STATE_* payloads name no channel (spec §5.7) and DiscordRpc hands every local
+   * VOICE_STATE_* payloads name no channel (docs/discord-rpc.md#get_channel-and-the-channel-object) and DiscordRpc hands every local
    * subscriber of an event each dispatch, so with several channels subscribed an event
    * reaches every tracker. Updates go to whoever holds the member (a user sits in one
    * channel); joins and leaves are re-fetched.
@@ -461,7 +461,7 @@ export const makeVoiceState = Effect.gen(function*() {
                 t.members.set(id, toMember(entry, t.speaking.has(id)))
                 t.touched.set(id, ++s.seq)
               } else if (!shared) {
-                // the initial dispatch of a new subscription (spec §6.1), or a stray from the
+                // the initial dispatch of a new subscription (docs/discord-rpc.md#subscribe-and-unsubscribe), or a stray from the
                 // channel just left: shown, but not marked, so a fetch in flight overrides it
                 t.members.set(id, toMember(entry, t.speaking.has(id)))
               } else {
@@ -507,7 +507,7 @@ export const makeVoiceState = Effect.gen(function*() {
       return t
     })
 
-  /** SPEAKING_* exists only for your own channel (spec §6.5), so only the current one has it. */
+  /** SPEAKING_* exists only for your own channel (docs/discord-rpc.md#speaking_start-and-speaking_stop), so only the current one has it. */
   const openSpeaking = (t: Tracker) =>
     Effect.gen(function*() {
       const scope = yield* Scope.fork(t.scope)
@@ -534,7 +534,7 @@ export const makeVoiceState = Effect.gen(function*() {
     }).pipe(Effect.andThen(Scope.close(t.scope, Exit.void)))
 
   /**
-   * Follow the current channel (spec §6.4): the old channel's subscriptions close (unless a
+   * Follow the current channel (docs/discord-rpc.md#following-the-current-channel): the old channel's subscriptions close (unless a
    * key watches it), the new one's open, and its members are fetched. Returns the fetch, if
    * one started.
    */
@@ -626,7 +626,7 @@ export const makeVoiceState = Effect.gen(function*() {
       )
     }, { discard: true })
 
-  // --- sync on every Ready (spec §7.2) --------------------------------------------------------
+  // --- sync on every Ready (docs/discord-rpc.md#restarts-and-reconnects) --------------------------------------------------------
 
   /**
    * One read of the sync: retried with backoff on the same connection until it answers (the
@@ -669,7 +669,7 @@ export const makeVoiceState = Effect.gen(function*() {
       const fetches: Array<Fiber.Fiber<void>> = []
       let joined: string | null = null
       if (s.selectSeq === selectSeq) {
-        // GET_SELECTED_VOICE_CHANNEL replies with a channel: its id is `id` (spec §5.5)
+        // GET_SELECTED_VOICE_CHANNEL replies with a channel: its id is `id` (docs/discord-rpc.md#get_selected_voice_channel)
         const fetch = yield* moveTo(selected?.id ?? null, selected)
         if (fetch !== undefined) {
           fetches.push(fetch)

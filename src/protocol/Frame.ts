@@ -1,5 +1,5 @@
 /**
- * Discord IPC framing: `[opcode int32 LE][length int32 LE][UTF-8 JSON body]` (spec §2.1).
+ * Discord IPC framing: `[opcode int32 LE][length int32 LE][UTF-8 JSON body]` (docs/discord-rpc.md#frame-layout).
  *
  * Every function here is pure: bytes in, plain data out. Nothing opens a socket or
  * tracks connection state; `discord/DiscordIpc` owns that.
@@ -44,7 +44,7 @@ export const HEADER_SIZE = 8
 
 /**
  * Default cap on one inbound frame body. Discord itself has no limit on what it sends
- * (a GET_CHANNELS across many guilds can be large, spec §2.2), so the cap only guards
+ * (a GET_CHANNELS across many guilds can be large, docs/discord-rpc.md#opcodes), so the cap only guards
  * against a corrupt length field making us buffer gigabytes.
  */
 export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024

@@ -1,7 +1,7 @@
 /**
- * The JSON messages carried by IPC frames (spec §2.4, §3, §5, §6), as effect Schemas.
+ * The JSON messages carried by IPC frames (docs/discord-rpc.md#handshake-and-ready, docs/discord-rpc.md#requests-and-replies, docs/discord-rpc.md#voice-commands, docs/discord-rpc.md#subscriptions-and-events), as effect Schemas.
  *
- * Decoding is lenient where Discord is inconsistent (spec §7.5): unknown fields are
+ * Decoding is lenient where Discord is inconsistent (docs/discord-rpc.md#lenient-decoding): unknown fields are
  * dropped, most fields are optional, and only what deckcord relies on is required.
  * Pure: no I/O, no services.
  *
@@ -13,7 +13,7 @@ import { Result, Schema } from "effect"
 // outbound
 // ---------------------------------------------------------------------------------------------
 
-/** RPC protocol version; only 1 exists (spec §2.4). */
+/** RPC protocol version; only 1 exists (docs/discord-rpc.md#handshake-and-ready). */
 export const RPC_VERSION = 1
 
 /** @category outbound */
@@ -31,7 +31,7 @@ export const handshake = (clientId: string): Handshake => ({ v: RPC_VERSION, cli
 export interface CommandEnvelope {
   readonly cmd: string
   readonly nonce: string
-  /** Always present: commands with a required args schema reject a missing one (spec §3.3). */
+  /** Always present: commands with a required args schema reject a missing one (docs/discord-rpc.md#argument-validation). */
   readonly args: Readonly<Record<string, unknown>>
   /** Only for SUBSCRIBE / UNSUBSCRIBE. */
   readonly evt?: string
@@ -73,7 +73,7 @@ export const User = Schema.Struct({
 /** @category models */
 export type User = typeof User.Type
 
-/** The CLOSE body Discord sends before closing the socket (spec §2.5). @category inbound */
+/** The CLOSE body Discord sends before closing the socket (docs/discord-rpc.md#close-codes). @category inbound */
 export const ClosePayload = Schema.Struct({
   code: Schema.Number,
   message: Schema.optionalKey(Schema.String)
@@ -87,7 +87,7 @@ export const ErrorData = Schema.Struct({
   message: Schema.optionalKey(Schema.String)
 })
 
-/** READY's data (spec §2.4). `user` is present on IPC. @category inbound */
+/** READY's data (docs/discord-rpc.md#handshake-and-ready). `user` is present on IPC. @category inbound */
 export const ReadyData = Schema.Struct({
   v: Schema.optionalKey(Schema.Number),
   config: Schema.optionalKey(
@@ -102,10 +102,10 @@ export const ReadyData = Schema.Struct({
 /** @category inbound */
 export type ReadyData = typeof ReadyData.Type
 
-/** arRPC's mock READY user (spec §1.3): such a server has no voice control. */
+/** arRPC's mock READY user (docs/discord-rpc.md#skipping-arrpc-and-vesktop): such a server has no voice control. */
 export const ARRPC_USER_ID = "1045800378228281345"
 
-/** Whether a READY came from arRPC / Vesktop rather than the official client (spec §1.3). */
+/** Whether a READY came from arRPC / Vesktop rather than the official client (docs/discord-rpc.md#skipping-arrpc-and-vesktop). */
 export const isArRpcReady = (ready: ReadyData): boolean =>
   ready.user?.id === ARRPC_USER_ID || ready.user?.username === "arrpc"
 
@@ -123,7 +123,7 @@ const decodeEnvelope = Schema.decodeUnknownResult(Envelope)
 const decodeErrorData = Schema.decodeUnknownResult(ErrorData)
 const decodeReady = Schema.decodeUnknownResult(ReadyData)
 
-/** An inbound FRAME body, classified by the matching rules of spec §3.2. @category inbound */
+/** An inbound FRAME body, classified by the matching rules of docs/discord-rpc.md#matching-replies. @category inbound */
 export type Inbound =
   | { readonly _tag: "Reply"; readonly cmd: string; readonly nonce: string; readonly data: unknown }
   | {
@@ -181,7 +181,7 @@ export const decodeInbound = (payload: unknown): Result.Result<Inbound, MessageD
 }
 
 // ---------------------------------------------------------------------------------------------
-// voice settings (spec §5.1, §5.2)
+// voice settings (docs/discord-rpc.md#get_voice_settings, docs/discord-rpc.md#set_voice_settings)
 // ---------------------------------------------------------------------------------------------
 
 /** @category voice */
@@ -193,7 +193,7 @@ export type AudioDevice = typeof AudioDevice.Type
 export const VoiceIo = Schema.Struct({
   available_devices: Schema.optionalKey(Schema.Array(AudioDevice)),
   device_id: Schema.optionalKey(Schema.String),
-  /** Raw engine value: input 0–100, output 0–200 (spec §5.1). */
+  /** Raw engine value: input 0–100, output 0–200 (docs/discord-rpc.md#get_voice_settings). */
   volume: Schema.optionalKey(Schema.Number)
 })
 
@@ -214,7 +214,7 @@ export const VoiceMode = Schema.Struct({
   type: InputModeType,
   auto_threshold: Schema.optionalKey(Schema.Boolean),
   threshold: Schema.optionalKey(Schema.Number),
-  /** An array of key combos (spec §5.1; some typings wrongly say one object). */
+  /** An array of key combos (docs/discord-rpc.md#get_voice_settings; some typings wrongly say one object). */
   shortcut: Schema.optionalKey(Schema.Array(ShortcutKey)),
   delay: Schema.optionalKey(Schema.Number)
 })
@@ -229,7 +229,7 @@ export const VoiceSettings = Schema.Struct({
   noise_suppression: Schema.optionalKey(Schema.Boolean),
   qos: Schema.optionalKey(Schema.Boolean),
   silence_warning: Schema.optionalKey(Schema.Boolean),
-  /** Self-deafen. Deafened implies muted even when `mute` reads false (spec §5.1). */
+  /** Self-deafen. Deafened implies muted even when `mute` reads false (docs/discord-rpc.md#get_voice_settings). */
   deaf: Schema.optionalKey(Schema.Boolean),
   /** Self-mute. */
   mute: Schema.optionalKey(Schema.Boolean)
@@ -239,7 +239,7 @@ export type VoiceSettings = typeof VoiceSettings.Type
 
 /**
  * SET_VOICE_SETTINGS args: only the fields being changed. Never echo a whole settings
- * object back: the server validates keys strictly (spec §3.3).
+ * object back: the server validates keys strictly (docs/discord-rpc.md#argument-validation).
  *
  * @category voice
  */
@@ -262,7 +262,7 @@ export interface VoiceSettingsPatch {
 }
 
 // ---------------------------------------------------------------------------------------------
-// channels, guilds, voice states (spec §5.4–§5.10)
+// channels, guilds, voice states (docs/discord-rpc.md#voice-commands)
 // ---------------------------------------------------------------------------------------------
 
 /** One entry of a channel's `voice_states` and the VOICE_STATE_* payload. @category channels */
@@ -287,7 +287,7 @@ export const VoiceStateEntry = Schema.Struct({
 /** @category channels */
 export type VoiceStateEntry = typeof VoiceStateEntry.Type
 
-/** Channel types deckcord cares about (spec §5.7). */
+/** Channel types deckcord cares about (docs/discord-rpc.md#get_channel-and-the-channel-object). */
 export const ChannelType = { GuildText: 0, DM: 1, GuildVoice: 2, GroupDM: 3, GuildStageVoice: 13 } as const
 
 /** GET_CHANNEL / SELECT_*_CHANNEL / GET_SELECTED_VOICE_CHANNEL reply. @category channels */
@@ -332,7 +332,7 @@ export const Guild = Schema.Struct({
   vanity_url_code: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 
-/** SET_USER_VOICE_SETTINGS reply: the values in effect afterwards (spec §5.10). @category voice */
+/** SET_USER_VOICE_SETTINGS reply: the values in effect afterwards (docs/discord-rpc.md#set_user_voice_settings). @category voice */
 export const UserVoiceSettings = Schema.Struct({
   user_id: Schema.String,
   volume: Schema.optionalKey(Schema.Number),
@@ -340,7 +340,7 @@ export const UserVoiceSettings = Schema.Struct({
   pan: Schema.optionalKey(Schema.Struct({ left: Schema.Number, right: Schema.Number }))
 })
 
-/** One GET_SOUNDBOARD_SOUNDS entry (spec §5.11). @category soundboard */
+/** One GET_SOUNDBOARD_SOUNDS entry (docs/discord-rpc.md#soundboard). @category soundboard */
 export const SoundboardSound = Schema.Struct({
   sound_id: Schema.String,
   guild_id: Schema.optionalKey(Schema.NullOr(Schema.String)),
@@ -355,7 +355,7 @@ export type SoundboardSound = typeof SoundboardSound.Type
 export const SoundboardSounds = Schema.Array(SoundboardSound)
 
 // ---------------------------------------------------------------------------------------------
-// auth (spec §4)
+// auth (docs/discord-rpc.md#authorization)
 // ---------------------------------------------------------------------------------------------
 
 /** AUTHORIZE reply. @category auth */
@@ -372,7 +372,7 @@ export const AuthenticateResult = Schema.Struct({
 export type AuthenticateResult = typeof AuthenticateResult.Type
 
 // ---------------------------------------------------------------------------------------------
-// events (spec §6.2)
+// events (docs/discord-rpc.md#events-deckcord-follows)
 // ---------------------------------------------------------------------------------------------
 
 /** @category events */
@@ -381,12 +381,12 @@ export const VoiceChannelSelect = Schema.Struct({
   guild_id: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 
-/** `pings` are documented as integers but sent as `{time, value}` (spec §6.3): accept both. */
+/** `pings` are documented as integers but sent as `{time, value}` (docs/discord-rpc.md#voice_connection_status): accept both. */
 const Ping = Schema.Union([Schema.Number, Schema.Struct({ time: Schema.Number, value: Schema.Number })])
 
 /** @category events */
 export const VoiceConnectionStatus = Schema.Struct({
-  /** Tolerate unknown strings (spec §6.3). */
+  /** Tolerate unknown strings (docs/discord-rpc.md#voice_connection_status). */
   state: Schema.String,
   hostname: Schema.optionalKey(Schema.NullOr(Schema.String)),
   pings: Schema.optionalKey(Schema.Array(Ping)),
@@ -431,7 +431,7 @@ export type EventName = keyof typeof EventPayloads
 /** @category events */
 export type EventPayload<E extends EventName> = (typeof EventPayloads)[E]["Type"]
 
-/** Events whose subscription is bound to a voice channel (spec §6.4, §6.5). @category events */
+/** Events whose subscription is bound to a voice channel (docs/discord-rpc.md#following-the-current-channel, docs/discord-rpc.md#speaking_start-and-speaking_stop). @category events */
 export const CHANNEL_BOUND_EVENTS = [
   "VOICE_STATE_CREATE",
   "VOICE_STATE_UPDATE",

@@ -1,9 +1,9 @@
 /**
- * Discord's RPC error codes (`data.code` of an ERROR reply, spec §3.4) and close codes
- * (CLOSE frame payload, spec §2.5) as named data, with what each means for a user.
+ * Discord's RPC error codes (`data.code` of an ERROR reply, docs/discord-rpc.md#error-codes) and close codes
+ * (CLOSE frame payload, docs/discord-rpc.md#close-codes) as named data, with what each means for a user.
  *
  * The numbers come from the Discord client's own constants; `discord-api-types` drifts
- * from them above 4013 and 5007 (spec §3.4), so they are not taken from there.
+ * from them above 4013 and 5007 (docs/discord-rpc.md#error-codes), so they are not taken from there.
  *
  * @since 0.1.0
  */
@@ -80,7 +80,7 @@ export const closeName = (code: number): string => closeNames.get(code) ?? `UNKN
 /**
  * A 4006 that is about the token's scopes. The same code also means a Discord-side
  * permission (no Connect permission, a sound you may not play), which no authorization fixes
- * (spec §3.4).
+ * (docs/discord-rpc.md#error-codes).
  *
  * @category error codes
  */

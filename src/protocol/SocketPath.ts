@@ -1,14 +1,14 @@
 /**
- * Where Discord's IPC socket may be (spec §1): pure, from an environment record.
+ * Where Discord's IPC socket may be (docs/discord-rpc.md#finding-the-socket): pure, from an environment record.
  *
  * @since 0.1.0
  */
 
-/** Indices Discord probes when it binds its socket (spec §1.1). */
+/** Indices Discord probes when it binds its socket (docs/discord-rpc.md#unix-socket-paths). */
 export const SOCKET_INDICES = 10
 
 /**
- * Sub-directories of the runtime dir where sandboxed builds put the socket (spec §1.1):
+ * Sub-directories of the runtime dir where sandboxed builds put the socket (docs/discord-rpc.md#unix-socket-paths):
  * the plain dir, Flatpak and Snap Discord first, then the weaker-evidence variants.
  */
 export const SOCKET_SUBDIRECTORIES: ReadonlyArray<string> = [
@@ -23,12 +23,12 @@ export const SOCKET_SUBDIRECTORIES: ReadonlyArray<string> = [
   ".flatpak/dev.vencord.Vesktop/xdg-run"
 ]
 
-/** Environment variables naming the base directory, in Discord's own order (spec §1.1). */
+/** Environment variables naming the base directory, in Discord's own order (docs/discord-rpc.md#unix-socket-paths). */
 export const BASE_DIRECTORY_VARIABLES: ReadonlyArray<string> = ["XDG_RUNTIME_DIR", "TMPDIR", "TMP", "TEMP"]
 
 /**
  * `sun_path` holds 108 bytes on Linux and 104 on macOS, including the terminating NUL.
- * A longer candidate cannot be connected to at all, so it is skipped (spec §1.1).
+ * A longer candidate cannot be connected to at all, so it is skipped (docs/discord-rpc.md#unix-socket-paths).
  */
 export const maxSocketPathBytes = (platform: string): number => (platform === "darwin" ? 103 : 107)
 
@@ -52,14 +52,14 @@ const joinPath = (...parts: ReadonlyArray<string>): string =>
     .join("/")
     .replace(/\/{2,}/g, "/")
 
-/** `\\?\pipe\discord-ipc-N` (spec §1.2). */
+/** `\\?\pipe\discord-ipc-N` (docs/discord-rpc.md#windows-named-pipes). */
 export const windowsPipeName = (index: number): string => `\\\\?\\pipe\\discord-ipc-${index}`
 
 /**
  * Every candidate path in the order to try. Unlike Discord, which uses only the first
- * variable that is set, every set base directory is tried (spec §1.1: more forgiving when
+ * variable that is set, every set base directory is tried (docs/discord-rpc.md#unix-socket-paths: more forgiving when
  * the daemon's environment differs from Discord's), each once. An empty variable counts as
- * unset (spec §8 item 7).
+ * unset (docs/discord-rpc.md#lessons-from-other-clients).
  */
 export const socketCandidates = (environment: SocketPathEnvironment): ReadonlyArray<SocketCandidate> => {
   if (environment.platform === "win32") {

@@ -18,7 +18,7 @@ export type AccessTokenCheck =
 
 /** What AUTHORIZE asked for, besides the application and scopes. */
 export interface AuthorizeDetails {
-  /** AUTHORIZE's `prompt` argument: "consent" always shows the dialog, "none" only when needed (spec §4.2). */
+  /** AUTHORIZE's `prompt` argument: "consent" always shows the dialog, "none" only when needed (docs/discord-rpc.md#authorize). */
   readonly prompt?: unknown
 }
 

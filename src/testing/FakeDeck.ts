@@ -5,7 +5,7 @@
  * input parsing; the fake plays the USB device: it answers feature reports, reassembles the
  * image packets it receives, and sends input reports for key presses, dials and LCD touches.
  *
- * All USB protocol knowledge of deckcord lives in this file (streamdeck.md §2.1):
+ * All USB protocol knowledge of deckcord lives in this file:
  * - images: gen2 keys `02 07`, LCD regions `02 0c`, the Neo strip `02 0b`, gen1 keys `02 01`
  *   (BMP payload); the fake's `encodeJPEG` passes the library's transformed RGBA through
  *   unencoded, so read-back pixels are exact;

@@ -68,7 +68,7 @@ export interface FakeDiscordShape {
 
   /** Destroy every client socket without CLOSE (a crash or pipe break). */
   readonly drop: Effect.Effect<void>
-  /** CLOSE every client with `code` / `message` (spec §2.5). */
+  /** CLOSE every client with `code` / `message` (docs/discord-rpc.md#close-codes). */
   readonly closeAll: (code: number, message: string) => Effect.Effect<void>
   /** Discord quits: connections end, the socket file is removed. */
   readonly stop: Effect.Effect<void>

@@ -1,5 +1,5 @@
 /**
- * A loopback stand-in for Discord's OAuth2 token endpoint (spec §4.3): a `node:http`
+ * A loopback stand-in for Discord's OAuth2 token endpoint (docs/discord-rpc.md#token-exchange): a `node:http`
  * server on 127.0.0.1 that exchanges the codes `FakeDiscord` issued through it (it is that
  * fake's `FakeAuthority`), refreshes with rotating refresh tokens, and can be scripted to
  * fail the ways Discord does: one-shot (`script`), for as long as a test wants (`setOutage`,
@@ -65,7 +65,7 @@ export interface FakeOAuthOptions {
   readonly codeLifetimeSeconds?: number
 }
 
-/** Discord refusing scopes for everyone (spec §4.1: Dec 2022, Apr 2025). @category models */
+/** Discord refusing scopes for everyone (docs/discord-rpc.md#your-own-application: Dec 2022, Apr 2025). @category models */
 export interface FakeScopeOutage {
   /** AUTHORIZE asking for any of these fails with 5000 invalid_scope. */
   readonly scopes: ReadonlyArray<string>
@@ -96,7 +96,7 @@ export interface FakeOAuthServer extends FakeAuthority {
   readonly codesIssued: () => number
   /**
    * AUTHORIZE approvals that showed Discord's consent dialog: `prompt` other than "none", or
-   * scopes beyond what the user has already granted the application (spec §4.2).
+   * scopes beyond what the user has already granted the application (docs/discord-rpc.md#authorize).
    */
   readonly consentPrompts: () => number
   /**
@@ -116,7 +116,7 @@ export interface FakeOAuthServer extends FakeAuthority {
   ) => { readonly accessToken: string; readonly refreshToken: string; readonly expiresAt: number }
 }
 
-/** The Discord default token lifetime (spec §4.3). */
+/** The Discord default token lifetime (docs/discord-rpc.md#token-exchange). */
 const DEFAULT_EXPIRES_IN_SECONDS = 604_800
 
 interface Grant {
@@ -265,7 +265,7 @@ const startServer = (options: FakeOAuthOptions): Promise<FakeOAuthServer & { rea
       if (req.method !== "POST" || url.pathname !== "/api/oauth2/token") {
         return sendJson(res, 404, { message: "404: Not Found", code: 0 })
       }
-      // Discord refuses JSON bodies (spec §4.3)
+      // Discord refuses JSON bodies (docs/discord-rpc.md#token-exchange)
       if (!contentType?.startsWith("application/x-www-form-urlencoded")) {
         return oauthError(res, 400, "invalid_request", "expected application/x-www-form-urlencoded")
       }

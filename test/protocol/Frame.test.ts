@@ -24,7 +24,7 @@ const frameArb = fc.record({
 })
 
 describe("Frame codec", () => {
-  it("encodes the header as int32 LE opcode and UTF-8 byte length (spec §2.1)", () => {
+  it("encodes the header as int32 LE opcode and UTF-8 byte length (docs/discord-rpc.md#frame-layout)", () => {
     const bytes = encodeFrame(Opcode.Handshake, { v: 1, client_id: "112233445566778899" })
     expect(Buffer.from(bytes.subarray(0, 8)).toString("hex")).toBe("0000000028000000")
     const multiByte = encodeFrame(Opcode.Frame, { name: "Ünïcødé 🎙" })

@@ -10,7 +10,7 @@ const ok = (payload: unknown) => {
   return r.success
 }
 
-describe("decodeInbound (spec §3.2)", () => {
+describe("decodeInbound (docs/discord-rpc.md#matching-replies)", () => {
   it("classifies replies, ERROR replies, events, READY and server errors", () => {
     expect(ok({ cmd: "GET_SELECTED_VOICE_CHANNEL", data: null, evt: null, nonce: "n1" })).toEqual({
       _tag: "Reply",
@@ -32,12 +32,12 @@ describe("decodeInbound (spec §3.2)", () => {
       .toMatchObject({ _tag: "ServerError", code: 4000 })
   })
 
-  it("ignores unknown fields and tolerates missing optional ones (spec §7.5)", () => {
+  it("ignores unknown fields and tolerates missing optional ones (docs/discord-rpc.md#lenient-decoding)", () => {
     const ready = ok({ cmd: "DISPATCH", evt: "READY", data: { user: { id: "3", avatarDecorationData: {} }, extra: 1 } })
     expect(ready).toEqual({ _tag: "Ready", data: { user: { id: "3" } } })
   })
 
-  it("recognises arRPC's mock READY (spec §1.3)", () => {
+  it("recognises arRPC's mock READY (docs/discord-rpc.md#skipping-arrpc-and-vesktop)", () => {
     expect(isArRpcReady({ user: { id: "1045800378228281345", username: "arrpc" } })).toBe(true)
     expect(isArRpcReady({ user: { id: "300000000000000001", username: "someone" } })).toBe(false)
   })
@@ -76,7 +76,7 @@ describe("decodeInbound (spec §3.2)", () => {
   })
 })
 
-describe("error and close codes (spec §2.5, §3.4)", () => {
+describe("error and close codes (docs/discord-rpc.md#close-codes, docs/discord-rpc.md#error-codes)", () => {
   it("names codes from the client's constants, not the drifting typings", () => {
     expect(rpcErrorName(4018)).toBe("INVALID_SOUND")
     expect(rpcErrorName(5007)).toBe("LOBBY_FULL")

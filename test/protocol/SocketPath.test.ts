@@ -4,7 +4,7 @@ import { maxSocketPathBytes, socketCandidates, windowsPipeName } from "../../src
 const paths = (env: Record<string, string | undefined>, platform = "linux") =>
   socketCandidates({ env, platform }).map((c) => c.path)
 
-describe("socketCandidates (spec §1)", () => {
+describe("socketCandidates (docs/discord-rpc.md#finding-the-socket)", () => {
   it("tries every set base dir in Discord's order, then /tmp, each with every sandbox subdir and index", () => {
     const all = paths({ XDG_RUNTIME_DIR: "/run/user/1000", TMPDIR: "/var/tmp" })
     expect(all[0]).toBe("/run/user/1000/discord-ipc-0")

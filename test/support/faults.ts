@@ -63,7 +63,7 @@ export const STEPS: ReadonlyArray<Step> = [
   }))
 ]
 
-/** Every socket fault: a crash, each CLOSE code Discord uses (spec §2.5), a lost reply, garbage. */
+/** Every socket fault: a crash, each CLOSE code Discord uses (docs/discord-rpc.md#close-codes), a lost reply, garbage. */
 export const SOCKET_FAULTS: ReadonlyArray<{ readonly name: string; readonly fault: FaultKind }> = [
   { name: "drop", fault: { _tag: "Drop" } },
   { name: "CLOSE 1000", fault: { _tag: "Close", code: 1000, message: "User logged out" } },

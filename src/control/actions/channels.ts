@@ -1,6 +1,6 @@
 /**
  * Channels: join a voice channel, leave the call, jump to a text channel
- * (SELECT_VOICE_CHANNEL / SELECT_TEXT_CHANNEL, spec §5.4, §5.6).
+ * (SELECT_VOICE_CHANNEL / SELECT_TEXT_CHANNEL, docs/discord-rpc.md#select_voice_channel, docs/discord-rpc.md#select_text_channel).
  *
  * @since 0.1.0
  */
@@ -45,7 +45,7 @@ export const voiceChannel = defineAction({
     Effect.gen(function*() {
       if (input._tag !== "Press") return
       const model = yield* liveModel(env, "SELECT_VOICE_CHANNEL")
-      // leave only from this channel; from anywhere else, move here (deck software always forces, spec §5.4)
+      // leave only from this channel; from anywhere else, move here (deck software always forces, docs/discord-rpc.md#select_voice_channel)
       if (model.channel?.id === options.channel) yield* env.rpc.selectVoiceChannel(null)
       else yield* env.rpc.selectVoiceChannel(options.channel, { force: true })
     })

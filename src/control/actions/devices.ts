@@ -1,6 +1,6 @@
 /**
  * Audio devices: cycle through or pick the input / output device. Ids come from
- * `available_devices`; Discord rejects any other (spec §5.1, §5.2).
+ * `available_devices`; Discord rejects any other (docs/discord-rpc.md#get_voice_settings, docs/discord-rpc.md#set_voice_settings).
  *
  * @since 0.1.0
  */

@@ -1,6 +1,6 @@
 /**
  * Camera, screen share (TOGGLE_VIDEO / TOGGLE_SCREENSHARE, state from VIDEO_STATE_UPDATE /
- * SCREENSHARE_STATE_UPDATE, spec §5.13) and soundboard sounds (spec §5.11).
+ * SCREENSHARE_STATE_UPDATE, docs/discord-rpc.md#toggle_video-and-toggle_screenshare) and soundboard sounds (docs/discord-rpc.md#soundboard).
  *
  * @since 0.1.0
  */
@@ -10,7 +10,7 @@ import type { Face } from "../../face/Face.ts"
 import type { VoiceModel } from "../../discord/VoiceState.ts"
 import { ActionError, defineAction, liveModel, NoOptions } from "./types.ts"
 
-/** Both toggles do nothing outside a voice channel (spec §5.13): say so instead of a silent press. */
+/** Both toggles do nothing outside a voice channel (docs/discord-rpc.md#toggle_video-and-toggle_screenshare): say so instead of a silent press. */
 const notInCall = (action: string) =>
   new ActionError({ action, message: "not in a voice channel: join one first" })
 

@@ -67,7 +67,7 @@ export const statusUnavailableFace = (why: Unavailable): Face => ({
   sublabel: why.icon === "setup" ? why.short : "Discord"
 })
 
-/** VOICE_CONNECTION_STATUS `state` for a working voice connection (spec §6.3). */
+/** VOICE_CONNECTION_STATUS `state` for a working voice connection (docs/discord-rpc.md#voice_connection_status). */
 const VOICE_CONNECTED = "VOICE_CONNECTED"
 
 export const status = defineAction({

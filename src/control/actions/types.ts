@@ -43,9 +43,9 @@ export type ActionFailure = ActionError | RpcRequestError
 
 /**
  * A toggle must act on the latest known state, and the reply to our own SET_* command is
- * newer than the model until Discord's event for it arrives (spec §5.2: the reply is the full
+ * newer than the model until Discord's event for it arrives (docs/discord-rpc.md#set_voice_settings: the reply is the full
  * settings after the change). Each reply is kept together with the model value it supersedes;
- * once the model replaces that value, the model is authoritative again (spec §9).
+ * once the model replaces that value, the model is authoritative again (docs/discord-rpc.md#how-deckcord-is-built-on-this).
  */
 export interface KnownState {
   /** The voice settings to act on. */
@@ -86,7 +86,7 @@ export const makeKnownState = (): KnownState => {
   }
 }
 
-/** Self mute as Discord means it: deafened implies muted (spec §5.1). */
+/** Self mute as Discord means it: deafened implies muted (docs/discord-rpc.md#get_voice_settings). */
 export const isMuted = (s: VoiceSettings | undefined): boolean => s?.mute === true || s?.deaf === true
 export const isDeafened = (s: VoiceSettings | undefined): boolean => s?.deaf === true
 
@@ -208,7 +208,7 @@ export interface ActionDef<O, L = undefined> {
   readonly handle: (input: ActionInput, ctx: HandlerContext<O, L>) => Effect.Effect<void, ActionFailure>
   /** Voice channels whose members this binding shows (`VoiceState.watchChannel`). */
   readonly watches?: (options: O) => ReadonlyArray<string>
-  /** Extra OAuth scopes this binding needs (spec §4.5). */
+  /** Extra OAuth scopes this binding needs (docs/discord-rpc.md#scopes-per-command). */
   readonly scopes?: ReadonlyArray<"video" | "screenshare">
   /** Extra OAuth scopes that depend on the options (a multi-action's steps). */
   readonly scopesFor?: (options: O) => ReadonlyArray<"video" | "screenshare">
@@ -226,7 +226,7 @@ export type AnyActionDef = ActionDef<any, any>
 /** No options at all. */
 export const NoOptions = Schema.Struct({})
 
-/** Clamp to a range and round to a whole number (Discord rejects out-of-range values, spec §5.2). */
+/** Clamp to a range and round to a whole number (Discord rejects out-of-range values, docs/discord-rpc.md#set_voice_settings). */
 export const clamp = (value: number, min: number, max: number): number =>
   Math.min(max, Math.max(min, Math.round(value)))
 

@@ -1,6 +1,6 @@
 /**
  * Your own voice: mute, deafen, push-to-talk, input mode and voice processing
- * (SET_VOICE_SETTINGS and PUSH_TO_TALK, spec §5.2, §5.3).
+ * (SET_VOICE_SETTINGS and PUSH_TO_TALK, docs/discord-rpc.md#set_voice_settings, docs/discord-rpc.md#push_to_talk).
  *
  * @since 0.1.0
  */
@@ -24,7 +24,7 @@ export const MuteOptions = Schema.Struct({
   mode: Schema.optionalKey(Schema.Literals(["toggle", "on", "off", "hold"]))
 })
 
-/** Unmuting while deafened must also undeafen, or Discord stays muted (spec §5.1). */
+/** Unmuting while deafened must also undeafen, or Discord stays muted (docs/discord-rpc.md#get_voice_settings). */
 const unmutePatch = (deafened: boolean): VoiceSettingsPatch => (deafened ? { mute: false, deaf: false } : { mute: false })
 
 export const mute = defineAction({
@@ -76,7 +76,7 @@ export const mute = defineAction({
 
 export const DeafenOptions = Schema.Struct({
   mode: Schema.optionalKey(Schema.Literals(["toggle", "on", "off"])),
-  /** Undeafening also unmutes (default true), as Discord's own button does (spec §9). */
+  /** Undeafening also unmutes (default true), as Discord's own button does (docs/discord-rpc.md#how-deckcord-is-built-on-this). */
   unmute: Schema.optionalKey(Schema.Boolean)
 })
 
@@ -110,14 +110,14 @@ export const deafen = defineAction({
 
 export const pushToTalk = defineAction({
   name: "push-to-talk",
-  summary: "Transmit while held. Works only when Discord's input mode is Push to Talk (spec §5.3).",
+  summary: "Transmit while held. Works only when Discord's input mode is Push to Talk (docs/discord-rpc.md#push_to_talk).",
   title: "PTT",
   icon: "push-to-talk",
   options: NoOptions,
   initial: () => undefined,
   face: (model) => {
     if (model.inputMode === "VOICE_ACTIVITY") {
-      // PUSH_TO_TALK is silently ignored in voice-activity mode (spec §5.3): the key is idle,
+      // PUSH_TO_TALK is silently ignored in voice-activity mode (docs/discord-rpc.md#push_to_talk): the key is idle,
       // so it looks idle (Discord's default mode must not leave a key lit in alarm), and says why
       return { icon: "push-to-talk", tone: "offline", label: "PTT", sublabel: "voice activity" }
     }
@@ -180,7 +180,7 @@ export const inputMode = defineAction({
 // voice processing
 // ---------------------------------------------------------------------------------------------
 
-/** The three processing switches of SET_VOICE_SETTINGS (spec §5.2), by their layout names. */
+/** The three processing switches of SET_VOICE_SETTINGS (docs/discord-rpc.md#set_voice_settings), by their layout names. */
 export const PROCESSING_FEATURES = {
   "noise-suppression": { field: "noise_suppression", label: "Noise filter" },
   "echo-cancellation": { field: "echo_cancellation", label: "Echo filter" },

@@ -1,7 +1,7 @@
 /**
  * Volumes: your input and output volume (SET_VOICE_SETTINGS, raw engine values: input 0–100,
- * output 0–200, spec §5.1) and your local volume for another user (SET_USER_VOICE_SETTINGS,
- * 0–200, spec §5.10).
+ * output 0–200, docs/discord-rpc.md#get_voice_settings) and your local volume for another user (SET_USER_VOICE_SETTINGS,
+ * 0–200, docs/discord-rpc.md#set_user_voice_settings).
  *
  * @since 0.1.0
  */
@@ -23,7 +23,7 @@ import {
   setVoiceSettings
 } from "./types.ts"
 
-/** Raw volume ranges (spec §5.1, §5.10). */
+/** Raw volume ranges (docs/discord-rpc.md#get_voice_settings, docs/discord-rpc.md#set_user_voice_settings). */
 export const INPUT_VOLUME_MAX = 100
 export const OUTPUT_VOLUME_MAX = 200
 export const USER_VOLUME_MAX = 200
@@ -140,7 +140,7 @@ interface UserVolumeLocal {
   readonly selected: string | undefined
 }
 
-/** Members of your channel you can adjust: everyone but you (yourself is 4010, spec §5.10). */
+/** Members of your channel you can adjust: everyone but you (yourself is 4010, docs/discord-rpc.md#set_user_voice_settings). */
 const others = (model: VoiceModel): ReadonlyArray<Member> =>
   model.channel === null ? [] : [...model.channel.members.values()].filter((m) => m.id !== model.selfId)
 

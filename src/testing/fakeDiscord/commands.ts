@@ -1,7 +1,7 @@
 /**
- * FakeDiscord's command and event tables: for each command its scope rule (spec §4.5),
- * its Joi-like argument schema (spec §3.3, §5) and its handler; for each event its scope,
- * its subscription-args schema (spec §6.2). Handlers return plain outcomes; the server
+ * FakeDiscord's command and event tables: for each command its scope rule (docs/discord-rpc.md#scopes-per-command),
+ * its Joi-like argument schema (docs/discord-rpc.md#argument-validation, docs/discord-rpc.md#voice-commands) and its handler; for each event its scope,
+ * its subscription-args schema (docs/discord-rpc.md#events-deckcord-follows). Handlers return plain outcomes; the server
  * turns them into replies.
  *
  * @since 0.1.0
@@ -10,9 +10,9 @@ import type { FakeAuthority } from "../FakeAuthority.ts"
 import * as V from "./validate.ts"
 import type { World } from "./world.ts"
 
-/** Every IPC socket holds this scope before any OAuth (spec §4.5). */
+/** Every IPC socket holds this scope before any OAuth (docs/discord-rpc.md#scopes-per-command). */
 export const LOCAL_SCOPE = "RPC_LOCAL_SCOPE"
-/** Added to a socket's scopes once AUTHENTICATE succeeds (spec §4.4). */
+/** Added to a socket's scopes once AUTHENTICATE succeeds (docs/discord-rpc.md#authenticate). */
 export const AUTHENTICATED_SCOPE = "RPC_AUTHENTICATED_SCOPE"
 
 /** ANY: one listed scope suffices; ALL: every one is needed. */
@@ -58,7 +58,7 @@ const ok = (data: unknown): Outcome => ({ _tag: "Ok", data })
 const err = (code: number, message: string): Outcome => ({ _tag: "Err", code, message })
 const HANG: Outcome = { _tag: "Hang" }
 
-/** Resolve after `seconds` unless the socket closes first (Discord's `storeWait`, spec §5.4). */
+/** Resolve after `seconds` unless the socket closes first (Discord's `storeWait`, docs/discord-rpc.md#select_voice_channel). */
 const waitThenFail = (seconds: number, code: number, message: string): Outcome => ({
   _tag: "Later",
   start: (done) => {
@@ -70,7 +70,7 @@ const waitThenFail = (seconds: number, code: number, message: string): Outcome =
 export interface Command {
   readonly scope?: ScopeRule
   readonly args?: V.Check
-  /** A `.required()` args schema: a request without `args` fails (spec §3.3). */
+  /** A `.required()` args schema: a request without `args` fails (docs/discord-rpc.md#argument-validation). */
   readonly argsRequired?: boolean
   readonly run: (ctx: CommandContext, args: Record<string, unknown>) => Outcome
 }
@@ -162,7 +162,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     args: V.object({ active: V.required(V.boolean) }),
     argsRequired: true,
     run: ({ world }, args) => {
-      // Only has an effect in push-to-talk mode (spec §5.3).
+      // Only has an effect in push-to-talk mode (docs/discord-rpc.md#push_to_talk).
       world.pushToTalkActive = world.voiceSettings().mode.type === "PUSH_TO_TALK" && args["active"] === true
       return ok(null)
     }
@@ -355,7 +355,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const token = args["access_token"]
       if (typeof token !== "string" || token.length === 0) return err(4009, "No access token provided")
       const check = auth.authority.checkAccessToken(conn.clientId, token)
-      // The real message echoes the token: clients must redact it (spec §4.4).
+      // The real message echoes the token: clients must redact it (docs/discord-rpc.md#authenticate).
       if (!check.ok) return err(4009, `Invalid access token: ${token}`)
       for (const scope of check.scopes) conn.scopes.add(scope)
       conn.scopes.add(AUTHENTICATED_SCOPE)
@@ -372,7 +372,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
 }
 
 // ---------------------------------------------------------------------------------------------
-// events (spec §6.2)
+// events (docs/discord-rpc.md#events-deckcord-follows)
 // ---------------------------------------------------------------------------------------------
 
 export interface EventSpec {

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 
-/** A user object as Discord's RPC serializes it (spec §2.4, §5.7). @category models */
+/** A user object as Discord's RPC serializes it (docs/discord-rpc.md#handshake-and-ready, docs/discord-rpc.md#get_channel-and-the-channel-object). @category models */
 export interface FakeUser {
   readonly id: string
   readonly username: string
@@ -17,7 +17,7 @@ export interface FakeUser {
   readonly bot: boolean
 }
 
-/** The server-side and self state of a user in voice (spec §5.7 `voice_state`). @category models */
+/** The server-side and self state of a user in voice (docs/discord-rpc.md#get_channel-and-the-channel-object `voice_state`). @category models */
 export interface FakeVoiceState {
   readonly mute: boolean
   readonly deaf: boolean
@@ -38,7 +38,7 @@ export interface FakeChannel {
   readonly id: string
   readonly guild_id: string | null
   readonly name: string
-  /** 0 text, 2 voice, 4 category, 13 stage (spec §5.7). */
+  /** 0 text, 2 voice, 4 category, 13 stage (docs/discord-rpc.md#get_channel-and-the-channel-object). */
   readonly type: number
   readonly topic: string | null
   readonly bitrate: number
@@ -58,7 +58,7 @@ export interface FakeGuild {
 /** @category models */
 export interface FakeSound {
   readonly sound_id: string
-  /** "0" marks Discord's built-in sounds (spec §5.11). */
+  /** "0" marks Discord's built-in sounds (docs/discord-rpc.md#soundboard). */
   readonly guild_id: string
   readonly name: string
   readonly volume: number
@@ -166,7 +166,7 @@ export const fixtures = {
     ]
   } as { readonly input: ReadonlyArray<FakeDevice>; readonly output: ReadonlyArray<FakeDevice> },
   sounds: [
-    // Built-in sounds carry small ids and guild_id "0" (spec §5.11).
+    // Built-in sounds carry small ids and guild_id "0" (docs/discord-rpc.md#soundboard).
     {
       sound_id: "1",
       guild_id: "0",

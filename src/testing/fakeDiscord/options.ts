@@ -14,19 +14,19 @@ export interface FakeDiscordOptions {
   readonly socketIndex?: number
   /** Put the socket under a subdirectory of `runtimeDir`, e.g. "app/com.discordapp.Discord" (Flatpak). */
   readonly subdirectory?: string
-  /** Application ids that pass the handshake; default: any (spec §2.4 step 3). */
+  /** Application ids that pass the handshake; default: any (docs/discord-rpc.md#handshake-and-ready step 3). */
   readonly clientIds?: ReadonlyArray<string>
   /** Nobody is logged in: handshakes close with 1000 "User logged out". */
   readonly loggedOut?: boolean
-  /** Delay between HANDSHAKE and READY, like Discord's per-app connect throttle (spec §7.1). */
+  /** Delay between HANDSHAKE and READY, like Discord's per-app connect throttle (docs/discord-rpc.md#connection-throttle). */
   readonly readyDelayMillis?: number
-  /** "arrpc": behave like arRPC / Vesktop (mock READY user, silent on voice commands; spec §1.3). */
+  /** "arrpc": behave like arRPC / Vesktop (mock READY user, silent on voice commands; docs/discord-rpc.md#skipping-arrpc-and-vesktop). */
   readonly flavor?: "discord" | "arrpc"
   /** The logged-in user in READY and AUTHENTICATE (default `fixtures.user`). */
   readonly user?: FakeUser
   /** Issues AUTHORIZE codes and checks AUTHENTICATE tokens (default `simpleAuthority()`). */
   readonly authority?: FakeAuthority
-  /** Scopes AUTHORIZE may grant; others fail with invalid_scope (spec §4.1). */
+  /** Scopes AUTHORIZE may grant; others fail with invalid_scope (docs/discord-rpc.md#your-own-application). */
   readonly grantableScopes?: ReadonlyArray<string>
   /** What the human does with the authorize modal (default "approve"). */
   readonly authorizeBehavior?: AuthorizeBehavior

@@ -1,5 +1,5 @@
 /**
- * The fake's engine: a plain `node:net` server speaking Discord's IPC protocol (spec §2–§6)
+ * The fake's engine: a plain `node:net` server speaking Discord's IPC protocol (docs/discord-rpc.md)
  * with callbacks only — no Effect, no Schema, no logging per frame — because benchmarks
  * measure clients through it. `FakeDiscord.ts` wraps it for Effect and Promise users.
  *
@@ -31,12 +31,12 @@ import { type FakeDiscordState, type FakeVoiceSettingsPatch, type UserLocalSetti
 export const FRAMES_LOG_CAP = 10_000
 /** Handshakes kept in the `handshakes` log. */
 export const HANDSHAKES_LOG_CAP = 1_000
-/** Discord's cap on one incoming frame body (spec §2.2). */
+/** Discord's cap on one incoming frame body (docs/discord-rpc.md#opcodes). */
 export const MAX_INCOMING_FRAME = 3 * 1024 * 1024
-/** Keep socket paths under the ~104-byte sun_path limit of macOS (spec §1.1), with margin. */
+/** Keep socket paths under the ~104-byte sun_path limit of macOS (docs/discord-rpc.md#unix-socket-paths), with margin. */
 const MAX_SOCKET_PATH = 100
 
-/** arRPC's READY user (spec §1.3). */
+/** arRPC's READY user (docs/discord-rpc.md#skipping-arrpc-and-vesktop). */
 const ARRPC_USER = {
   id: "1045800378228281345",
   username: "arrpc",
@@ -51,7 +51,7 @@ const READY_CONFIG = { cdn_host: "cdn.discordapp.com", api_endpoint: "//discord.
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** Stable text for deep-equal subscription keys (spec §6.1). */
+/** Stable text for deep-equal subscription keys (docs/discord-rpc.md#subscribe-and-unsubscribe). */
 const canonical = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`
   if (isRecord(value)) {
@@ -60,7 +60,7 @@ const canonical = (value: unknown): string => {
   return JSON.stringify(value) ?? "null"
 }
 
-/** Discord's dispatch filter: every key of `match` equals the subscription's arg (spec §6.1). */
+/** Discord's dispatch filter: every key of `match` equals the subscription's arg (docs/discord-rpc.md#subscribe-and-unsubscribe). */
 const matches = (match: Readonly<Record<string, string>> | undefined, args: Readonly<Record<string, unknown>>) => {
   if (match === undefined) return true
   for (const key in match) if (canonical(args[key]) !== canonical(match[key])) return false
@@ -125,7 +125,7 @@ const closeMessage = (error: FrameDecodeError): string => {
   switch (error.reason) {
     case "FrameTooLarge":
       return "message too large"
-    case "InvalidJson": // Discord closes with the parser's own message (spec §2.2)
+    case "InvalidJson": // Discord closes with the parser's own message (docs/discord-rpc.md#opcodes)
       return error.message.slice(error.message.indexOf("JSON: ") + 6)
     default:
       return "protocol error"
@@ -285,7 +285,7 @@ export class FakeDiscordServer {
     }
   }
 
-  /** Send CLOSE {code, message} as a frame, then end the socket (spec §2.5). */
+  /** Send CLOSE {code, message} as a frame, then end the socket (docs/discord-rpc.md#close-codes). */
   private closeConn(conn: Conn, code: number, message: string): void {
     if (conn.closing) return
     this.teardown(conn)
@@ -362,7 +362,7 @@ export class FakeDiscordServer {
   }
 
   // ------------------------------------------------------------------------------------------
-  // handshake (spec §2.4)
+  // handshake (docs/discord-rpc.md#handshake-and-ready)
   // ------------------------------------------------------------------------------------------
 
   private logHandshake(conn: Conn, payload: unknown, outcome: HandshakeRecord["outcome"]): void {
@@ -382,7 +382,7 @@ export class FakeDiscordServer {
     const clientId = body["client_id"]
     const missingId = clientId === undefined || clientId === null || clientId === ""
     if (this.options.flavor === "arrpc") {
-      // arRPC's own checks (spec §7.4).
+      // arRPC's own checks (docs/discord-rpc.md#other-rpc-servers).
       if (v !== 1) return this.reject(conn, payload, 4004, "Invalid Version")
       if (missingId) return this.reject(conn, payload, 4000, "Invalid Client ID")
     } else {
@@ -432,7 +432,7 @@ export class FakeDiscordServer {
   }
 
   // ------------------------------------------------------------------------------------------
-  // requests (spec §3.3)
+  // requests (docs/discord-rpc.md#argument-validation)
   // ------------------------------------------------------------------------------------------
 
   private onRequest(conn: Conn, payload: unknown): void {
@@ -440,7 +440,7 @@ export class FakeDiscordServer {
     const cmd = typeof body["cmd"] === "string" ? body["cmd"] : null
     const nonce = body["nonce"]
     if (this.options.flavor === "arrpc") {
-      // arRPC answers only what it implements and is silent otherwise (spec §1.3).
+      // arRPC answers only what it implements and is silent otherwise (docs/discord-rpc.md#skipping-arrpc-and-vesktop).
       if (cmd === "SET_ACTIVITY" && typeof nonce === "string") {
         this.send(conn, frameBody(cmd, (body["args"] as Record<string, unknown> | undefined)?.["activity"] ?? null, null, nonce))
       }
@@ -512,12 +512,12 @@ export class FakeDiscordServer {
     try {
       return command.run({ conn, world: this.world, auth: this.auth }, isRecord(args) ? args : {})
     } catch {
-      return { _tag: "Err", code: 1000, message: "Unknown Error" } // Discord's fallback (spec §3.3)
+      return { _tag: "Err", code: 1000, message: "Unknown Error" } // Discord's fallback (docs/discord-rpc.md#argument-validation)
     }
   }
 
   // ------------------------------------------------------------------------------------------
-  // subscriptions (spec §6.1)
+  // subscriptions (docs/discord-rpc.md#subscribe-and-unsubscribe)
   // ------------------------------------------------------------------------------------------
 
   private subscription(conn: Conn, cmd: "SUBSCRIBE" | "UNSUBSCRIBE", body: Record<string, unknown>): Outcome {
@@ -681,7 +681,7 @@ export class FakeDiscordServer {
     return this.batched(() => this.emit(evt, data, args))
   }
 
-  /** Close sockets authenticated with `token` (any token when omitted) with 4003 (spec §7.2). */
+  /** Close sockets authenticated with `token` (any token when omitted) with 4003 (docs/discord-rpc.md#restarts-and-reconnects). */
   revokeToken(token?: string): number {
     let n = 0
     for (const conn of this.conns) {

@@ -1,7 +1,7 @@
 /**
  * A tiny argument validator with Joi's semantics and message style, because Discord
  * validates command args with Joi, type conversion disabled and unknown keys rejected
- * (spec §3.3). A failure becomes a 4000 reply carrying the message.
+ * (docs/discord-rpc.md#argument-validation). A failure becomes a 4000 reply carrying the message.
  *
  * Plain functions, no Schema: this runs on the fake's per-request path.
  *

@@ -18,7 +18,7 @@ import {
   fixtures
 } from "./fixtures.ts"
 
-/** Where mutations report what Discord would dispatch. `match` filters subscriptions by args (spec §6.1). */
+/** Where mutations report what Discord would dispatch. `match` filters subscriptions by args (docs/discord-rpc.md#subscribe-and-unsubscribe). */
 export interface EventSink {
   readonly emit: (evt: string, data: unknown, match?: Readonly<Record<string, string>>) => void
 }
@@ -33,7 +33,7 @@ export interface ShortcutKey {
   readonly name: string
 }
 
-/** The full GET_VOICE_SETTINGS object (spec §5.1). @category models */
+/** The full GET_VOICE_SETTINGS object (docs/discord-rpc.md#get_voice_settings). @category models */
 export interface FakeVoiceSettings {
   readonly input: { readonly available_devices: ReadonlyArray<FakeDevice>; readonly device_id: string; readonly volume: number }
   readonly output: { readonly available_devices: ReadonlyArray<FakeDevice>; readonly device_id: string; readonly volume: number }
@@ -67,7 +67,7 @@ export interface FakeVoiceSettingsPatch {
   readonly mute?: boolean
 }
 
-/** Your local settings for another user (spec §5.10). @category models */
+/** Your local settings for another user (docs/discord-rpc.md#set_user_voice_settings). @category models */
 export interface UserLocalSettings {
   readonly volume: number
   readonly mute: boolean
@@ -98,12 +98,12 @@ export interface FakeDiscordState {
 
 const DEFAULT_USER_SETTINGS: UserLocalSettings = { volume: 100, mute: false, pan: { left: 1, right: 1 } }
 
-/** Channel types you can join with SELECT_VOICE_CHANNEL: DM, voice, group DM, stage (spec §5.4). */
+/** Channel types you can join with SELECT_VOICE_CHANNEL: DM, voice, group DM, stage (docs/discord-rpc.md#select_voice_channel). */
 const VOICE_TYPES: ReadonlySet<number> = new Set([1, 2, 3, 13])
 /** Channel types SELECT_TEXT_CHANNEL accepts: text, DM, voice (text-in-voice), group DM, news, stage. */
 const TEXT_TYPES: ReadonlySet<number> = new Set([0, 1, 2, 3, 5, 13])
 
-/** A plausible voice server host and ping for VOICE_CONNECTION_STATUS (spec §6.3). */
+/** A plausible voice server host and ping for VOICE_CONNECTION_STATUS (docs/discord-rpc.md#voice_connection_status). */
 const VOICE_HOST = "rotterdam4821.discord.media"
 const VOICE_PING_MS = 31
 
@@ -232,7 +232,7 @@ export class World {
     return this.settings
   }
 
-  /** One `voice_states[]` entry (spec §5.7): your local settings plus their voice state. */
+  /** One `voice_states[]` entry (docs/discord-rpc.md#get_channel-and-the-channel-object): your local settings plus their voice state. */
   voiceEntry(m: MemberRecord | FakeMember): unknown {
     const local = m.user.id === this.user.id ? DEFAULT_USER_SETTINGS : this.localSettings(m.user.id)
     return {
@@ -250,7 +250,7 @@ export class World {
     return map === undefined ? [] : Array.from(map.values(), (m) => this.voiceEntry(m))
   }
 
-  /** The channel object of GET_CHANNEL / SELECT_*_CHANNEL (spec §5.7). */
+  /** The channel object of GET_CHANNEL / SELECT_*_CHANNEL (docs/discord-rpc.md#get_channel-and-the-channel-object). */
   channelObject(c: FakeChannel): unknown {
     return {
       id: c.id,
@@ -301,7 +301,7 @@ export class World {
     }
   }
 
-  /** The state a new subscription receives at once (spec §6.1); empty when none. */
+  /** The state a new subscription receives at once (docs/discord-rpc.md#subscribe-and-unsubscribe); empty when none. */
   initialDispatches(evt: string, args: Readonly<Record<string, unknown>>): ReadonlyArray<unknown> {
     switch (evt) {
       case "VOICE_SETTINGS_UPDATE":
@@ -331,7 +331,7 @@ export class World {
 
   private selfRecord(): MemberRecord {
     const { deaf, mute } = this.settings
-    // Deafened implies muted on the wire (spec §5.1), though settings.mute may read false.
+    // Deafened implies muted on the wire (docs/discord-rpc.md#get_voice_settings), though settings.mute may read false.
     return {
       user: this.user,
       nick: null,
@@ -421,7 +421,7 @@ export class World {
     return true
   }
 
-  /** SPEAKING is only for your current channel (spec §6.5); others are not heard. */
+  /** SPEAKING is only for your current channel (docs/discord-rpc.md#speaking_start-and-speaking_stop); others are not heard. */
   setSpeaking(userId: string, speaking: boolean): boolean {
     const channelId = this.selectedVoiceChannelId
     if (channelId === null || !this.channelMembers(channelId).has(userId)) return false
