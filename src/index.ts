@@ -61,10 +61,9 @@ export {
   CONFIG_RELOAD_DEBOUNCE,
   Settings,
   SettingsFileError,
-  type StoredToken,
-  TokenStore,
   writeFileAtomic
 } from "./config/Settings.ts"
+export { type StoredToken, TokenStore } from "./auth/TokenStore.ts"
 export * from "./auth/OAuth.ts"
 export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from "./auth/OAuthFlow.ts"
 

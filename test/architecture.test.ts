@@ -88,8 +88,6 @@ const KNOWN_BREACHES: ReadonlyArray<string> = [
   // the composition root
   "src/config/Config.ts -> src/control/Layout.ts",
   "src/config/Config.ts -> src/deck/Deck.ts",
-  // TokenStore lives in Settings.ts but stores auth/'s TokenGrant: it moves to auth/
-  "src/config/Settings.ts -> src/auth/OAuth.ts",
   // DECKCORD_FAKE_DECKS (demos, benchmarks) loads the fakes into the real daemon; a dynamic
   // import, taken only when that variable is set
   "src/layers/FakeDecksFromEnv.ts -> src/testing/FakeDeck.ts"

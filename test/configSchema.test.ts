@@ -84,4 +84,25 @@ describe("config JSON Schema", () => {
     rejects({ clientId: 112233445566778899 })
     rejects({ brightness: 101 })
   })
+
+  it("agrees with the decoder on multi-actions", () => {
+    const key = (binding: unknown) => ({ decks: { "*": { keys: { "0": binding } } } })
+    accepts(key({ action: "multi", label: "AFK", steps: ["mute", { delay: 200 }, { action: "deafen", mode: "on" }] }))
+    accepts(key({ action: "multi", steps: ["camera"], then: ["camera"] }))
+    rejects(key({ action: "multi" })) // needs its steps
+    rejects(key({ action: "multi", steps: [] }))
+    rejects(key({ action: "multi", steps: [{ delay: -1 }] }))
+    rejects(key({ action: "multi", steps: [{ action: "multi", steps: ["mute"] }] }))
+    rejects(key({ action: "multi", steps: [{ action: "page", page: "home" }] }))
+    rejects(key({ action: "multi", steps: [{ action: "mute", label: "x" }] }))
+    rejects(key({ action: "multi", steps: ["mute"], repeat: 2 }))
+  })
+
+  it("agrees with the decoder on key pictures", () => {
+    const key = (binding: unknown) => ({ decks: { "*": { keys: { "0": binding } } } })
+    accepts(key({ action: "mute", image: "keys/live.PNG", images: { on: "muted.svg", off: "/srv/live.jpeg" } }))
+    rejects(key({ action: "mute", image: "live.gif" }))
+    rejects(key({ action: "mute", images: { muted: "a.png" } }))
+    rejects(key({ action: "multi", steps: [{ action: "mute", image: "a.png" }] }))
+  })
 })

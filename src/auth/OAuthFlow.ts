@@ -37,7 +37,8 @@ import { requiredScopes, type ScopeExtra, scopeExtraFor } from "../config/Config
 import { AUTHORIZE_TIMEOUT_MILLIS } from "../discord/DiscordRpc.ts"
 import { isTransientOAuthError, OAuth, type OAuthCredentials, type OAuthError, type TokenGrant } from "./OAuth.ts"
 import { redactTokens, type RpcRequestError } from "../discord/RpcErrors.ts"
-import { Settings, type StoredToken, TokenStore } from "../config/Settings.ts"
+import { Settings } from "../config/Settings.ts"
+import { type StoredToken, TokenStore } from "./TokenStore.ts"
 
 /**
  * AUTHORIZE waits for a person to switch to Discord and click (docs/discord-rpc.md#authorize: minutes): the

@@ -314,9 +314,13 @@ export const formatStatus = (s: StatusView): string => {
     lines.push(`Discord:    not connected — ${c.message ?? "unknown reason"}`)
     if (c.fix !== undefined) lines.push(`            fix: ${c.fix}`)
   } else lines.push(`Discord:    ${pending(c.state)}…`)
-  lines.push(`Microphone: ${s.muted ? "muted" : "on"}${s.inputVolume === null ? "" : ` (${Math.round(s.inputVolume)}%)`}`)
-  lines.push(`Sound:      ${s.deafened ? "deafened" : "on"}${s.outputVolume === null ? "" : ` (${Math.round(s.outputVolume)}%)`}`)
-  if (s.inputMode !== null) {
+  // without a live connection the voice fields are defaults, not Discord's word: say so
+  if (!c.live) lines.push("Microphone: unknown until Discord is connected")
+  else {
+    lines.push(`Microphone: ${s.muted ? "muted" : "on"}${s.inputVolume === null ? "" : ` (${Math.round(s.inputVolume)}%)`}`)
+    lines.push(`Sound:      ${s.deafened ? "deafened" : "on"}${s.outputVolume === null ? "" : ` (${Math.round(s.outputVolume)}%)`}`)
+  }
+  if (c.live && s.inputMode !== null) {
     lines.push(`Input mode: ${s.inputMode === "push-to-talk" ? `push to talk${s.talking ? " (talking)" : ""}` : "voice activity"}`)
   }
   if (s.channel === null) lines.push("Channel:    none")

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { ACTIONS, type AnyActionDef, HOME_PAGE } from "./actions/index.ts"
+import { ACTIONS, type AnyActionDef, HOME_PAGE, MAX_DELAY_MILLIS, multi, page } from "./actions/index.ts"
 import { ConfigFile } from "../config/Config.ts"
 import { ICON_NAMES } from "../face/Face.ts"
 
@@ -69,23 +69,54 @@ const TOP_LEVEL_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 const COLOUR = { type: "string", pattern: "^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$", description: "\"#rgb\" or \"#rrggbb\"" }
 
+const IMAGE_FILE = {
+  type: "string",
+  pattern: "\\.(?:[pP][nN][gG]|[jJ][pP][eE]?[gG]|[sS][vV][gG])$",
+  description: "A PNG, JPEG or SVG file shown on the key, relative to the config file's folder."
+}
+
 /** `{ "action": "…", …options }` for one action, options checked like the decoder does. */
-const bindingObject = (action: AnyActionDef): JsonSchemaObject => {
-  const { properties, required } = structFields(action.options)
+const bindingObject = (action: AnyActionDef, withFace = true): JsonSchemaObject => {
+  const { properties, required } = action === multi ? MULTI_FIELDS : structFields(action.options)
   return {
     type: "object",
     properties: {
       action: { const: action.name },
-      label: { type: "string", description: "Text shown instead of the action's own label." },
-      icon: { enum: [...ICON_NAMES], description: "One of deckcord's icons instead of the action's." },
-      background: COLOUR,
-      foreground: COLOUR,
+      ...(withFace
+        ? {
+          label: { type: "string", description: "Text shown instead of the action's own label." },
+          icon: { enum: [...ICON_NAMES], description: "One of deckcord's icons instead of the action's." },
+          background: COLOUR,
+          foreground: COLOUR,
+          image: IMAGE_FILE,
+          images: {
+            type: "object",
+            description: "A picture per state: \"on\" while the action's state is on (muted, in the channel, …), \"off\" otherwise.",
+            properties: { on: IMAGE_FILE, off: IMAGE_FILE },
+            additionalProperties: false
+          }
+        }
+        : {}),
       ...properties
     },
     required: ["action", ...required],
     additionalProperties: false
   }
 }
+
+/** A multi-action's steps are decoded by the layout decoder, not by an options schema. */
+const SEQUENCE = { type: "array", minItems: 1, items: { $ref: "#/$defs/step" } }
+const MULTI_FIELDS = {
+  properties: {
+    steps: { ...SEQUENCE, description: "The actions to run in order; { \"delay\": ms } waits between them." },
+    then: { ...SEQUENCE, description: "Makes a toggle: presses alternate between steps and these." }
+  } as Record<string, JsonSchemaObject>,
+  required: ["steps"]
+}
+const requiresOptions = (action: AnyActionDef): boolean =>
+  action === multi || structFields(action.options).required.length > 0
+/** What a multi-action's step may run: any action but a multi-action or a page. */
+const STEP_ACTIONS = ACTIONS.filter((a) => a !== multi && a !== page)
 
 /** The JSON Schema document of config.json. */
 export const configJsonSchema = (): JsonSchemaObject => {
@@ -95,7 +126,7 @@ export const configJsonSchema = (): JsonSchemaObject => {
     top[name] = { ...schema, ...(TOP_LEVEL_DESCRIPTIONS[name] ? { description: TOP_LEVEL_DESCRIPTIONS[name] } : {}) }
   }
   // an action without required options may be written as its bare name
-  const shorthand = ACTIONS.filter((a) => structFields(a.options).required.length === 0).map((a) => a.name)
+  const shorthand = ACTIONS.filter((a) => !requiresOptions(a)).map((a) => a.name)
   const controls = (what: string): JsonSchemaObject => ({
     type: "object",
     description: `${what} by index, counted from 0`,
@@ -141,7 +172,19 @@ export const configJsonSchema = (): JsonSchemaObject => {
       binding: {
         anyOf: [
           { enum: shorthand, description: "An action by name, without options." },
-          ...ACTIONS.map(bindingObject)
+          ...ACTIONS.map((a) => bindingObject(a))
+        ]
+      },
+      step: {
+        anyOf: [
+          { enum: STEP_ACTIONS.filter((a) => !requiresOptions(a)).map((a) => a.name), description: "An action by name, without options." },
+          {
+            type: "object",
+            properties: { delay: { type: "integer", minimum: 0, maximum: MAX_DELAY_MILLIS, description: "Wait this many milliseconds." } },
+            required: ["delay"],
+            additionalProperties: false
+          },
+          ...STEP_ACTIONS.map((a) => bindingObject(a, false))
         ]
       }
     }

@@ -43,6 +43,7 @@ import {
   unavailability,
   unavailableFace
 } from "./actions/index.ts"
+import * as Path from "node:path"
 import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "../deck/Deck.ts"
 import { CommandDeadline, type Deadline, deadlineFrom, DiscordRpc } from "../discord/DiscordRpc.ts"
 import { BLANK_FACE, type Face } from "../face/Face.ts"
@@ -128,15 +129,20 @@ export const bindingFace = (
   binding: Binding,
   kind: ControlKind,
   state: { readonly local: unknown; readonly overlay: "pending" | "error" | undefined },
-  configured: boolean
+  configured: boolean,
+  /** The folder that the layout's picture paths are relative to (the config file's). */
+  imageFolder?: string
 ): Face => {
   // navigation needs no Discord: its keys work while everything else waits
   const why = binding.action.offline === true ? undefined : unavailability(model, configured)
+  const own = why === undefined ? binding.action.face(model, binding.options, state.local, kind) : undefined
+  const image = own === undefined || imageFolder === undefined ? undefined : imageFor(binding, own, imageFolder)
   const base: Face = why === undefined
     ? {
-      ...binding.action.face(model, binding.options, state.local, kind),
+      ...own,
       ...(binding.label === undefined ? {} : { label: binding.label }),
-      ...(binding.icon === undefined ? {} : { icon: binding.icon })
+      ...(binding.icon === undefined ? {} : { icon: binding.icon }),
+      ...(image === undefined ? {} : { image })
     }
     : binding.action === status
     ? statusUnavailableFace(why)
@@ -147,6 +153,17 @@ export const bindingFace = (
     ...(binding.foreground === undefined ? {} : { foreground: binding.foreground }),
     ...(state.overlay === undefined ? {} : { overlay: state.overlay })
   }
+}
+
+/**
+ * The picture a binding shows in this state, as an absolute path: `images.on` while the
+ * action's face says its state is on (muted, deafened, in the channel, camera on: an active
+ * or muted tone), `images.off` otherwise, else `image`.
+ */
+const imageFor = (binding: Binding, face: Face, folder: string): string | undefined => {
+  const on = face.tone === "active" || face.tone === "muted"
+  const file = (on ? binding.images?.on : binding.images?.off) ?? binding.image
+  return file === undefined ? undefined : Path.resolve(folder, file)
 }
 
 /** Which control an input is for, and what it means there. */
@@ -197,6 +214,7 @@ const makeController = Effect.gen(function*() {
   const settings = yield* Settings
   const env: ActionEnv = { rpc, voice, known: makeKnownState(), liveWaitMillis: LIVE_WAIT_MILLIS }
   const faces = yield* SubscriptionRef.make<ReadonlyMap<string, Face>>(new Map())
+  const imageFolder = Path.dirname(Path.resolve(settings.file))
 
   // ---- layouts: decoded once per config version; an invalid edit keeps the last valid one ----
   const initialConfig = yield* settings.config
@@ -375,7 +393,7 @@ const makeController = Effect.gen(function*() {
       const render = Effect.gen(function*() {
         const changed: Array<readonly [string, Face]> = []
         for (const b of bound) {
-          const face = bindingFace(model, b.binding, b.kind, b.state, configured)
+          const face = bindingFace(model, b.binding, b.kind, b.state, configured, imageFolder)
           const key = JSON.stringify(face)
           if (key === b.shown) continue
           b.shown = key

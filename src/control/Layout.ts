@@ -20,6 +20,9 @@ import {
   inputMode,
   inputVolume,
   leaveCall,
+  MAX_DELAY_MILLIS,
+  multi,
+  type MultiStep,
   mute,
   outputDevice,
   outputVolume,
@@ -44,6 +47,10 @@ export interface Binding {
   readonly icon?: IconName
   readonly background?: string
   readonly foreground?: string
+  /** A picture file for the key (as written: relative to the config file's folder). */
+  readonly image?: string
+  /** A picture per state: `on` while the action's state is on (muted, in the channel, …). */
+  readonly images?: { readonly on?: string; readonly off?: string }
 }
 
 /** The bindings of one page: keys and dials by index. */
@@ -95,7 +102,8 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 const lowerFirst = (s: string): string => (s.length === 0 ? s : s[0]!.toLowerCase() + s.slice(1))
 
 /** Fields every binding may carry besides its action's options. */
-const COMMON_FIELDS = ["action", "label", "icon", "background", "foreground"] as const
+const COMMON_FIELDS = ["action", "label", "icon", "background", "foreground", "image", "images"] as const
+const IMAGE_FILE = /\.(?:png|jpe?g|svg)$/i
 const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/
 const INDEX = /^(0|[1-9]\d{0,3})$/
 const PAGE_FIELDS = ["keys", "encoders"] as const
@@ -111,7 +119,8 @@ const optionNames = (action: AnyActionDef): ReadonlyArray<string> => {
 const decodeBinding = (
   raw: unknown,
   path: ReadonlyArray<PropertyKey>,
-  problems: Array<string>
+  problems: Array<string>,
+  inStep = false
 ): Binding | undefined => {
   const at = (p: ReadonlyArray<PropertyKey>) => `at ${formatPath(p)}`
   const entry: unknown = typeof raw === "string" ? { action: raw } : raw
@@ -132,7 +141,7 @@ const decodeBinding = (
     return undefined
   }
   let ok = true
-  const { label, icon, background, foreground } = entry
+  const { background, foreground, icon, label } = entry
   if (label !== undefined && typeof label !== "string") {
     problems.push(`${at([...path, "label"])}: expected a string, got ${show(label)}`)
     ok = false
@@ -147,9 +156,43 @@ const decodeBinding = (
       ok = false
     }
   }
+  if (inStep) {
+    for (const key of COMMON_FIELDS) {
+      if (key !== "action" && entry[key] !== undefined) {
+        problems.push(`${at([...path, key])}: a step has no face of its own; put "${key}" on the multi-action itself`)
+        ok = false
+      }
+    }
+  }
+  const imageFile = (value: unknown, where: ReadonlyArray<PropertyKey>) => {
+    if (value === undefined) return
+    if (!(typeof value === "string" && value.trim() !== "" && IMAGE_FILE.test(value))) {
+      problems.push(`${at(where)}: expected a .png, .jpg or .svg file (relative to the config file's folder), got ${show(value)}`)
+      ok = false
+    }
+  }
+  imageFile(entry["image"], [...path, "image"])
+  const images = entry["images"]
+  if (images !== undefined) {
+    if (!isRecord(images) || Object.keys(images).length === 0) {
+      problems.push(`${at([...path, "images"])}: expected { "on": "muted.png", "off": "live.png" }, got ${show(images)}`)
+      ok = false
+    } else {
+      for (const [key, value] of Object.entries(images)) {
+        if (key !== "on" && key !== "off") {
+          problems.push(`${at([...path, "images", key])}: unknown state; "on" and "off" are allowed here`)
+          ok = false
+        } else imageFile(value, [...path, "images", key])
+      }
+    }
+  }
   const rawOptions = Object.fromEntries(
     Object.entries(entry).filter(([k]) => !(COMMON_FIELDS as ReadonlyArray<string>).includes(k))
   )
+  if (action === multi) {
+    const options = decodeMultiOptions(rawOptions, path, problems)
+    return options === undefined || !ok ? undefined : withFace({ action, options }, entry)
+  }
   const decoded = Schema.decodeUnknownResult(action.options)(rawOptions, { errors: "all", onExcessProperty: "error" })
   if (Result.isFailure(decoded)) {
     const names = optionNames(action)
@@ -173,14 +216,81 @@ const decodeBinding = (
     return undefined
   }
   if (!ok) return undefined
-  return {
-    action,
-    options: decoded.success,
-    ...(typeof label === "string" ? { label } : {}),
-    ...(typeof icon === "string" ? { icon: icon as IconName } : {}),
-    ...(typeof background === "string" ? { background } : {}),
-    ...(typeof foreground === "string" ? { foreground } : {})
+  return withFace({ action, options: decoded.success }, entry)
+}
+
+/** A binding with the user's face overrides (already checked) from its entry. */
+const withFace = (binding: Binding, { background, foreground, icon, image, images, label }: Record<string, unknown>): Binding => ({
+  ...binding,
+  ...(typeof image === "string" ? { image } : {}),
+  ...(isRecord(images) ? { images: images as Binding["images"] & object } : {}),
+  ...(typeof label === "string" ? { label } : {}),
+  ...(typeof icon === "string" ? { icon: icon as IconName } : {}),
+  ...(typeof background === "string" ? { background } : {}),
+  ...(typeof foreground === "string" ? { foreground } : {})
+})
+
+const MULTI_FIELDS = ["steps", "then"] as const
+
+/**
+ * A multi-action's `steps` (and `then`, for a toggle): each an action binding, by name or
+ * `{ "action": … }`, or `{ "delay": ms }`. A step may not be a multi-action (list its steps
+ * instead) nor a page (navigating ends the page whose key is running the sequence).
+ */
+const decodeMultiOptions = (
+  raw: Record<string, unknown>,
+  path: ReadonlyArray<PropertyKey>,
+  problems: Array<string>
+): { steps: ReadonlyArray<MultiStep>; then?: ReadonlyArray<MultiStep> } | undefined => {
+  const before = problems.length
+  for (const key of Object.keys(raw)) {
+    if (!(MULTI_FIELDS as ReadonlyArray<string>).includes(key)) {
+      problems.push(`at ${formatPath([...path, key])}: unknown option for "multi"; its options: steps, then (and label, icon, background, foreground)`)
+    }
   }
+  const sequence = (field: "steps" | "then"): ReadonlyArray<MultiStep> | undefined => {
+    const list = raw[field]
+    const at = [...path, field]
+    if (list === undefined) {
+      if (field === "steps") problems.push(`at ${formatPath(at)}: "multi" needs this option, a list of steps like [ "mute", { "delay": 200 }, "deafen" ]`)
+      return undefined
+    }
+    if (!Array.isArray(list) || list.length === 0) {
+      problems.push(`at ${formatPath(at)}: expected a list of at least one step, like [ "mute", { "delay": 200 } ], got ${show(list)}`)
+      return undefined
+    }
+    const steps: Array<MultiStep> = []
+    for (const [index, item] of list.entries()) {
+      const stepPath = [...at, index]
+      if (isRecord(item) && "delay" in item) {
+        const extra = Object.keys(item).filter((k) => k !== "delay")
+        const millis = item["delay"]
+        if (extra.length > 0) {
+          problems.push(`at ${formatPath([...stepPath, extra[0]!])}: a delay step has only "delay" (milliseconds)`)
+        } else if (typeof millis !== "number" || !Number.isInteger(millis) || millis < 0 || millis > MAX_DELAY_MILLIS) {
+          problems.push(`at ${formatPath([...stepPath, "delay"])}: expected whole milliseconds from 0 to ${MAX_DELAY_MILLIS}, got ${show(millis)}`)
+        } else {
+          steps.push({ _tag: "Delay", millis })
+        }
+        continue
+      }
+      const binding = decodeBinding(item, stepPath, problems, true)
+      if (binding === undefined) continue
+      const where = typeof item === "string" ? stepPath : [...stepPath, "action"]
+      if (binding.action === multi) {
+        problems.push(`at ${formatPath(where)}: a step cannot be a multi-action itself; list its steps here instead`)
+      } else if (binding.action === pageAction) {
+        problems.push(`at ${formatPath(where)}: a step cannot turn the page (that ends the page running the steps); use a page key beside it`)
+      } else {
+        steps.push({ _tag: "Run", action: binding.action, options: binding.options })
+      }
+    }
+    return steps
+  }
+  const steps = sequence("steps")
+  const then = sequence("then")
+  if (problems.length > before || steps === undefined) return undefined
+  return then === undefined ? { steps } : { steps, then }
 }
 
 const decodeControls = (
@@ -418,6 +528,7 @@ const extrasOf = (pages: Iterable<PageLayout>): ReadonlyArray<"video" | "screens
   for (const page of pages) {
     for (const binding of [...page.keys.values(), ...page.encoders.values()]) {
       for (const scope of binding.action.scopes ?? []) extras.add(scope)
+      for (const scope of binding.action.scopesFor?.(binding.options) ?? []) extras.add(scope)
     }
   }
   return (["video", "screenshare"] as const).filter((s) => extras.has(s))

@@ -32,7 +32,8 @@ import { Deck, type DeckInfo } from "../deck/Deck.ts"
 import type { DiscordRpc } from "../discord/DiscordRpc.ts"
 import { BLANK_FACE, type Face } from "../face/Face.ts"
 import { makeKeyRenderer, FONT_FILES } from "../face/KeyRenderer.ts"
-import type { Settings, TokenStore } from "../config/Settings.ts"
+import type { Settings } from "../config/Settings.ts"
+import type { TokenStore } from "../auth/TokenStore.ts"
 import type { VoiceState } from "../discord/VoiceState.ts"
 import {
   ControlApi,

@@ -68,6 +68,12 @@ export interface Face {
   readonly highlight?: boolean
   /** A command is waiting (pending: a dashed ring) or just failed (error: an amber ring and an alert mark). */
   readonly overlay?: "pending" | "error"
+  /**
+   * A picture from the user's layout: the absolute path of a PNG, JPEG or SVG file, drawn
+   * scaled to the control instead of the glyph and text (overlays stay). A file that cannot
+   * be read or is none of those is logged and the rest of the face is drawn instead.
+   */
+  readonly image?: string
   /** Colour overrides from the user's layout ("#rrggbb"). */
   readonly background?: string
   readonly foreground?: string

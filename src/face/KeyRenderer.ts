@@ -14,7 +14,7 @@
  */
 import type { Resvg, ResvgRenderOptions } from "@resvg/resvg-js"
 import { Context, Effect, Layer, Schema } from "effect"
-import { readFileSync } from "node:fs"
+import { readFileSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import type { Face, PixelSize } from "./Face.ts"
@@ -372,6 +372,8 @@ export interface FaceLayout {
   readonly ring?: { readonly width: number; readonly kind: "speaking" | "pending" | "error" }
   /** The "!" of a failed command, in its corner. */
   readonly alert?: Box
+  /** A user's picture filling the control (then there is no glyph nor text), as a data URL. */
+  readonly image?: { readonly box: Box; readonly href: string }
   /** The font files the document's text needs. */
   readonly fontFiles: ReadonlyArray<string>
 }
@@ -666,6 +668,13 @@ export const layoutSvg = (layout: FaceLayout): string => {
   const { width: W, height: H, background: bg, foreground: fg } = layout
   const s = Math.min(W, H)
   const parts: Array<string> = [`<rect width="${W}" height="${H}" fill="${bg}"/>`]
+  if (layout.image !== undefined) {
+    const { box, href } = layout.image
+    parts.push(
+      `<image x="${n(box.x)}" y="${n(box.y)}" width="${n(box.width)}" height="${n(box.height)}" ` +
+        `preserveAspectRatio="xMidYMid meet" href="${escapeXml(href)}"/>`
+    )
+  }
   const glyph = layout.glyph
   if (glyph?._tag === "Icon") parts.push(iconElement(glyph.icon, glyph.box, fg, bg))
   else if (glyph?._tag === "Text") {
@@ -773,6 +782,7 @@ export const faceKey = (face: Face, size: PixelSize): string =>
     face.overlay,
     face.background,
     face.foreground,
+    face.image,
     size.width,
     size.height
   ])
@@ -803,6 +813,70 @@ class RenderCache {
       this.bytes -= evicted?.rgba.byteLength ?? 0
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pictures from the user's files
+// ---------------------------------------------------------------------------------------------
+
+/** A picture larger than this is refused: a key is at most a few hundred pixels wide. */
+export const MAX_IMAGE_BYTES = 4 * 1024 * 1024
+
+const sniffImage = (bytes: Uint8Array): "image/png" | "image/jpeg" | "image/svg+xml" | undefined => {
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return "image/png"
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg"
+  const head = new TextDecoder().decode(bytes.subarray(0, 1024)).trimStart()
+  if (/^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?<svg[\s>]/i.test(head)) return "image/svg+xml"
+  return undefined
+}
+
+/**
+ * Picture files as data URLs, read when first drawn and again when the file changed (its
+ * size or modification time), so an edited picture shows without a restart.
+ */
+class ImageFiles {
+  private readonly entries = new Map<string, { readonly stamp: string; readonly href: string }>()
+  /** What changes when the file does (for cache keys): its size and modification time. */
+  stamp(path: string): string {
+    try {
+      const stat = statSync(path)
+      return `${stat.size}/${stat.mtimeMs}`
+    } catch {
+      return "unreadable"
+    }
+  }
+  load(path: string): string | { readonly problem: string } {
+    let stamp: string
+    try {
+      const stat = statSync(path)
+      if (!stat.isFile()) return { problem: `image ${path}: not a file` }
+      if (stat.size > MAX_IMAGE_BYTES) return { problem: `image ${path}: ${stat.size} bytes is too large (at most ${MAX_IMAGE_BYTES})` }
+      stamp = `${stat.size}/${stat.mtimeMs}`
+    } catch (error) {
+      const code = (error as { readonly code?: string }).code
+      return { problem: code === "ENOENT" ? `image ${path}: no such file` : `image ${path}: cannot be read (${code ?? String(error)})` }
+    }
+    const known = this.entries.get(path)
+    if (known !== undefined && known.stamp === stamp) return known.href
+    let bytes: Uint8Array
+    try {
+      bytes = readFileSync(path)
+    } catch (error) {
+      return { problem: `image ${path}: cannot be read (${(error as { readonly code?: string }).code ?? String(error)})` }
+    }
+    const type = sniffImage(bytes)
+    if (type === undefined) return { problem: `image ${path}: not a PNG, JPEG or SVG file` }
+    const href = `data:${type};base64,${Buffer.from(bytes).toString("base64")}`
+    this.entries.set(path, { stamp, href })
+    return href
+  }
+}
+
+/** The layout of a face with a picture: the picture fills it, only the overlays stay on top. */
+const withImage = (layout: FaceLayout, href: string): FaceLayout => {
+  const { badge: _badge, bar: _bar, glyph: _glyph, ...rest } = layout
+  // the whole control, whatever the overlay: a ring coming and going must not resize it
+  return { ...rest, lines: [], fontFiles: [], image: { box: { x: 0, y: 0, width: layout.width, height: layout.height }, href } }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -845,31 +919,52 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
       logLevel: "off"
     })
     const cache = new RenderCache()
-    const rasterize = (face: Face, size: PixelSize) => {
-      const layout = faceLayout(fonts, face, checkSize(size))
-      return new (loadResvg())(layoutSvg(layout), optionsFor(layout)).render()
+    const images = new ImageFiles()
+    /** The layout of a face, its picture in place when the file is good; else why not, to log. */
+    const layoutOf = (face: Face, size: PixelSize): { layout: FaceLayout; imageProblem?: string } => {
+      const checked = checkSize(size)
+      if (face.image === undefined) return { layout: faceLayout(fonts, face, checked) }
+      const loaded = images.load(face.image)
+      const { image: _, ...own } = face
+      const layout = faceLayout(fonts, own, checked)
+      if (typeof loaded !== "string") return { layout, imageProblem: loaded.problem }
+      return { layout: withImage(layout, loaded) }
     }
+    const rasterize = (layout: FaceLayout) => new (loadResvg())(layoutSvg(layout), optionsFor(layout)).render()
+    /** Each bad file is told once per problem, not on every render. */
+    const told = new Set<string>()
+    const tell = (problem: string | undefined) =>
+      problem === undefined || told.has(problem)
+        ? Effect.void
+        : Effect.suspend(() => {
+          told.add(problem)
+          return Effect.logWarning(`${problem}; the key shows its own face instead`)
+        })
 
     return KeyRenderer.of({
       render: (face, size) =>
-        Effect.sync(() => {
-          const key = faceKey(face, size)
+        Effect.suspend(() => {
+          // a picture's file may change under the same path: its stamp is part of the key
+          const key = face.image === undefined ? faceKey(face, size) : `${faceKey(face, size)}${images.stamp(face.image)}`
           const hit = cache.get(key)
-          if (hit !== undefined) return hit
-          const image = rasterize(face, size)
+          if (hit !== undefined) return Effect.succeed(hit)
+          const { imageProblem, layout } = layoutOf(face, size)
+          const image = rasterize(layout)
           const pixels = image.pixels
           const rendered: RenderedFace = {
             width: image.width,
             height: image.height,
             rgba: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)
           }
-          cache.set(key, rendered)
-          return rendered
+          // a bad file is not cached: fixed, it shows at the next render
+          if (imageProblem === undefined) cache.set(key, rendered)
+          return Effect.as(tell(imageProblem), rendered)
         }),
       renderPng: (face, size) =>
-        Effect.sync(() => {
-          const png = rasterize(face, size).asPng()
-          return new Uint8Array(png.buffer, png.byteOffset, png.byteLength)
+        Effect.suspend(() => {
+          const { imageProblem, layout } = layoutOf(face, size)
+          const png = rasterize(layout).asPng()
+          return Effect.as(tell(imageProblem), new Uint8Array(png.buffer, png.byteOffset, png.byteLength))
         }),
       svg: (face, size) => Effect.sync(() => faceSvg(fonts, face, checkSize(size)))
     })

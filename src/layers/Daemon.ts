@@ -15,7 +15,8 @@ import { deckProviderFromEnv } from "./FakeDecksFromEnv.ts"
 import { KeyRenderer } from "../face/KeyRenderer.ts"
 import { OAuth } from "../auth/OAuth.ts"
 import { OAuthFlow } from "../auth/OAuthFlow.ts"
-import { Settings, TokenStore } from "../config/Settings.ts"
+import { Settings } from "../config/Settings.ts"
+import { TokenStore } from "../auth/TokenStore.ts"
 import { VoiceState } from "../discord/VoiceState.ts"
 
 export interface DaemonOptions {

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { ACTIONS, type AnyActionDef, page } from "../control/actions/index.ts"
+import { ACTIONS, type AnyActionDef, multi, page } from "../control/actions/index.ts"
 import type { IconName } from "../face/Face.ts"
 import { ICON_GRID, ICON_STROKE, ICONS, SLASH_PATH } from "../face/icons.ts"
 import { VERSION } from "../version.ts"
@@ -13,10 +13,10 @@ import { DIAL_LAYOUT_PATH } from "./HostProtocol.ts"
 import { actionUuid, PLUGIN_UUID } from "./PluginSurface.ts"
 
 /**
- * The actions the plugin offers: all but `page`, since a host has its own pages and folders
- * (deckcord's pages live in config.json, which the plugin does not lay out).
+ * The actions the plugin offers: all but `page` and `multi`, since a host has its own pages,
+ * folders and multi-actions (deckcord's live in config.json, which the plugin does not lay out).
  */
-export const PLUGIN_ACTIONS: ReadonlyArray<AnyActionDef> = ACTIONS.filter((a) => a !== page)
+export const PLUGIN_ACTIONS: ReadonlyArray<AnyActionDef> = ACTIONS.filter((a) => a !== page && a !== multi)
 
 /** Names people see in the host's action list. */
 const DISPLAY_NAMES: Readonly<Record<string, string>> = {

@@ -100,7 +100,9 @@ const FIELDS: Readonly<Record<string, ReadonlyArray<CatalogField>>> = {
   "screen-share": [],
   "soundboard": [field("sound", "Sound", { _tag: "Sound" }, { required: true })],
   "page": [field("page", "Page", { _tag: "Page" }, { required: true })],
-  "status": []
+  "status": [],
+  // its steps are edited in config.json for now
+  "multi": []
 }
 
 /** Extra options a field fills besides its own name (the sound picker sets the guild too). */
@@ -114,7 +116,8 @@ const GROUPS: ReadonlyArray<{ readonly name: string; readonly actions: ReadonlyA
   { name: "Devices", actions: ["input-device", "output-device"] },
   { name: "Camera & screen", actions: ["camera", "screen-share"] },
   { name: "Soundboard", actions: ["soundboard"] },
-  { name: "Pages", actions: ["page"] },
+  // Elgato's app keeps multi-actions beside pages and folders
+  { name: "Pages", actions: ["page", "multi"] },
   { name: "Status", actions: ["status"] }
 ]
 

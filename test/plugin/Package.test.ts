@@ -60,9 +60,9 @@ describe("the manifest", () => {
     expect(manifestVersion("1.2.3-beta.4")).toBe("1.2.3.0")
   })
 
-  it("lists every action but page (hosts have their own pages), dials where they turn something", () => {
+  it("lists every action but page and multi (hosts have their own), dials where they turn something", () => {
     const m = manifest("0.1.0")
-    expect(m.Actions.map((a) => a.UUID)).toEqual(ACTIONS.filter((a) => a.name !== "page").map((a) => `com.deckcord.discord.${a.name}`))
+    expect(m.Actions.map((a) => a.UUID)).toEqual(ACTIONS.filter((a) => a.name !== "page" && a.name !== "multi").map((a) => `com.deckcord.discord.${a.name}`))
     const dials = m.Actions.filter((a) => a.Controllers.includes("Encoder")).map((a) => a.UUID.split(".").pop())
     expect(dials).toEqual(["input-volume", "output-volume", "user-volume"])
     for (const action of m.Actions) expect(action.UUID.startsWith(`${m.UUID}.`)).toBe(true)

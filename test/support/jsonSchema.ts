@@ -9,7 +9,7 @@ type JsonSchema = { readonly [key: string]: unknown }
 const KNOWN = new Set([
   "$schema", "$defs", "$ref", "title", "description", "type", "properties", "required",
   "additionalProperties", "propertyNames", "items", "enum", "const", "pattern", "minLength",
-  "minimum", "maximum", "anyOf", "not"
+  "minimum", "maximum", "anyOf", "not", "minItems"
 ])
 
 const typeOf = (value: unknown): string =>
@@ -48,6 +48,9 @@ const errorsAgainst = (root: JsonSchema, start: JsonSchema, value: unknown, star
     if (typeof v === "number") {
       if (typeof schema.minimum === "number" && v < schema.minimum) errors.push(`${at}: below ${schema.minimum}`)
       if (typeof schema.maximum === "number" && v > schema.maximum) errors.push(`${at}: above ${schema.maximum}`)
+    }
+    if (Array.isArray(v) && typeof schema.minItems === "number" && v.length < schema.minItems) {
+      errors.push(`${at}: fewer than ${schema.minItems} items`)
     }
     if (Array.isArray(v) && isObject(schema.items)) v.forEach((item, i) => check(schema.items as JsonSchema, item, `${at}/${i}`))
     if (isObject(v)) {

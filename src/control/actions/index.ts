@@ -6,6 +6,7 @@
 import { camera, screenShare, soundboard } from "./media.ts"
 import { leaveCall, textChannel, voiceChannel } from "./channels.ts"
 import { inputDevice, outputDevice } from "./devices.ts"
+import { multi } from "./multi.ts"
 import { page } from "./pages.ts"
 import { status } from "./status.ts"
 import type { AnyActionDef } from "./types.ts"
@@ -17,6 +18,7 @@ export { camera, screenShare, soundboard } from "./media.ts"
 export { leaveCall, textChannel, voiceChannel } from "./channels.ts"
 export { inputDevice, outputDevice } from "./devices.ts"
 export { HOME_PAGE, page } from "./pages.ts"
+export { MAX_DELAY_MILLIS, multi, type MultiLocal, type MultiOptions, type MultiStep } from "./multi.ts"
 export { status, unavailability, unavailableFace, statusUnavailableFace } from "./status.ts"
 export { deafen, inputMode, mute, pushToTalk, voiceProcessing } from "./voice.ts"
 export { inputVolume, outputVolume, userVolume } from "./volume.ts"
@@ -40,7 +42,8 @@ export const ACTIONS: ReadonlyArray<AnyActionDef> = [
   soundboard,
   voiceProcessing,
   status,
-  page
+  page,
+  multi
 ]
 
 /** Every action name, for error messages. */

@@ -210,6 +210,8 @@ export interface ActionDef<O, L = undefined> {
   readonly watches?: (options: O) => ReadonlyArray<string>
   /** Extra OAuth scopes this binding needs (docs/discord-rpc.md#scopes-per-command). */
   readonly scopes?: ReadonlyArray<"video" | "screenshare">
+  /** Extra OAuth scopes that depend on the options (a multi-action's steps). */
+  readonly scopesFor?: (options: O) => ReadonlyArray<"video" | "screenshare">
   /** Needs no Discord (page navigation): its face and presses work while Discord is unavailable. */
   readonly offline?: boolean
 }
