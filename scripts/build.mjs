@@ -11,7 +11,7 @@
  * 2. Command line (`dist/main.js`): the CLI is bundled by esbuild (scripts/bundle.mjs) into a small launcher,
  *    which turns on Node's module compile cache where the Node has one, and chunks under
  *    `dist/chunks/`, so one compiled file replaces ~500 module loads. Native addons stay
- *    external. Chunks sit two levels below the package root like `dist/discord/*.js`, so a
+ *    external, and so do CommonJS packages loaded with `await import` (see bundle.mjs). Chunks sit two levels below the package root like `dist/discord/*.js`, so a
  *    module's `new URL("../../assets/…", import.meta.url)` still finds the package's files;
  *    the build checks every such path in the output.
  *
@@ -21,7 +21,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { leftovers, readBarrel, rewriteSource } from "./barrels.mjs"
-import { bundleEntry } from "./bundle.mjs"
+import { bundleEntry, CLI_EXTERNAL } from "./bundle.mjs"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const dist = Path.join(root, "dist")
@@ -30,9 +30,6 @@ const chunksDir = "chunks"
 /** Barrels whose named imports are rewritten; each must consist of re-exports only. */
 const BARRELS = ["effect", "effect/cli", "effect/http", "@effect/platform-node"]
 const resolveHere = (specifier) => fileURLToPath(import.meta.resolve(specifier))
-
-/** Native addons and what loads them: resolved from node_modules at run time, never bundled. */
-const EXTERNAL = ["@resvg/resvg-js", "@elgato-stream-deck/node", "@elgato-stream-deck/node-lib", "@julusian/jpeg-turbo", "node-hid"]
 
 const walk = (dir) =>
   Fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -67,7 +64,7 @@ const check = () => {
 
 const bundleCli = async () => {
   Fs.rmSync(Path.join(dist, chunksDir), { recursive: true, force: true })
-  const outputs = await bundleEntry({ entry: "./src/main.ts", resolveDir: root, outdir: dist, chunksDir, external: EXTERNAL })
+  const outputs = await bundleEntry({ entry: "./src/main.ts", resolveDir: root, outdir: dist, chunksDir, external: CLI_EXTERNAL })
   Fs.chmodSync(Path.join(dist, "main.js"), 0o755)
   return outputs.length
 }

@@ -37,6 +37,42 @@ const builtinsByRequire = {
   }
 }
 
+/**
+ * Packages the CLI leaves to Node at run time: native addons, what loads them, and the
+ * CommonJS packages the code loads with `await import(…)`. esbuild turns a dynamic import of
+ * bundled CommonJS into a chunk whose only export is `default`, so `const { DEVICE_MODELS2 } =
+ * await import("@elgato-stream-deck/core")` would get undefined; Node's own interop gives the
+ * named exports. The HID path (`@elgato-stream-deck/node`) and the virtual decks load the same
+ * copy of core this way.
+ */
+export const CLI_EXTERNAL = [
+  "@resvg/resvg-js",
+  "@elgato-stream-deck/core",
+  "@elgato-stream-deck/node",
+  "@elgato-stream-deck/node-lib",
+  "@julusian/jpeg-turbo",
+  "node-hid"
+]
+
+/**
+ * A dynamic import of bundled CommonJS: its namespace has only `default`, so a destructured
+ * named export is undefined at run time. Returns one line per such import.
+ */
+export const dynamicImportsOfCommonJs = (metafile) => {
+  const commonJs = new Set(Object.entries(metafile.inputs).filter(([, input]) => input.format === "cjs").map(([path]) => path))
+  const problems = new Set()
+  for (const [output, info] of Object.entries(metafile.outputs)) {
+    for (const imported of info.imports) {
+      if (imported.kind !== "dynamic-import" || imported.external) continue
+      const target = metafile.outputs[imported.path]
+      if (target?.entryPoint !== undefined && commonJs.has(target.entryPoint)) {
+        problems.add(`${output} imports ${target.entryPoint} (CommonJS) dynamically; mark its package external`)
+      }
+    }
+  }
+  return [...problems]
+}
+
 /** Returns the files written (absolute paths). */
 export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, external = [] }) => {
   const esbuild = await import("esbuild")
@@ -80,6 +116,8 @@ export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, extern
     // bundled CommonJS (e.g. in @effect/platform-node-shared) calls require for node: built-ins
     banner: { js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);' }
   })
+  const commonJs = dynamicImportsOfCommonJs(result.metafile)
+  if (commonJs.length > 0) throw new Error(`the bundle would lose named exports:\n${commonJs.join("\n")}`)
   const outputs = Object.keys(result.metafile.outputs).filter((o) => o.endsWith(".js")).map((o) => Path.resolve(o))
   checkRelativeUrls(outputs)
   return outputs

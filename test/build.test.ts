@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
+import * as Http from "node:http"
 import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -73,4 +74,90 @@ describe("build: the bundled command line", () => {
       Fs.rmSync(dir, { recursive: true, force: true })
     }
   }, 20_000)
+})
+
+describe("build: the bundled daemon", () => {
+  it("refuses to build a dynamic import of bundled CommonJS, whose named exports would be undefined", async () => {
+    const { bundleEntry } = await import("../scripts/bundle.mjs")
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-bundle-test-"))
+    try {
+      Fs.writeFileSync(Path.join(dir, "models.cjs"), "exports.MODELS = ['plus']\n")
+      Fs.writeFileSync(Path.join(dir, "entry.js"), 'export const models = async () => (await import("./models.cjs")).MODELS\n')
+      const bundling = bundleEntry({ entry: "./entry.js", resolveDir: dir, outdir: Path.join(dir, "out"), chunksDir: "chunks" })
+      const error = await bundling.then(() => undefined, (e: unknown) => e)
+      assert.instanceOf(error, Error)
+      assert.match((error as Error).message, /models\.cjs \(CommonJS\) dynamically; mark its package external/)
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("lists virtual deck models, adds one and presses it over the control socket", async () => {
+    const { bundleEntry, CLI_EXTERNAL } = await import("../scripts/bundle.mjs")
+    const root = Path.join(import.meta.dirname, "..")
+    // a sibling of dist/: the chunks' `../../assets/…` and node_modules resolve as in the package
+    const outdir = Fs.mkdtempSync(Path.join(root, ".bundle-test-"))
+    const home = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-bundle-daemon-"))
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      XDG_CONFIG_HOME: Path.join(home, "config"),
+      XDG_STATE_HOME: Path.join(home, "state"),
+      XDG_RUNTIME_DIR: Path.join(home, "run"),
+      DECKCORD_FAKE_DECKS: "none"
+    }
+    Fs.mkdirSync(env.XDG_RUNTIME_DIR, { mode: 0o700 })
+    Fs.mkdirSync(Path.join(env.XDG_CONFIG_HOME, "deckcord"), { recursive: true })
+    Fs.writeFileSync(
+      Path.join(env.XDG_CONFIG_HOME, "deckcord", "config.json"),
+      JSON.stringify({ clientId: "112233445566778899", clientSecret: "s", web: false }),
+      { mode: 0o600 }
+    )
+    const socketPath = Path.join(env.XDG_RUNTIME_DIR, "deckcord", "control.sock")
+    const call = (method: string, path: string, body?: unknown) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = Http.request({ socketPath, method, path, headers: { "content-type": "application/json" } }, (response) => {
+          let text = ""
+          response.on("data", (chunk: Buffer) => (text += chunk.toString()))
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }))
+        })
+        request.on("error", reject)
+        request.end(body === undefined ? undefined : JSON.stringify(body))
+      })
+    let daemon: ChildProcess.ChildProcess | undefined
+    try {
+      await bundleEntry({ entry: "./src/main.ts", resolveDir: root, outdir, chunksDir: "chunks", external: CLI_EXTERNAL })
+      const main = Path.join(outdir, "main.js")
+      daemon = ChildProcess.spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "pipe"] })
+      let output = ""
+      await new Promise<void>((resolve, reject) => {
+        const seen = (chunk: Buffer) => {
+          output += chunk.toString()
+          if (/waiting for Discord/.test(output)) resolve()
+        }
+        daemon!.stdout!.on("data", seen)
+        daemon!.stderr!.on("data", seen)
+        daemon!.once("exit", () => reject(new Error(`the daemon exited:\n${output}`)))
+      })
+      const models = await call("GET", "/api/virtual-decks/models")
+      assert.strictEqual(models.status, 200, models.body)
+      assert.include(JSON.parse(models.body) as Array<string>, "plus")
+      const added = await call("POST", "/api/virtual-decks", { model: "plus", serial: "BUNDLE1" })
+      assert.strictEqual(added.status, 201, added.body)
+      const press = await new Promise<{ code: number | null; output: string }>((resolve) =>
+        ChildProcess.execFile(process.execPath, [main, "press", "virtual", "3"], { env, encoding: "utf8" }, (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : (error.code as number | null), output: stdout + stderr }))
+      )
+      // the key reached its action (push to talk by default), which then needs Discord, absent here
+      assert.match(press.output, /was not sent: Discord was not connected/, press.output)
+    } finally {
+      if (daemon !== undefined && daemon.exitCode === null) {
+        const exited = new Promise((resolve) => daemon!.once("exit", resolve))
+        daemon.kill("SIGTERM")
+        await exited
+      }
+      Fs.rmSync(outdir, { recursive: true, force: true })
+      Fs.rmSync(home, { recursive: true, force: true })
+    }
+  }, 30_000)
 })
