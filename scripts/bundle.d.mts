@@ -6,3 +6,9 @@ export declare const bundleEntry: (options: {
   readonly chunksDir: string
   readonly external?: ReadonlyArray<string>
 }) => Promise<Array<string>>
+
+/** Packages the command line leaves to Node at run time (native addons, dynamically imported CommonJS). */
+export declare const CLI_EXTERNAL: ReadonlyArray<string>
+
+/** One line per dynamic import of bundled CommonJS in an esbuild metafile. */
+export declare const dynamicImportsOfCommonJs: (metafile: unknown) => Array<string>
