@@ -41,8 +41,7 @@ const runDaemon = (flags: { readonly config: Option.Option<string>; readonly log
       FakeDecksError: (e) =>
         refuseToStart(flags.logFormat, e.message, `fix or unset $${FAKE_DECKS_ENV}, then start deckcord again`),
       DaemonAlreadyRunning: (e) => refuseToStart(flags.logFormat, e.message, "one deckcord per user drives the decks and Discord"),
-      ControlSocketError: (e) =>
-        refuseToStart(flags.logFormat, e.message, "fix the directory, or point $XDG_RUNTIME_DIR elsewhere")
+      ControlSocketError: (e) => refuseToStart(flags.logFormat, e.message, e.fix)
     }),
     // the web UI's log tail sees every line the daemon logs
     Effect.provide(LogTail.layer),

@@ -371,7 +371,9 @@ export class DaemonAlreadyRunning extends Schema.TaggedError<DaemonAlreadyRunnin
 /** The control socket cannot be made (a foreign or too-open directory, an unwritable path). */
 export class ControlSocketError extends Schema.TaggedError<ControlSocketError>()("ControlSocketError", {
   socketPath: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /** What the user does about it. */
+  fix: Schema.String
 }) {}
 
 /** Does something accept connections there? Refused or missing means a crash left the file. */
@@ -386,22 +388,73 @@ export const socketAnswers = (socketPath: string) =>
     return Effect.sync(() => probe.destroy())
   })
 
-/** mkdir -m 0700 (ours only), refuse a live socket, remove a stale one. */
+/** lstat that answers undefined for a missing path: a link is never followed. */
+const lstatIfAny = (path: string): Fs.Stats | undefined => {
+  try {
+    return Fs.lstatSync(path)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw e
+  }
+}
+
+const kindOf = (stat: Fs.Stats): string =>
+  stat.isSymbolicLink() ? "a symbolic link" :
+  stat.isDirectory() ? "a directory" :
+  stat.isFile() ? "a regular file" :
+  stat.isFIFO() ? "a named pipe" :
+  "not a socket"
+
+const ELSEWHERE = "or point $DECKCORD_CONTROL_SOCKET or $XDG_RUNTIME_DIR elsewhere"
+
+/**
+ * mkdir -m 0700 (ours only), refuse a live socket, remove a stale one. Nothing is followed
+ * through a link and nothing but a socket is removed: the path may be the user's own file.
+ */
 export const prepareSocketPath = (socketPath: string) =>
   Effect.gen(function*() {
     const dir = Path.dirname(socketPath)
-    const fail = (message: string) => new ControlSocketError({ socketPath, message })
-    yield* Effect.try({ try: () => Fs.mkdirSync(dir, { recursive: true, mode: 0o700 }), catch: (e) => fail(String(e)) })
-    const stat = Fs.statSync(dir)
+    const fail = (message: string, fix: string) => new ControlSocketError({ socketPath, message, fix })
+    const inspect = (path: string) =>
+      Effect.try({ try: () => lstatIfAny(path), catch: (e) => fail(String(e), `check ${path}, ${ELSEWHERE}`) })
+    const refuseLink = (stat: Fs.Stats | undefined) =>
+      stat?.isSymbolicLink() === true
+        ? Effect.fail(fail(
+          `${dir} is a symbolic link; the control socket's directory must be a real directory of your own`,
+          `remove the link (rm ${dir}) and start deckcord again, ${ELSEWHERE}`
+        ))
+        : Effect.void
+    // before mkdir, which would follow a link to a directory and accept it
+    yield* refuseLink(yield* inspect(dir))
+    yield* Effect.try({
+      try: () => Fs.mkdirSync(dir, { recursive: true, mode: 0o700 }),
+      catch: (e) => fail(String(e), `fix the directory, ${ELSEWHERE}`)
+    })
+    const stat = yield* inspect(dir)
+    yield* refuseLink(stat) // made a link in between
+    if (stat === undefined || !stat.isDirectory()) {
+      return yield* fail(`${dir} is ${stat === undefined ? "missing" : kindOf(stat)}, not a directory`, `remove it, ${ELSEWHERE}`)
+    }
     const uid = process.getuid?.()
     if (uid !== undefined && stat.uid !== uid) {
-      return yield* fail(`${dir} belongs to another user; remove it or set $XDG_RUNTIME_DIR`)
+      return yield* fail(`${dir} belongs to another user`, `remove it, ${ELSEWHERE}`)
     }
-    if ((stat.mode & 0o077) !== 0) Fs.chmodSync(dir, 0o700)
-    if (!Fs.existsSync(socketPath)) return
+    // a shared sticky directory (/tmp) is not ours to close; the socket itself is 0600
+    if ((stat.mode & 0o077) !== 0 && (stat.mode & 0o1000) === 0) Fs.chmodSync(dir, 0o700)
+    const existing = yield* inspect(socketPath)
+    if (existing === undefined) return
+    if (!existing.isSocket()) {
+      return yield* fail(
+        `${socketPath} exists and is ${kindOf(existing)}, not deckcord's control socket; deckcord leaves it alone`,
+        `move it away, ${ELSEWHERE}`
+      )
+    }
     if (yield* socketAnswers(socketPath)) return yield* new DaemonAlreadyRunning({ socketPath })
     yield* Effect.logInfo(`removing a stale control socket left by a previous run: ${socketPath}`)
-    yield* Effect.try({ try: () => Fs.rmSync(socketPath, { force: true }), catch: (e) => fail(String(e)) })
+    yield* Effect.try({
+      try: () => Fs.rmSync(socketPath, { force: true }),
+      catch: (e) => fail(String(e), `remove ${socketPath} yourself, ${ELSEWHERE}`)
+    })
   })
 
 /** Shutdown must not wait for open event streams (they end first) or for slow clients. */

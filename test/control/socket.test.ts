@@ -10,6 +10,7 @@ import { spawn, spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { prepareSocketPath } from "../../src/control/Server.ts"
 import { controlledDaemonLayer } from "../../src/layers/ControlledDaemon.ts"
 import { FakeDeckProvider } from "../../src/testing/FakeDeck.ts"
 import { captureLogs } from "../support/effects.ts"
@@ -96,4 +97,61 @@ describe("the control socket", () => {
       yield* h.live
       expect((yield* h.cli("status", "--json")).code).toBe(0)
     }).pipe(Effect.scoped, quiet, Effect.timeout("20 seconds")))
+
+  it.live("a regular file where the socket goes is left alone, and the daemon refuses to start", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-notasocket-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const file = Path.join(dir, "control.sock")
+      Fs.writeFileSync(file, "precious\n")
+      const error = yield* Effect.flip(prepareSocketPath(file))
+      expect(error._tag).toBe("ControlSocketError")
+      expect(error.message).toContain(`${file} exists and is a regular file`)
+      expect(Fs.readFileSync(file, "utf8")).toBe("precious\n")
+    }).pipe(Effect.scoped, quiet, Effect.timeout("20 seconds")))
+
+  it.live("a symbolic link as the socket's directory is refused, and its target keeps its mode", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-linked-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const target = Path.join(dir, "elsewhere")
+      Fs.mkdirSync(target)
+      Fs.chmodSync(target, 0o755)
+      Fs.symlinkSync(target, Path.join(dir, "deckcord"))
+      const error = yield* Effect.flip(prepareSocketPath(Path.join(dir, "deckcord", "control.sock")))
+      expect(error._tag).toBe("ControlSocketError")
+      expect(error.message).toContain(`${Path.join(dir, "deckcord")} is a symbolic link`)
+      expect(Fs.statSync(target).mode & 0o777).toBe(0o755)
+      expect(Fs.readdirSync(target)).toEqual([])
+    }).pipe(Effect.scoped, quiet, Effect.timeout("20 seconds")))
+
+  it("the command exits 2 naming the file and the fix, and the file survives", { timeout: 30_000 }, () => {
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-notasocket-cli-"))
+    try {
+      const runtime = Path.join(dir, "run")
+      Fs.mkdirSync(Path.join(runtime, "deckcord"), { recursive: true, mode: 0o700 })
+      const file = Path.join(runtime, "deckcord", "control.sock")
+      Fs.writeFileSync(file, "precious\n")
+      Fs.mkdirSync(Path.join(dir, "config", "deckcord"), { recursive: true })
+      Fs.writeFileSync(Path.join(dir, "config", "deckcord", "config.json"), JSON.stringify({ clientId: "112233445566778899", web: false }))
+      const run = spawnSync(process.execPath, [Path.join(import.meta.dirname, "..", "..", "src", "main.ts")], {
+        encoding: "utf8",
+        timeout: 20_000, // a daemon that starts anyway runs until killed: fail instead of hanging
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: dir,
+          XDG_CONFIG_HOME: Path.join(dir, "config"),
+          XDG_STATE_HOME: Path.join(dir, "state"),
+          XDG_RUNTIME_DIR: runtime,
+          DECKCORD_FAKE_DECKS: "none"
+        }
+      })
+      expect(run.status, run.stdout + run.stderr).toBe(2)
+      expect(run.stderr).toContain(`${file} exists and is a regular file`)
+      expect(run.stderr).toMatch(/move it away, or point \$DECKCORD_CONTROL_SOCKET/)
+      expect(Fs.readFileSync(file, "utf8")).toBe("precious\n")
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
