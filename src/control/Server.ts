@@ -19,9 +19,9 @@
  * @since 0.2.0
  */
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Deferred, Effect, Equal, Layer, Option, Schema, Scope, Stream } from "effect"
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { HttpApiBuilder } from "effect/http-api"
+import { ByteSize, Cause, Context, Deferred, Effect, Equal, Layer, Option, Schema, Scope, Stream } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiError } from "effect/http-api"
 import { randomBytes, timingSafeEqual } from "node:crypto"
 import * as Fs from "node:fs"
 import { createServer } from "node:http"
@@ -318,7 +318,9 @@ const login = (options: GuardOptions, request: HttpServerRequest.HttpServerReque
   if (request.method !== "GET" || !request.url.includes("token=")) return undefined
   const url = new URL(request.url, "http://x")
   const token = url.searchParams.get("token")
-  if (token === null || !hostAllowed(options, request.headers["host"]) || !sameToken(options.token, token)) return undefined
+  if (token === null || !hostAllowed(options, request.headers["host"])) return undefined
+  // a wrong token is refused as a wrong header token is (403), not taken for a missing one
+  if (!sameToken(options.token, token)) return deny(403, "Forbidden", "wrong token in the address")
   url.searchParams.delete("token")
   return HttpServerResponse.redirect(`${url.pathname}${url.search}`, { status: 303 }).pipe(
     HttpServerResponse.setCookieUnsafe(TOKEN_COOKIE, options.token, { httpOnly: true, sameSite: "strict", path: "/" })
@@ -341,7 +343,11 @@ const withSecurityHeaders = (response: HttpServerResponse.HttpServerResponse) =>
   const csp = response.headers["content-security-policy"]
   return HttpServerResponse.setHeaders(response, {
     ...SECURITY_HEADERS,
-    "content-security-policy": csp === undefined || csp === "" ? NO_FRAMING : `${csp}; ${NO_FRAMING}`
+    "content-security-policy": csp === undefined || csp === ""
+      ? NO_FRAMING
+      : csp.includes("frame-ancestors")
+      ? csp
+      : `${csp}; ${NO_FRAMING}`
   })
 }
 
@@ -352,7 +358,60 @@ export const guarded = (options: GuardOptions) =>
     if (entry !== undefined) return Effect.succeed(entry)
     const denied = guardRequest(options, request)
     return denied === undefined ? app : Effect.succeed(denied)
-  }).pipe(Effect.map(withSecurityHeaders))
+  }).pipe(answered, Effect.map(withSecurityHeaders))
+
+// ---------------------------------------------------------------------------------------------
+// bodies and failures (on both transports)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The largest request body read. The biggest legitimate one is a config.json saved from the
+ * web editor, a few KiB even with many decks and pages; 1 MiB leaves ample room and keeps a
+ * hostile or broken client from making the daemon buffer hundreds of MiB.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+const tooLarge = () =>
+  deny(413, "PayloadTooLarge", `a request body may be at most ${MAX_BODY_BYTES} bytes (1 MiB)`)
+
+/** A body read that went past `MaxBodySize` (a chunked body has no Content-Length to check first). */
+const isOverflow = (error: unknown) =>
+  HttpApiError.HttpApiPayloadTooLarge.is(error) ||
+  (HttpServerError.isHttpServerError(error) && /max|too large|exceed/i.test(String((error as { cause?: unknown }).cause ?? error.message)))
+
+const schemaMessage = (error: unknown): string => {
+  const cause = (error as { readonly cause?: unknown }).cause
+  return cause instanceof Error ? cause.message : String(cause ?? error)
+}
+
+/**
+ * Every failure answered with the API's JSON error shape: a bad request with the decoder's
+ * message, an unknown path as NotFound, and anything unexpected as a 500 whose cause goes to
+ * the log, never to the client.
+ */
+const answered = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const length = Number(request.headers["content-length"] ?? 0)
+    if (Number.isFinite(length) && length > MAX_BODY_BYTES) return Effect.succeed(tooLarge())
+    return app.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(MAX_BODY_BYTES)))
+  }).pipe(
+    Effect.catchCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse, never, never> => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      const error = Cause.squash(cause)
+      if (isOverflow(error)) return Effect.succeed(tooLarge())
+      if (HttpApiError.HttpApiSchemaError.is(error) && error.kind !== "Body" && error.kind !== "ResponseHeaders") {
+        return Effect.succeed(deny(400, "Invalid", schemaMessage(error)))
+      }
+      if (HttpServerError.isHttpServerError(error)) {
+        const reason = (error as { readonly reason?: { readonly _tag?: string } }).reason?._tag
+        if (reason === "RouteNotFound") return Effect.succeed(deny(404, "NotFound", "no such page or API route"))
+        if (reason === "RequestParseError") return Effect.succeed(deny(400, "Invalid", "the request body could not be read as JSON"))
+      }
+      return Effect.logError("the control server failed to answer a request", Cause.pretty(cause)).pipe(
+        Effect.as(deny(500, "InternalError", "deckcord failed to answer this request; the daemon's log has the cause"))
+      )
+    })
+  )
 
 // ---------------------------------------------------------------------------------------------
 // the Unix socket: transport and single-instance lock
@@ -486,7 +545,7 @@ export const controlServerLayer = (
       Layer.provide(Layer.succeedContext(support))
     )
     const app = (yield* HttpRouter.toHttpEffect(routes)).pipe(Effect.provide(support))
-    yield* options.socket.serve(app).pipe(Scope.provide(scope))
+    yield* options.socket.serve(answered(app)).pipe(Scope.provide(scope))
     if (web !== undefined) {
       yield* web.server.serve(guarded({ token, host: web.host, port: web.port })(app)).pipe(Scope.provide(scope))
       yield* Effect.logInfo(`web UI: ${access.url}`)

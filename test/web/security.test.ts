@@ -43,6 +43,8 @@ describe("web UI security", () => {
         const page = yield* rawRequest(h, { path: "/", headers: { host, cookie: cookie.split(";")[0]! } })
         expect(page.status).toBe(200)
         expect(page.body).toMatch(/<title>deckcord<\/title>/)
+        const csp = String(page.headers["content-security-policy"])
+        expect(csp.match(/frame-ancestors/g)?.length, csp).toBe(1)
       })
     ))
 
