@@ -20,7 +20,7 @@
  */
 import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Cause, Context, Deferred, Effect, Equal, Layer, Option, Schema, Scope, Stream } from "effect"
-import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { FindMyWay, HttpIncomingMessage, HttpRouter, HttpServer, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiError } from "effect/http-api"
 import { randomBytes, timingSafeEqual } from "node:crypto"
 import * as Fs from "node:fs"
@@ -358,7 +358,7 @@ export const guarded = (options: GuardOptions) =>
     if (entry !== undefined) return Effect.succeed(entry)
     const denied = guardRequest(options, request)
     return denied === undefined ? app : Effect.succeed(denied)
-  }).pipe(answered, Effect.map(withSecurityHeaders))
+  }).pipe(Effect.map(withSecurityHeaders))
 
 // ---------------------------------------------------------------------------------------------
 // bodies and failures (on both transports)
@@ -384,34 +384,80 @@ const schemaMessage = (error: unknown): string => {
   return cause instanceof Error ? cause.message : String(cause ?? error)
 }
 
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const
+
+/** Which methods each path has, so a wrong method is told apart from a wrong path (405, not 404). */
+class RouteTable {
+  private readonly paths = FindMyWay.make<true>()
+  record(routes: ReadonlyArray<HttpRouter.Route<unknown, unknown>>) {
+    for (const route of routes) {
+      if (route.method !== "*" && Option.isNone(route.prefix)) this.paths.on(route.method, route.path, true)
+    }
+  }
+  methodsFor(url: string): Array<string> {
+    const allowed: Array<string> = ROUTE_METHODS.filter((method) => this.paths.find(method, url) !== undefined)
+    return allowed.includes("GET") ? [...allowed, "HEAD"] : allowed
+  }
+}
+
+/** The router, with every route it is given also written into `table`. */
+const recordingRouter = (table: RouteTable) =>
+  Layer.effect(
+    HttpRouter.HttpRouter,
+    Effect.map(HttpRouter.make, (router) =>
+      HttpRouter.HttpRouter.of({
+        ...router,
+        addAll: (routes) => {
+          table.record(routes)
+          return router.addAll(routes)
+        },
+        add: (method, path, handler, options) => {
+          const route = HttpRouter.route(method, path, handler, options)
+          table.record([route])
+          return router.addAll([route])
+        }
+      }))
+  )
+
 /**
  * Every failure answered with the API's JSON error shape: a bad request with the decoder's
  * message, an unknown path as NotFound, and anything unexpected as a 500 whose cause goes to
  * the log, never to the client.
  */
-const answered = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+const answered = (routes: RouteTable) =>
+<E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const length = Number(request.headers["content-length"] ?? 0)
     if (Number.isFinite(length) && length > MAX_BODY_BYTES) return Effect.succeed(tooLarge())
-    return app.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(MAX_BODY_BYTES)))
-  }).pipe(
-    Effect.catchCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse, never, never> => {
-      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-      const error = Cause.squash(cause)
-      if (isOverflow(error)) return Effect.succeed(tooLarge())
-      if (HttpApiError.HttpApiSchemaError.is(error) && error.kind !== "Body" && error.kind !== "ResponseHeaders") {
-        return Effect.succeed(deny(400, "Invalid", schemaMessage(error)))
-      }
-      if (HttpServerError.isHttpServerError(error)) {
-        const reason = (error as { readonly reason?: { readonly _tag?: string } }).reason?._tag
-        if (reason === "RouteNotFound") return Effect.succeed(deny(404, "NotFound", "no such page or API route"))
-        if (reason === "RequestParseError") return Effect.succeed(deny(400, "Invalid", "the request body could not be read as JSON"))
-      }
-      return Effect.logError("the control server failed to answer a request", Cause.pretty(cause)).pipe(
-        Effect.as(deny(500, "InternalError", "deckcord failed to answer this request; the daemon's log has the cause"))
-      )
-    })
-  )
+    return app.pipe(
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(MAX_BODY_BYTES)),
+      Effect.catchCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse, never, never> => {
+        if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+        const error = Cause.squash(cause)
+        if (isOverflow(error)) return Effect.succeed(tooLarge())
+        if (HttpApiError.HttpApiSchemaError.is(error) && error.kind !== "Body" && error.kind !== "ResponseHeaders") {
+          return Effect.succeed(deny(400, "Invalid", schemaMessage(error)))
+        }
+        if (HttpServerError.isHttpServerError(error)) {
+          const reason = (error as { readonly reason?: { readonly _tag?: string } }).reason?._tag
+          if (reason === "RouteNotFound") {
+            const allow = routes.methodsFor(request.url)
+            return Effect.succeed(
+              allow.length === 0
+                ? deny(404, "NotFound", "no such page or API route")
+                : deny(405, "MethodNotAllowed", `${request.method} is not allowed here; use ${allow.join(" or ")}`).pipe(
+                  HttpServerResponse.setHeader("allow", allow.join(", "))
+                )
+            )
+          }
+          if (reason === "RequestParseError") return Effect.succeed(deny(400, "Invalid", "the request body could not be read as JSON"))
+        }
+        return Effect.logError("the control server failed to answer a request", Cause.pretty(cause)).pipe(
+          Effect.as(deny(500, "InternalError", "deckcord failed to answer this request; the daemon's log has the cause"))
+        )
+      })
+    )
+  })
 
 // ---------------------------------------------------------------------------------------------
 // the Unix socket: transport and single-instance lock
@@ -544,8 +590,16 @@ export const controlServerLayer = (
     const routes = Layer.mergeAll(ApiRoutes, EventsRoute, FaceRoutes, ...(options.routes ?? [])).pipe(
       Layer.provide(Layer.succeedContext(support))
     )
-    const app = (yield* HttpRouter.toHttpEffect(routes)).pipe(Effect.provide(support))
-    yield* options.socket.serve(answered(app)).pipe(Scope.provide(scope))
+    const table = new RouteTable()
+    // what `HttpRouter.toHttpEffect` does, with the recording router; `support` above already
+    // gave the routes what they need, only the router's request markers remain in the type
+    const routerLayer = Layer.provideMerge(routes, recordingRouter(table)) as unknown as Layer.Layer<HttpRouter.HttpRouter>
+    const router = Context.get(
+      yield* Layer.build(routerLayer).pipe(Scope.provide(scope)),
+      HttpRouter.HttpRouter
+    )
+    const app = answered(table)(router.asHttpEffect()).pipe(Effect.provide(support))
+    yield* options.socket.serve(app).pipe(Scope.provide(scope))
     if (web !== undefined) {
       yield* web.server.serve(guarded({ token, host: web.host, port: web.port })(app)).pipe(Scope.provide(scope))
       yield* Effect.logInfo(`web UI: ${access.url}`)

@@ -198,6 +198,24 @@ describe("HTTP control API answers", () => {
       })
     ))
 
+  it.live("a wrong method on a known path is 405 with Allow; an unknown path stays 404", () =>
+    withDaemon((_h, port) =>
+      Effect.gen(function*() {
+        const put = yield* rawRequest({ port }, { method: "PUT", path: "/api/status", headers: auth(port), body: "{}" })
+        expect(put.status).toBe(405)
+        expect(put.headers["allow"]).toBe("GET, HEAD")
+        expect(JSON.parse(put.body)._tag).toBe("MethodNotAllowed")
+        const get = yield* rawRequest({ port }, { path: "/api/actions", headers: auth(port) })
+        expect(get.status).toBe(405)
+        expect(get.headers["allow"]).toBe("POST")
+        const del = yield* rawRequest({ port }, { method: "DELETE", path: "/api/decks/ABC/faces", headers: auth(port) })
+        expect(del.headers["allow"]).toBe("GET, HEAD")
+        const extra = yield* rawRequest({ port }, { method: "DELETE", path: "/extra", headers: auth(port) })
+        expect(extra.status).toBe(405)
+        expect((yield* rawRequest({ port }, { method: "DELETE", path: "/api/nowhere", headers: auth(port) })).status).toBe(404)
+      })
+    ))
+
   it.live("every answer carries the security headers, errors too, and the page's CSP names framing once", () =>
     withDaemon((_h, port) =>
       Effect.gen(function*() {
