@@ -371,13 +371,22 @@ export const guarded = (options: GuardOptions) =>
  */
 export const MAX_BODY_BYTES = 1024 * 1024
 
-const tooLarge = () =>
+/** The 413 for a body over `MAX_BODY_BYTES`. */
+export const bodyTooLarge = () =>
   deny(413, "PayloadTooLarge", `a request body may be at most ${MAX_BODY_BYTES} bytes (1 MiB)`)
+const tooLarge = bodyTooLarge
 
-/** A body read that went past `MaxBodySize` (a chunked body has no Content-Length to check first). */
-const isOverflow = (error: unknown) =>
-  HttpApiError.HttpApiPayloadTooLarge.is(error) ||
-  (HttpServerError.isHttpServerError(error) && /max|too large|exceed/i.test(String((error as { cause?: unknown }).cause ?? error.message)))
+/**
+ * A body read that went past `MaxBodySize` (a chunked body has no Content-Length to check
+ * first): the API's own error, or the Node reader's "maxBytes exceeded" inside a parse error.
+ */
+export const isBodyTooLarge = (error: unknown): boolean => {
+  if (HttpApiError.HttpApiPayloadTooLarge.is(error)) return true
+  if (!HttpServerError.isHttpServerError(error)) return false
+  const reason = (error as { readonly reason?: { readonly cause?: unknown } }).reason
+  return /maxBytes exceeded/.test(String(reason?.cause ?? (error as { readonly cause?: unknown }).cause))
+}
+const isOverflow = isBodyTooLarge
 
 const schemaMessage = (error: unknown): string => {
   const cause = (error as { readonly cause?: unknown }).cause
