@@ -209,12 +209,19 @@ export interface ActionDef<O, L = undefined> {
   /** Voice channels whose members this binding shows (`VoiceState.watchChannel`). */
   readonly watches?: (options: O) => ReadonlyArray<string>
   /** Extra OAuth scopes this binding needs (docs/discord-rpc.md#scopes-per-command). */
-  readonly scopes?: ReadonlyArray<"video" | "screenshare">
+  readonly scopes?: ReadonlyArray<ScopeExtra>
   /** Extra OAuth scopes that depend on the options (a multi-action's steps). */
-  readonly scopesFor?: (options: O) => ReadonlyArray<"video" | "screenshare">
+  readonly scopesFor?: (options: O) => ReadonlyArray<ScopeExtra>
   /** Needs no Discord (page navigation): its face and presses work while Discord is unavailable. */
   readonly offline?: boolean
 }
+
+/**
+ * Optional features that need extra OAuth scopes (docs/discord-rpc.md#scopes-per-command), in
+ * the order they are requested: a constant order avoids re-prompts.
+ */
+export const SCOPE_EXTRAS = ["video", "screenshare", "notifications"] as const
+export type ScopeExtra = (typeof SCOPE_EXTRAS)[number]
 
 /** Type-checks a definition without widening its types. */
 export const defineAction = <O, L = undefined>(def: ActionDef<O, L>): ActionDef<O, L> => def
