@@ -8,8 +8,7 @@ import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { isSnowflake, SNOWFLAKE_PATTERN } from "../protocol/Message.ts"
 import type { DeckInfo } from "../deck/Deck.ts"
-import { decodeLayout, scopeExtrasFor } from "../control/Layout.ts"
-import { SCOPE_EXTRAS } from "../control/actions/types.ts"
+import { decodeLayout, SCOPE_EXTRAS, scopeExtrasFor } from "../control/Layout.ts"
 
 // ---------------------------------------------------------------------------------------------
 // paths

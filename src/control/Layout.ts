@@ -35,6 +35,8 @@ import type { DeckInfo } from "../deck/Deck.ts"
 import { ICON_NAMES, type IconName } from "../face/Face.ts"
 import { SCOPE_EXTRAS, type ScopeExtra } from "./actions/types.ts"
 
+export { SCOPE_EXTRAS }
+
 // ---------------------------------------------------------------------------------------------
 // models
 // ---------------------------------------------------------------------------------------------
