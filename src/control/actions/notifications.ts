@@ -9,15 +9,15 @@ import { Clock, Effect } from "effect"
 import { CommandDeadline } from "../../discord/DiscordRpc.ts"
 import type { Face } from "../../face/Face.ts"
 import type { VoiceModel } from "../../discord/VoiceState.ts"
-import { ActionError, defineAction, NoOptions } from "./types.ts"
+import { ActionError, defineAction, InputEnteredAt, NoOptions } from "./types.ts"
 
 /** Held at least this long, a press clears the count instead of opening the channel. */
 export const LONG_PRESS_MILLIS = 600
 
-/** When the current press entered deckcord (its deadline's start), else now. */
+/** When the current input entered deckcord (a press: its deadline's start), else now. */
 const enteredAt = Effect.gen(function*() {
   const deadline = yield* CommandDeadline
-  return deadline?.enteredAt ?? (yield* Clock.currentTimeMillis)
+  return deadline?.enteredAt ?? (yield* InputEnteredAt) ?? (yield* Clock.currentTimeMillis)
 })
 
 const notificationsFace = (model: VoiceModel): Face => {
