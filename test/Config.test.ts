@@ -67,7 +67,7 @@ describe("decodeConfig", () => {
     assert.strictEqual(lines.length, 3)
     assert.include(msg, `at ["clientId"]: the Application ID must be a string: put the id in quotes, "clientId": "123"`)
     assert.include(msg, `at ["brightness"]: expected a value between 0 and 100, got 250`)
-    assert.include(msg, `at ["scopes"][1]: expected "video" | "screenshare", got "camera"`)
+    assert.include(msg, `at ["scopes"][1]: expected "video" | "screenshare" | "notifications", got "camera"`)
   })
 
   it("rejects a numeric client id with the digits as written, not as JSON.parse rounded them", () => {

@@ -105,6 +105,7 @@ const model = (patch: Partial<VoiceModel> & { readonly settingsPatch?: Partial<V
     video: false,
     screenshare: false,
     soundboard: [],
+    notifications: { unread: 0, latest: null },
     ...rest
   }
 }
@@ -178,7 +179,8 @@ const harness = (initial: VoiceModel) =>
         get: SubscriptionRef.get(ref),
         changes: SubscriptionRef.changes(ref),
         watchChannel: () => Effect.void,
-        setTalking: (talking) => SubscriptionRef.update(ref, (m) => ({ ...m, talking }))
+        setTalking: (talking) => SubscriptionRef.update(ref, (m) => ({ ...m, talking })),
+        clearNotifications: SubscriptionRef.update(ref, (m) => ({ ...m, notifications: { ...m.notifications, unread: 0 } }))
       },
       known: makeKnownState(),
       liveWaitMillis: 50

@@ -112,7 +112,8 @@ const clockHarness = Effect.gen(function*() {
       get: SubscriptionRef.get(ref),
       changes: SubscriptionRef.changes(ref),
       watchChannel: () => Effect.void,
-      setTalking: () => Effect.void
+      setTalking: () => Effect.void,
+      clearNotifications: Effect.void
     } as unknown as ActionEnv["voice"],
     known: makeKnownState(),
     liveWaitMillis: 1_000

@@ -5,7 +5,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
-import { CliOutput, Command, Flag } from "effect/cli"
+import { CliError, CliOutput, Command, Flag } from "effect/cli"
 import { controlledDaemonLayer } from "../layers/ControlledDaemon.ts"
 import { VERSION } from "../version.ts"
 import { webUiRoutes } from "../web/index.ts"
@@ -85,13 +85,25 @@ const presenter = CliOutput.layerPresenter({
       : CliOutput.defaultPresenter.present(event)
 })
 
+/**
+ * The command line could not be parsed. Parse errors arrive as `ShowHelp` carrying them (plain
+ * `--help` carries none); a failure of the command itself is not a usage error.
+ */
+const isUsageError = (error: unknown): boolean =>
+  CliError.isCliError(error) &&
+  (error._tag === "ShowHelp" ? error.errors.length > 0 : error._tag !== "UserError")
+
 deckcord.pipe(
   Command.run({ version: VERSION }),
   Effect.provide(Layer.mergeAll(NodeServices.layer, presenter)),
   NodeRuntime.runMain({
     // SIGINT/SIGTERM interrupt the daemon, its finalizers run, and that is a clean stop:
     // exit 0, or systemd counts every `systemctl stop` as a failure
-    teardown: (exit, onExit) =>
-      Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+    // and a mistyped command, flag or value is bad usage, exit 2, as the remote commands do
+    teardown: (exit, onExit) => {
+      if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return onExit(0)
+      if (Exit.isFailure(exit) && isUsageError(Cause.squash(exit.cause))) return onExit(2)
+      return Runtime.defaultTeardown(exit, onExit)
+    }
   })
 )

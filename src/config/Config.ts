@@ -8,7 +8,7 @@ import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { isSnowflake, SNOWFLAKE_PATTERN } from "../protocol/Message.ts"
 import type { DeckInfo } from "../deck/Deck.ts"
-import { decodeLayout, scopeExtrasFor } from "../control/Layout.ts"
+import { decodeLayout, SCOPE_EXTRAS, scopeExtrasFor } from "../control/Layout.ts"
 
 // ---------------------------------------------------------------------------------------------
 // paths
@@ -59,7 +59,7 @@ export const isClientId: (s: string) => boolean = isSnowflake
 export const DEFAULT_BRIGHTNESS = 60
 
 /** Optional features that need extra OAuth scopes (docs/discord-rpc.md#scopes-per-command). @category schema */
-export const ScopeExtra = Schema.Literals(["video", "screenshare"])
+export const ScopeExtra = Schema.Literals(SCOPE_EXTRAS)
 /** @category schema */
 export type ScopeExtra = typeof ScopeExtra.Type
 
@@ -109,7 +109,8 @@ export const BASE_SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.writ
 
 const EXTRA_SCOPES: Record<ScopeExtra, ReadonlyArray<string>> = {
   video: ["rpc.video.read", "rpc.video.write"],
-  screenshare: ["rpc.screenshare.read", "rpc.screenshare.write"]
+  screenshare: ["rpc.screenshare.read", "rpc.screenshare.write"],
+  notifications: ["rpc.notifications.read"]
 }
 
 /**
@@ -127,6 +128,8 @@ export const scopeExtraFor = (cmd: string, evt?: string): ScopeExtra | undefined
     case "TOGGLE_SCREENSHARE":
     case "SCREENSHARE_STATE_UPDATE":
       return "screenshare"
+    case "NOTIFICATION_CREATE":
+      return "notifications"
     default:
       return undefined
   }
@@ -147,7 +150,7 @@ export const requiredScopes = (
 ): ReadonlyArray<string> => {
   const wanted = new Set(neededScopeExtras(config, extra, decks))
   const scopes: Array<string> = [...BASE_SCOPES]
-  for (const key of ["video", "screenshare"] as const) {
+  for (const key of SCOPE_EXTRAS) {
     if (wanted.has(key)) scopes.push(...EXTRA_SCOPES[key])
   }
   return scopes
@@ -168,7 +171,7 @@ export const neededScopeExtras = (
   const layout = decodeLayout(config.decks)
   const fromLayout = Result.isSuccess(layout) ? scopeExtrasFor(layout.success, decks) : []
   const wanted = new Set<ScopeExtra>([...config.scopes, ...extra, ...fromLayout])
-  return (["video", "screenshare"] as const).filter((key) => wanted.has(key))
+  return SCOPE_EXTRAS.filter((key) => wanted.has(key))
 }
 
 // ---------------------------------------------------------------------------------------------

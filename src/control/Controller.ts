@@ -35,6 +35,7 @@ import {
   type AnyActionDef,
   type ControlKind,
   HOME_PAGE,
+  InputEnteredAt,
   isLive,
   LIVE_WAIT_MILLIS,
   makeKnownState,
@@ -492,8 +493,8 @@ const makeController = Effect.gen(function*() {
           if (input._tag === "Release") {
             b.held = false
             // the release of a press that went out always follows it (push-to-talk must not
-            // stay on); it gets a deadline of its own
-            return yield* run(b, input, undefined)
+            // stay on); it gets a deadline of its own, and its entry time for timing a hold
+            return yield* run(b, input, undefined).pipe(Effect.provideService(InputEnteredAt, item.deadline.enteredAt))
           }
           const now = yield* Clock.currentTimeMillis
           if (now >= item.deadline.expiresAt) {

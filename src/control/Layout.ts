@@ -33,6 +33,9 @@ import {
 } from "./actions/index.ts"
 import type { DeckInfo } from "../deck/Deck.ts"
 import { ICON_NAMES, type IconName } from "../face/Face.ts"
+import { SCOPE_EXTRAS, type ScopeExtra } from "./actions/types.ts"
+
+export { SCOPE_EXTRAS }
 
 // ---------------------------------------------------------------------------------------------
 // models
@@ -523,15 +526,15 @@ export const layoutFor = (deck: DeckInfo, layout: Layout): ResolvedLayout => {
   return { source, ...fit(chosen, path), pages, problems }
 }
 
-const extrasOf = (pages: Iterable<PageLayout>): ReadonlyArray<"video" | "screenshare"> => {
-  const extras = new Set<"video" | "screenshare">()
+const extrasOf = (pages: Iterable<PageLayout>): ReadonlyArray<ScopeExtra> => {
+  const extras = new Set<ScopeExtra>()
   for (const page of pages) {
     for (const binding of [...page.keys.values(), ...page.encoders.values()]) {
       for (const scope of binding.action.scopes ?? []) extras.add(scope)
       for (const scope of binding.action.scopesFor?.(binding.options) ?? []) extras.add(scope)
     }
   }
-  return (["video", "screenshare"] as const).filter((s) => extras.has(s))
+  return SCOPE_EXTRAS.filter((s) => extras.has(s))
 }
 
 /**
@@ -543,7 +546,7 @@ const extrasOf = (pages: Iterable<PageLayout>): ReadonlyArray<"video" | "screens
 export const scopeExtrasFor = (
   layout: Layout,
   decks?: ReadonlyArray<DeckInfo>
-): ReadonlyArray<"video" | "screenshare"> =>
+): ReadonlyArray<ScopeExtra> =>
   decks === undefined
     ? extrasOf([...layout.decks.values()].flatMap((deck) => [deck, ...deck.pages.values()]))
     : extrasOf(decks.flatMap((deck) => {

@@ -19,9 +19,9 @@
  * @since 0.2.0
  */
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Deferred, Effect, Equal, Layer, Option, Schema, Scope, Stream } from "effect"
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { HttpApiBuilder } from "effect/http-api"
+import { ByteSize, Cause, Context, Deferred, Effect, Equal, Layer, Option, Schema, Scope, Stream } from "effect"
+import { FindMyWay, HttpIncomingMessage, HttpRouter, HttpServer, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiError } from "effect/http-api"
 import { randomBytes, timingSafeEqual } from "node:crypto"
 import * as Fs from "node:fs"
 import { createServer } from "node:http"
@@ -318,7 +318,9 @@ const login = (options: GuardOptions, request: HttpServerRequest.HttpServerReque
   if (request.method !== "GET" || !request.url.includes("token=")) return undefined
   const url = new URL(request.url, "http://x")
   const token = url.searchParams.get("token")
-  if (token === null || !hostAllowed(options, request.headers["host"]) || !sameToken(options.token, token)) return undefined
+  if (token === null || !hostAllowed(options, request.headers["host"])) return undefined
+  // a wrong token is refused as a wrong header token is (403), not taken for a missing one
+  if (!sameToken(options.token, token)) return deny(403, "Forbidden", "wrong token in the address")
   url.searchParams.delete("token")
   return HttpServerResponse.redirect(`${url.pathname}${url.search}`, { status: 303 }).pipe(
     HttpServerResponse.setCookieUnsafe(TOKEN_COOKIE, options.token, { httpOnly: true, sameSite: "strict", path: "/" })
@@ -341,7 +343,11 @@ const withSecurityHeaders = (response: HttpServerResponse.HttpServerResponse) =>
   const csp = response.headers["content-security-policy"]
   return HttpServerResponse.setHeaders(response, {
     ...SECURITY_HEADERS,
-    "content-security-policy": csp === undefined || csp === "" ? NO_FRAMING : `${csp}; ${NO_FRAMING}`
+    "content-security-policy": csp === undefined || csp === ""
+      ? NO_FRAMING
+      : csp.includes("frame-ancestors")
+      ? csp
+      : `${csp}; ${NO_FRAMING}`
   })
 }
 
@@ -353,6 +359,114 @@ export const guarded = (options: GuardOptions) =>
     const denied = guardRequest(options, request)
     return denied === undefined ? app : Effect.succeed(denied)
   }).pipe(Effect.map(withSecurityHeaders))
+
+// ---------------------------------------------------------------------------------------------
+// bodies and failures (on both transports)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The largest request body read. The biggest legitimate one is a config.json saved from the
+ * web editor, a few KiB even with many decks and pages; 1 MiB leaves ample room and keeps a
+ * hostile or broken client from making the daemon buffer hundreds of MiB.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/** The 413 for a body over `MAX_BODY_BYTES`. */
+export const bodyTooLarge = () =>
+  deny(413, "PayloadTooLarge", `a request body may be at most ${MAX_BODY_BYTES} bytes (1 MiB)`)
+const tooLarge = bodyTooLarge
+
+/**
+ * A body read that went past `MaxBodySize` (a chunked body has no Content-Length to check
+ * first): the API's own error, or the Node reader's "maxBytes exceeded" inside a parse error.
+ */
+export const isBodyTooLarge = (error: unknown): boolean => {
+  if (HttpApiError.HttpApiPayloadTooLarge.is(error)) return true
+  if (!HttpServerError.isHttpServerError(error)) return false
+  const reason = (error as { readonly reason?: { readonly cause?: unknown } }).reason
+  return /maxBytes exceeded/.test(String(reason?.cause ?? (error as { readonly cause?: unknown }).cause))
+}
+const isOverflow = isBodyTooLarge
+
+const schemaMessage = (error: unknown): string => {
+  const cause = (error as { readonly cause?: unknown }).cause
+  return cause instanceof Error ? cause.message : String(cause ?? error)
+}
+
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const
+
+/** Which methods each path has, so a wrong method is told apart from a wrong path (405, not 404). */
+class RouteTable {
+  private readonly paths = FindMyWay.make<true>()
+  record(routes: ReadonlyArray<HttpRouter.Route<unknown, unknown>>) {
+    for (const route of routes) {
+      if (route.method !== "*" && Option.isNone(route.prefix)) this.paths.on(route.method, route.path, true)
+    }
+  }
+  methodsFor(url: string): Array<string> {
+    const allowed: Array<string> = ROUTE_METHODS.filter((method) => this.paths.find(method, url) !== undefined)
+    return allowed.includes("GET") ? [...allowed, "HEAD"] : allowed
+  }
+}
+
+/** The router, with every route it is given also written into `table`. */
+const recordingRouter = (table: RouteTable) =>
+  Layer.effect(
+    HttpRouter.HttpRouter,
+    Effect.map(HttpRouter.make, (router) =>
+      HttpRouter.HttpRouter.of({
+        ...router,
+        addAll: (routes) => {
+          table.record(routes)
+          return router.addAll(routes)
+        },
+        add: (method, path, handler, options) => {
+          const route = HttpRouter.route(method, path, handler, options)
+          table.record([route])
+          return router.addAll([route])
+        }
+      }))
+  )
+
+/**
+ * Every failure answered with the API's JSON error shape: a bad request with the decoder's
+ * message, an unknown path as NotFound, and anything unexpected as a 500 whose cause goes to
+ * the log, never to the client.
+ */
+const answered = (routes: RouteTable) =>
+<E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const length = Number(request.headers["content-length"] ?? 0)
+    if (Number.isFinite(length) && length > MAX_BODY_BYTES) return Effect.succeed(tooLarge())
+    return app.pipe(
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(MAX_BODY_BYTES)),
+      Effect.catchCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse, never, never> => {
+        if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+        const error = Cause.squash(cause)
+        if (isOverflow(error)) return Effect.succeed(tooLarge())
+        if (HttpApiError.HttpApiSchemaError.is(error) && error.kind !== "Body" && error.kind !== "ResponseHeaders") {
+          return Effect.succeed(deny(400, "Invalid", schemaMessage(error)))
+        }
+        if (HttpServerError.isHttpServerError(error)) {
+          const reason = (error as { readonly reason?: { readonly _tag?: string } }).reason?._tag
+          if (reason === "RouteNotFound") {
+            const allow = routes.methodsFor(request.url)
+            return Effect.succeed(
+              allow.length === 0
+                ? deny(404, "NotFound", "no such page or API route")
+                : deny(405, "MethodNotAllowed", `${request.method} is not allowed here; use ${allow.join(" or ")}`).pipe(
+                  HttpServerResponse.setHeader("allow", allow.join(", "))
+                )
+            )
+          }
+          if (reason === "RequestParseError") return Effect.succeed(deny(400, "Invalid", "the request body could not be read as JSON"))
+        }
+        return Effect.logError("the control server failed to answer a request", Cause.pretty(cause)).pipe(
+          Effect.as(deny(500, "InternalError", "deckcord failed to answer this request; the daemon's log has the cause"))
+        )
+      })
+    )
+  })
 
 // ---------------------------------------------------------------------------------------------
 // the Unix socket: transport and single-instance lock
@@ -538,7 +652,15 @@ export const controlServerLayer = (
     const routes = Layer.mergeAll(ApiRoutes, EventsRoute, FaceRoutes, ...(options.routes ?? [])).pipe(
       Layer.provide(Layer.succeedContext(support))
     )
-    const app = (yield* HttpRouter.toHttpEffect(routes)).pipe(Effect.provide(support))
+    const table = new RouteTable()
+    // what `HttpRouter.toHttpEffect` does, with the recording router; `support` above already
+    // gave the routes what they need, only the router's request markers remain in the type
+    const routerLayer = Layer.provideMerge(routes, recordingRouter(table)) as unknown as Layer.Layer<HttpRouter.HttpRouter>
+    const router = Context.get(
+      yield* Layer.build(routerLayer).pipe(Scope.provide(scope)),
+      HttpRouter.HttpRouter
+    )
+    const app = answered(table)(router.asHttpEffect()).pipe(Effect.provide(support))
     yield* options.socket.serve(app).pipe(Scope.provide(scope))
     if (web !== undefined) {
       yield* web.server.serve(guarded({ token, host: web.host, port: web.port })(app)).pipe(Scope.provide(scope))

@@ -12,6 +12,7 @@ import {
   type EventName,
   type EventPayload,
   type InputModeType,
+  type NotificationCreate,
   type SoundboardSound,
   type VoiceSettings,
   type VoiceStateEntry
@@ -75,7 +76,18 @@ export interface VoiceModel {
   readonly video: boolean
   readonly screenshare: boolean
   readonly soundboard: ReadonlyArray<SoundboardSound>
+  /** NOTIFICATION_CREATE since the last clear (only with the rpc.notifications.read scope). */
+  readonly notifications: Notifications
 }
+
+/** Discord's notifications since the user last cleared them. */
+export interface Notifications {
+  readonly unread: number
+  /** The newest one: where it was posted and who sent it; null when there is none. */
+  readonly latest: { readonly channelId: string; readonly sender: string | null } | null
+}
+
+const NO_NOTIFICATIONS: Notifications = { unread: 0, latest: null }
 
 // ---------------------------------------------------------------------------------------------
 // implementation
@@ -112,6 +124,8 @@ const OPTIONAL_SUBSCRIPTIONS = [
   { evt: "VIDEO_STATE_UPDATE", scope: "rpc.video.read", what: "camera" },
   { evt: "SCREENSHARE_STATE_UPDATE", scope: "rpc.screenshare.read", what: "screenshare" }
 ] as const
+
+const NOTIFICATIONS_SCOPE = "rpc.notifications.read"
 
 type ReadyState = Extract<ConnectionState, { readonly _tag: "Ready" }>
 
@@ -154,6 +168,7 @@ interface Internal {
   video: boolean
   screenshare: boolean
   soundboard: ReadonlyArray<SoundboardSound>
+  notifications: Notifications
   currentId: string | null
   readonly trackers: Map<string, Tracker>
   /** Bumped by every member event. */
@@ -269,6 +284,7 @@ export const makeVoiceState = Effect.gen(function*() {
     video: false,
     screenshare: false,
     soundboard: [],
+    notifications: NO_NOTIFICATIONS,
     currentId: null,
     trackers: new Map(),
     seq: 0,
@@ -308,7 +324,8 @@ export const makeVoiceState = Effect.gen(function*() {
       voiceConnection: s.voiceConnection,
       video: s.video,
       screenshare: s.screenshare,
-      soundboard: s.soundboard
+      soundboard: s.soundboard,
+      notifications: s.notifications
     }
   }
 
@@ -626,6 +643,30 @@ export const makeVoiceState = Effect.gen(function*() {
       )
     }, { discard: true })
 
+  let notificationsSubscribed = false
+  /**
+   * NOTIFICATION_CREATE only when the token holds its scope, which is requested only while a
+   * notifications key is bound (docs/discord-rpc.md#scopes-per-command): no key, no subscription.
+   */
+  const subscribeNotifications = (ready: ReadyState) => {
+    if (notificationsSubscribed || ready.authenticated?.scopes?.includes(NOTIFICATIONS_SCOPE) !== true) return Effect.void
+    notificationsSubscribed = true
+    const handle = (chunk: ReadonlyArray<NotificationCreate>) =>
+      commit(() => {
+        const last = chunk[chunk.length - 1]!
+        const author = last.message?.author
+        s.notifications = {
+          unread: s.notifications.unread + chunk.length,
+          latest: { channelId: last.channel_id, sender: author?.global_name ?? author?.username ?? last.title ?? null }
+        }
+      })
+    return rpc.subscribe("NOTIFICATION_CREATE").pipe(
+      Effect.flatMap((events) => Effect.forkIn(Stream.runForEachArray(events, handle), layerScope)),
+      Scope.provide(layerScope),
+      Effect.asVoid
+    )
+  }
+
   // --- sync on every Ready (docs/discord-rpc.md#restarts-and-reconnects) --------------------------------------------------------
 
   /**
@@ -650,6 +691,7 @@ export const makeVoiceState = Effect.gen(function*() {
     Effect.gen(function*() {
       guildNames.clear()
       yield* subscribeOptional(ready)
+      yield* subscribeNotifications(ready)
       const settingsSeq = s.settingsSeq
       const selectSeq = s.selectSeq
       // the soundboard is optional and nothing waits for it
@@ -742,7 +784,11 @@ export const makeVoiceState = Effect.gen(function*() {
     setTalking: (talking) =>
       commit(() => {
         s.talking = talking
-      })
+      }),
+    clearNotifications: commit(() => {
+      // the latest channel stays: a press after clearing still opens it
+      s.notifications = { unread: 0, latest: s.notifications.latest }
+    })
   })
 })
 
@@ -758,6 +804,8 @@ export class VoiceState extends Context.Service<VoiceState, {
   readonly watchChannel: (channelId: string) => Effect.Effect<void, never, Scope.Scope>
   /** Record deckcord's own push-to-talk state (Discord sends no event for it). */
   readonly setTalking: (talking: boolean) => Effect.Effect<void>
+  /** Mark every notification read (a long press on the notifications key). */
+  readonly clearNotifications: Effect.Effect<void>
 }>()("deckcord/VoiceState") {
   /**
    * The live model over `DiscordRpc`: subscribes for the layer's life, re-fetches everything

@@ -23,6 +23,7 @@ export const ICON_NAMES = [
   "screen-share",
   "screen-share-off",
   "soundboard",
+  "bell",
   "user",
   "user-off",
   "leave-call",

@@ -112,6 +112,8 @@ export const ICONS: { readonly [K in IconName]: Icon } = {
       `<rect x="13.5" y="13.5" width="7.5" height="7.5" rx="2" fill="currentColor"/>`
     ].join("")
   },
+  bell: { body: `<path d="M6 16.5V11a6 6 0 0 1 12 0v5.5l2 2.5H4z"/><path d="M10 21a2 2 0 0 0 4 0M12 3.5V5"/>` },
+
   user: { body: user },
   "user-off": { body: user, slash: true },
   // A handset lying down: hang up.

@@ -35,6 +35,7 @@ const DISPLAY_NAMES: Readonly<Record<string, string>> = {
   camera: "Camera",
   "screen-share": "Screen share",
   soundboard: "Soundboard",
+  notifications: "Notifications",
   "voice-processing": "Voice processing",
   status: "Status"
 }

@@ -412,6 +412,26 @@ export const ScreenshareState = Schema.Struct({
   application: Schema.optionalKey(Schema.NullOr(Schema.Struct({ name: Schema.optionalKey(Schema.String) })))
 })
 
+/**
+ * A desktop notification Discord shows (needs rpc.notifications.read). Only what a key shows
+ * is required; the message object is Discord's full message, of which we read the author.
+ *
+ * @category events
+ */
+export const NotificationCreate = Schema.Struct({
+  channel_id: Schema.String,
+  message: Schema.optionalKey(Schema.Struct({
+    id: Schema.optionalKey(Schema.String),
+    content: Schema.optionalKey(Schema.String),
+    author: Schema.optionalKey(User)
+  })),
+  icon_url: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  title: Schema.optionalKey(Schema.String),
+  body: Schema.optionalKey(Schema.String)
+})
+/** @category events */
+export type NotificationCreate = typeof NotificationCreate.Type
+
 /** The payload schema of each event deckcord subscribes to. @category events */
 export const EventPayloads = {
   VOICE_SETTINGS_UPDATE: VoiceSettings,
@@ -424,6 +444,7 @@ export const EventPayloads = {
   SPEAKING_STOP: Speaking,
   VIDEO_STATE_UPDATE: VideoState,
   SCREENSHARE_STATE_UPDATE: ScreenshareState,
+  NOTIFICATION_CREATE: NotificationCreate,
   CURRENT_USER_UPDATE: User
 } as const
 /** @category events */

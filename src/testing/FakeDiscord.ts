@@ -15,7 +15,7 @@ import { Context, Effect, Layer, type Scope } from "effect"
 import type { AuthorizeBehavior } from "./fakeDiscord/commands.ts"
 import type { FakeUser, FakeVoiceState } from "./fakeDiscord/fixtures.ts"
 import type { FakeDiscordOptions, HandshakeRecord, ReceivedFrame, SubscriptionRecord } from "./fakeDiscord/options.ts"
-import { FakeDiscordServer, type FaultKind, type FaultStep } from "./fakeDiscord/server.ts"
+import { type FakeNotification, FakeDiscordServer, type FaultKind, type FaultStep } from "./fakeDiscord/server.ts"
 import type { FakeDiscordState, FakeVoiceSettingsPatch, UserLocalSettings } from "./fakeDiscord/world.ts"
 
 export {
@@ -39,6 +39,7 @@ export {
 } from "./fakeDiscord/fixtures.ts"
 export type { FakeDiscordOptions, HandshakeRecord, ReceivedFrame, SubscriptionRecord } from "./fakeDiscord/options.ts"
 export {
+  type FakeNotification,
   FakeDiscordServer,
   type FaultKind,
   type FaultStep,
@@ -116,6 +117,8 @@ export interface FakeDiscordShape {
   readonly stopSpeaking: (userId: string) => Effect.Effect<boolean>
   readonly moveSelfTo: (channelId: string | null) => Effect.Effect<void>
   readonly setVideo: (active: boolean) => Effect.Effect<void>
+  /** NOTIFICATION_CREATE to the connections subscribed to it; how many dispatches went out. */
+  readonly notify: (notification: FakeNotification) => Effect.Effect<number>
   readonly setScreenshare: (
     active: boolean,
     pid?: number | null,
@@ -158,6 +161,7 @@ const wrap = (s: FakeDiscordServer): FakeDiscordShape => ({
   stopSpeaking: (userId) => Effect.sync(() => s.stopSpeaking(userId)),
   moveSelfTo: (channelId) => Effect.sync(() => s.moveSelfTo(channelId)),
   setVideo: (active) => Effect.sync(() => s.setVideo(active)),
+  notify: (notification) => Effect.sync(() => s.notify(notification)),
   setScreenshare: (active, pid, application) => Effect.sync(() => s.setScreenshare(active, pid, application))
 })
 

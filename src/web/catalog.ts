@@ -99,6 +99,7 @@ const FIELDS: Readonly<Record<string, ReadonlyArray<CatalogField>>> = {
   "camera": [],
   "screen-share": [],
   "soundboard": [field("sound", "Sound", { _tag: "Sound" }, { required: true })],
+  "notifications": [],
   "page": [field("page", "Page", { _tag: "Page" }, { required: true })],
   "status": [],
   // its steps are edited in config.json for now
@@ -111,7 +112,8 @@ export const FILLED_TOGETHER: Readonly<Record<string, ReadonlyArray<string>>> = 
 /** The groups, in the order the editor shows them. */
 const GROUPS: ReadonlyArray<{ readonly name: string; readonly actions: ReadonlyArray<string> }> = [
   { name: "Voice", actions: ["mute", "deafen", "push-to-talk", "input-mode", "voice-processing"] },
-  { name: "Channels", actions: ["voice-channel", "text-channel", "leave-call"] },
+  // notifications open the channel a message came from
+  { name: "Channels", actions: ["voice-channel", "text-channel", "leave-call", "notifications"] },
   { name: "Volume", actions: ["input-volume", "output-volume", "user-volume"] },
   { name: "Devices", actions: ["input-device", "output-device"] },
   { name: "Camera & screen", actions: ["camera", "screen-share"] },

@@ -13,7 +13,7 @@ import { Sse } from "effect/encoding"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { fileURLToPath } from "node:url"
 import type { Invalid, NotConnected, Refused } from "../control/Api.ts"
-import { StreamsShutdown } from "../control/Server.ts"
+import { bodyTooLarge, isBodyTooLarge, StreamsShutdown } from "../control/Server.ts"
 import { WebLookups } from "../control/WebLookups.ts"
 import { isClientId } from "../config/Config.ts"
 import { Deck } from "../deck/Deck.ts"
@@ -36,7 +36,8 @@ const failure = (status: number, tag: string, message: string, extra: Record<str
 /** A body that is not JSON, or not the expected shape, is the client's mistake: say which. */
 const badBody = {
   SchemaError: (e: { readonly message: string }) => Effect.succeed(failure(400, "Invalid", e.message)),
-  HttpServerError: () => Effect.succeed(failure(400, "Invalid", "the request body is not JSON"))
+  HttpServerError: (e: unknown) =>
+    Effect.succeed(isBodyTooLarge(e) ? bodyTooLarge() : failure(400, "Invalid", "the request body is not JSON"))
 }
 
 /** Keep-alive comments so proxies and browsers keep an idle stream open. */

@@ -126,10 +126,23 @@ describe("the deckcord command", { timeout: 30_000 }, () => {
       const run = start(["--log-format", "xml"], env)
       const code = await run.exited
       const { stdout, stderr } = run.output()
-      assert.notStrictEqual(code, 0)
+      assert.strictEqual(code, 2, "bad usage exits 2, as the README's exit-code table says")
       assert.include(stderr, `Invalid value for flag --log-format: "xml"`)
       assert.include(stderr, "--help` for the flags")
       assert.notInclude(stdout + stderr, "SUBCOMMANDS")
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("an unknown command or flag is bad usage too: exit 2, and --help is not an error", async () => {
+    const { env, cleanup } = sandbox()
+    try {
+      for (const args of [["bogus"], ["doctor", "--bogus"]]) {
+        const run = start(args, env)
+        assert.strictEqual(await run.exited, 2, args.join(" "))
+      }
+      assert.strictEqual(await start(["--help"], env).exited, 0)
     } finally {
       cleanup()
     }

@@ -13,13 +13,19 @@ import { ACCESS_TOKEN, CLIENT_SECRET, type Harness, rawRequest, startDaemon, WEB
 
 /** A page the web UI would add, to show extra routes sit behind the same guard. */
 const ExtraPage = HttpRouter.add("GET", "/extra", HttpServerResponse.text("extra page"))
+/** A route whose handler breaks unexpectedly, with an internal detail in its defect. */
+const BrokenPage = HttpRouter.add("GET", "/broken", Effect.die(new Error("internal detail 8c1f")))
 
-const withDaemon = <A, E>(f: (h: Harness, port: number) => Effect.Effect<A, E>) =>
-  Effect.gen(function*() {
-    const h = yield* startDaemon({ routes: [ExtraPage] })
+const withDaemon = <A, E>(f: (h: Harness, port: number, logs: ReadonlyArray<string>) => Effect.Effect<A, E>) => {
+  const logs = captureLogs()
+  return Effect.gen(function*() {
+    const h = yield* startDaemon({ routes: [ExtraPage, BrokenPage] })
     yield* h.live
-    return yield* f(h, webPort(h))
-  }).pipe(Effect.scoped, Effect.provide([NodeServices.layer, captureLogs().layer]), Effect.timeout("20 seconds"))
+    return yield* f(h, webPort(h), logs.lines)
+  }).pipe(Effect.scoped, Effect.provide([NodeServices.layer, logs.layer]), Effect.timeout("20 seconds"))
+}
+
+const SECURITY = ["x-frame-options", "x-content-type-options", "referrer-policy", "content-security-policy"]
 
 const mute = JSON.stringify({ _tag: "Mute", mode: "on" })
 const json = { "content-type": "application/json" }
@@ -57,9 +63,10 @@ describe("HTTP control API security", () => {
         expect(cookie).toMatch(/SameSite=Strict/)
         const page = yield* rawRequest({ port }, { path: "/extra", headers: { ...host, cookie: cookie.split(";")[0]! } })
         expect(page.status).toBe(200)
-        // a wrong token in the URL sets nothing
+        // a wrong token in the URL sets nothing, and is refused as a wrong header token is
         const wrong = yield* rawRequest({ port }, { path: "/extra?token=nope", headers: host })
-        expect(wrong.status).toBe(401)
+        expect(wrong.status).toBe(403)
+        expect(JSON.parse(wrong.body)._tag).toBe("Forbidden")
         expect(wrong.headers["set-cookie"]).toBeUndefined()
       })
     ))
@@ -124,6 +131,111 @@ describe("HTTP control API security", () => {
           expect(body).not.toContain(CLIENT_SECRET)
           expect(body).not.toContain(ACCESS_TOKEN)
         }
+      })
+    ))
+})
+
+describe("HTTP control API answers", () => {
+  const auth = (port: number) => ({ host: `127.0.0.1:${port}`, "x-deckcord-token": WEB_TOKEN, ...json })
+
+  it.live("a body over 1 MiB is refused with 413 before it is read, by length or as it streams", () =>
+    withDaemon((h, port) =>
+      Effect.gen(function*() {
+        const big = JSON.stringify({ _tag: "Mute", mode: "on", pad: "x".repeat(2 * 1024 * 1024) })
+        const byLength = yield* rawRequest({ port }, { method: "POST", path: "/api/actions", headers: auth(port), body: big })
+        expect(byLength.status).toBe(413)
+        expect(JSON.parse(byLength.body)._tag).toBe("PayloadTooLarge")
+        const chunked = yield* rawRequest({ port }, {
+          method: "POST",
+          path: "/api/actions",
+          headers: { ...auth(port), "transfer-encoding": "chunked" },
+          body: big
+        })
+        expect(chunked.status).toBe(413)
+        const onSocket = yield* rawRequest({ socketPath: h.socketPath }, {
+          method: "POST",
+          path: "/api/actions",
+          headers: { host: "deckcord", ...json },
+          body: big
+        })
+        expect(onSocket.status).toBe(413)
+        expect((yield* h.fake.state).voiceSettings.mute).toBe(false)
+      })
+    ))
+
+  it.live("an unexpected failure is a JSON InternalError without internals, logged with its cause", () =>
+    withDaemon((_h, port, logs) =>
+      Effect.gen(function*() {
+        const reply = yield* rawRequest({ port }, { path: "/broken", headers: auth(port) })
+        expect(reply.status).toBe(500)
+        const body = JSON.parse(reply.body)
+        expect(body._tag).toBe("InternalError")
+        expect(typeof body.message).toBe("string")
+        expect(reply.body).not.toContain("8c1f")
+        const logged = logs.filter((l) => l.startsWith("Error") && l.includes("internal detail 8c1f"))
+        expect(logged.length, logs.join("\n")).toBe(1)
+      })
+    ))
+
+  it.live("an invalid body is a JSON Invalid error naming what is wrong", () =>
+    withDaemon((h, port) =>
+      Effect.gen(function*() {
+        const cases: Array<[string, RegExp]> = [
+          ["{not json", /./],
+          ["[]", /./],
+          ["null", /./],
+          [JSON.stringify({ _tag: "Explode" }), /_tag/],
+          [JSON.stringify({ _tag: "PushToTalkFor", millis: -5 }), /millis/]
+        ]
+        for (const [body, mentions] of cases) {
+          const reply = yield* rawRequest({ port }, { method: "POST", path: "/api/actions", headers: auth(port), body })
+          expect(reply.status, body).toBe(400)
+          const error = JSON.parse(reply.body)
+          expect(error._tag, body).toBe("Invalid")
+          expect(error.message, body).toMatch(mentions)
+        }
+        expect((yield* h.fake.state).voiceSettings.mute).toBe(false)
+      })
+    ))
+
+  it.live("a wrong method on a known path is 405 with Allow; an unknown path stays 404", () =>
+    withDaemon((_h, port) =>
+      Effect.gen(function*() {
+        const put = yield* rawRequest({ port }, { method: "PUT", path: "/api/status", headers: auth(port), body: "{}" })
+        expect(put.status).toBe(405)
+        expect(put.headers["allow"]).toBe("GET, HEAD")
+        expect(JSON.parse(put.body)._tag).toBe("MethodNotAllowed")
+        const get = yield* rawRequest({ port }, { path: "/api/actions", headers: auth(port) })
+        expect(get.status).toBe(405)
+        expect(get.headers["allow"]).toBe("POST")
+        const del = yield* rawRequest({ port }, { method: "DELETE", path: "/api/decks/ABC/faces", headers: auth(port) })
+        expect(del.headers["allow"]).toBe("GET, HEAD")
+        const extra = yield* rawRequest({ port }, { method: "DELETE", path: "/extra", headers: auth(port) })
+        expect(extra.status).toBe(405)
+        expect((yield* rawRequest({ port }, { method: "DELETE", path: "/api/nowhere", headers: auth(port) })).status).toBe(404)
+      })
+    ))
+
+  it.live("every answer carries the security headers, errors too, and the page's CSP names framing once", () =>
+    withDaemon((_h, port) =>
+      Effect.gen(function*() {
+        const replies = [
+          yield* rawRequest({ port }, { method: "POST", path: "/api/actions", headers: auth(port), body: "[]" }),
+          yield* rawRequest({ port }, { path: "/api/no-such-route", headers: auth(port) }),
+          yield* rawRequest({ port }, { path: "/broken", headers: auth(port) }),
+          yield* rawRequest({ port }, {
+            method: "POST",
+            path: "/api/actions",
+            headers: auth(port),
+            body: "x".repeat(2 * 1024 * 1024)
+          })
+        ]
+        expect(replies.map((r) => r.status)).toEqual([400, 404, 500, 413])
+        for (const reply of replies) {
+          for (const header of SECURITY) expect(reply.headers[header], `${reply.status} ${header}`).toBeDefined()
+          expect(reply.headers["content-security-policy"]).toContain("frame-ancestors 'none'")
+        }
+        expect(JSON.parse(replies[1]!.body)._tag).toBe("NotFound")
       })
     ))
 })

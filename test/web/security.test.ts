@@ -43,6 +43,8 @@ describe("web UI security", () => {
         const page = yield* rawRequest(h, { path: "/", headers: { host, cookie: cookie.split(";")[0]! } })
         expect(page.status).toBe(200)
         expect(page.body).toMatch(/<title>deckcord<\/title>/)
+        const csp = String(page.headers["content-security-policy"])
+        expect(csp.match(/frame-ancestors/g)?.length, csp).toBe(1)
       })
     ))
 
@@ -84,6 +86,25 @@ describe("web UI security", () => {
         })
         expect(same.status).toBe(200)
         expect(same.body).not.toContain(SECRET)
+      })
+    ))
+
+  it.live("a config save over 1 MiB is refused with 413 and writes nothing, even when sent in chunks", () =>
+    run((h) =>
+      Effect.gen(function*() {
+        const before = Fs.readFileSync(h.configPath, "utf8")
+        const big = JSON.stringify({ version: "absent", config: { brightness: 1, pad: "x".repeat(2 * 1024 * 1024) } })
+        const headers = { host: `127.0.0.1:${h.port}`, "x-deckcord-token": WEB_TOKEN, "content-type": "application/json" }
+        const chunked = yield* rawRequest(h, {
+          method: "PUT",
+          path: "/api/ui/config",
+          headers: { ...headers, "transfer-encoding": "chunked" },
+          body: big
+        })
+        expect(chunked.status, chunked.body).toBe(413)
+        expect(JSON.parse(chunked.body)._tag).toBe("PayloadTooLarge")
+        expect(chunked.headers["x-frame-options"]).toBe("DENY")
+        expect(Fs.readFileSync(h.configPath, "utf8")).toBe(before)
       })
     ))
 })

@@ -7,6 +7,7 @@ import { camera, screenShare, soundboard } from "./media.ts"
 import { leaveCall, textChannel, voiceChannel } from "./channels.ts"
 import { inputDevice, outputDevice } from "./devices.ts"
 import { multi } from "./multi.ts"
+import { notifications } from "./notifications.ts"
 import { page } from "./pages.ts"
 import { status } from "./status.ts"
 import type { AnyActionDef } from "./types.ts"
@@ -18,6 +19,7 @@ export { camera, screenShare, soundboard } from "./media.ts"
 export { leaveCall, textChannel, voiceChannel } from "./channels.ts"
 export { inputDevice, outputDevice } from "./devices.ts"
 export { HOME_PAGE, page } from "./pages.ts"
+export { LONG_PRESS_MILLIS, notifications } from "./notifications.ts"
 export { MAX_DELAY_MILLIS, multi, type MultiLocal, type MultiOptions, type MultiStep } from "./multi.ts"
 export { status, unavailability, unavailableFace, statusUnavailableFace } from "./status.ts"
 export { deafen, inputMode, mute, pushToTalk, voiceProcessing } from "./voice.ts"
@@ -40,6 +42,7 @@ export const ACTIONS: ReadonlyArray<AnyActionDef> = [
   camera,
   screenShare,
   soundboard,
+  notifications,
   voiceProcessing,
   status,
   page,

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Schema, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Schema, Stream } from "effect"
 import { SNOWFLAKE_PATTERN, type VoiceSettings, type VoiceSettingsPatch } from "../../protocol/Message.ts"
 import { CommandDeadline, deadlineFrom, type DiscordRpc, type UserVoiceSettingsPatch } from "../../discord/DiscordRpc.ts"
 import type { Face, IconName } from "../../face/Face.ts"
@@ -103,6 +103,15 @@ export const isLive = (model: VoiceModel): boolean => model.connection._tag === 
  * a mute pressed long ago must not land now.
  */
 export const LIVE_WAIT_MILLIS = 5_000
+
+/**
+ * When the input being handled entered deckcord, set by the Controller for a release (which
+ * has no `CommandDeadline`), so a handler can time a press from entry to entry, unaffected
+ * by how long either waited in the key's queue.
+ */
+export const InputEnteredAt = Context.Reference<number | undefined>("deckcord/InputEnteredAt", {
+  defaultValue: () => undefined
+})
 
 /** Everything a handler may use. Built per Controller; tests build one over stubs. */
 export interface ActionEnv {
@@ -209,12 +218,19 @@ export interface ActionDef<O, L = undefined> {
   /** Voice channels whose members this binding shows (`VoiceState.watchChannel`). */
   readonly watches?: (options: O) => ReadonlyArray<string>
   /** Extra OAuth scopes this binding needs (docs/discord-rpc.md#scopes-per-command). */
-  readonly scopes?: ReadonlyArray<"video" | "screenshare">
+  readonly scopes?: ReadonlyArray<ScopeExtra>
   /** Extra OAuth scopes that depend on the options (a multi-action's steps). */
-  readonly scopesFor?: (options: O) => ReadonlyArray<"video" | "screenshare">
+  readonly scopesFor?: (options: O) => ReadonlyArray<ScopeExtra>
   /** Needs no Discord (page navigation): its face and presses work while Discord is unavailable. */
   readonly offline?: boolean
 }
+
+/**
+ * Optional features that need extra OAuth scopes (docs/discord-rpc.md#scopes-per-command), in
+ * the order they are requested: a constant order avoids re-prompts.
+ */
+export const SCOPE_EXTRAS = ["video", "screenshare", "notifications"] as const
+export type ScopeExtra = (typeof SCOPE_EXTRAS)[number]
 
 /** Type-checks a definition without widening its types. */
 export const defineAction = <O, L = undefined>(def: ActionDef<O, L>): ActionDef<O, L> => def

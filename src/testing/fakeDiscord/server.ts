@@ -150,6 +150,15 @@ const makeRuntimeDir = (tail: string): string => {
  *
  * @category server
  */
+/** What `notify` needs: who wrote what where; title and body default like Discord's (the author's name, the text). */
+export interface FakeNotification {
+  readonly channelId: string
+  readonly author: FakeUser
+  readonly content: string
+  readonly title?: string
+  readonly body?: string
+}
+
 export class FakeDiscordServer {
   readonly runtimeDir: string
   readonly socketPath: string
@@ -159,6 +168,7 @@ export class FakeDiscordServer {
   private readonly auth: AuthConfig
   private readonly conns = new Set<Conn>()
   private nextConnId = 1
+  private messageSeq = 0
   private loggedOut: boolean
   private behavior: AuthorizeBehavior
   private replyDelay: number | undefined
@@ -754,6 +764,34 @@ export class FakeDiscordServer {
 
   setVideo(active: boolean): void {
     this.batched(() => this.world.setVideo(active))
+  }
+
+  /**
+   * A desktop notification for a message `author` posted in `channelId`, as Discord sends it
+   * (NOTIFICATION_CREATE: channel_id, message, icon_url, title, body) to connections that
+   * subscribed to it, which needs rpc.notifications.read. Returns dispatches sent.
+   */
+  notify(notification: FakeNotification): number {
+    const { author, channelId, content } = notification
+    const messageId = String(BigInt("1300000000000000000") + BigInt(++this.messageSeq))
+    const name = author.global_name ?? author.username
+    return this.batched(() =>
+      this.emit("NOTIFICATION_CREATE", {
+        channel_id: channelId,
+        message: {
+          id: messageId,
+          channel_id: channelId,
+          content,
+          timestamp: new Date(0).toISOString(),
+          author: { ...author }
+        },
+        icon_url: author.avatar === null
+          ? "https://cdn.discordapp.com/embed/avatars/0.png"
+          : `https://cdn.discordapp.com/avatars/${author.id}/${author.avatar}.png`,
+        title: notification.title ?? name,
+        body: notification.body ?? content
+      })
+    )
   }
 
   setScreenshare(active: boolean, pid?: number | null, application?: { readonly name: string } | null): void {
