@@ -525,6 +525,9 @@ const ELSEWHERE = "or point $DECKCORD_CONTROL_SOCKET or $XDG_RUNTIME_DIR elsewhe
  * mkdir -m 0700 (ours only), refuse a live socket, remove a stale one. Nothing is followed
  * through a link and nothing but a socket is removed: the path may be the user's own file.
  */
+/** The directories `controlSocketPath` makes for deckcord: `…/deckcord` and `…/deckcord-<uid>`. */
+const isOwnSocketDirectory = (dir: string): boolean => /^deckcord(-\d+)?$/.test(Path.basename(dir))
+
 export const prepareSocketPath = (socketPath: string) =>
   Effect.gen(function*() {
     const dir = Path.dirname(socketPath)
@@ -553,8 +556,10 @@ export const prepareSocketPath = (socketPath: string) =>
     if (uid !== undefined && stat.uid !== uid) {
       return yield* fail(`${dir} belongs to another user`, `remove it, ${ELSEWHERE}`)
     }
-    // a shared sticky directory (/tmp) is not ours to close; the socket itself is 0600
-    if ((stat.mode & 0o077) !== 0 && (stat.mode & 0o1000) === 0) Fs.chmodSync(dir, 0o700)
+    // only deckcord's own directory is closed to others; a directory named by
+    // $DECKCORD_CONTROL_SOCKET (/tmp, a shared folder) is not ours to change, and the socket
+    // itself is 0600 either way
+    if ((stat.mode & 0o077) !== 0 && isOwnSocketDirectory(dir)) Fs.chmodSync(dir, 0o700)
     const existing = yield* inspect(socketPath)
     if (existing === undefined) return
     if (!existing.isSocket()) {

@@ -110,6 +110,23 @@ describe("the control socket", () => {
       expect(Fs.readFileSync(file, "utf8")).toBe("precious\n")
     }).pipe(Effect.scoped, quiet, Effect.timeout("20 seconds")))
 
+  it.live("deckcord closes its own socket directory to others, never a directory it was pointed into", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-modes-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const own = Path.join(dir, "deckcord")
+      Fs.mkdirSync(own)
+      Fs.chmodSync(own, 0o777)
+      yield* prepareSocketPath(Path.join(own, "control.sock"))
+      expect(Fs.statSync(own).mode & 0o777).toBe(0o700)
+      // $DECKCORD_CONTROL_SOCKET=/some/shared/dir/x.sock: the socket is 0600, the folder is the user's
+      const shared = Path.join(dir, "shared")
+      Fs.mkdirSync(shared)
+      Fs.chmodSync(shared, 0o755)
+      yield* prepareSocketPath(Path.join(shared, "x.sock"))
+      expect(Fs.statSync(shared).mode & 0o777).toBe(0o755)
+    }).pipe(Effect.scoped, quiet, Effect.timeout("20 seconds")))
+
   it.live("a symbolic link as the socket's directory is refused, and its target keeps its mode", () =>
     Effect.gen(function*() {
       const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-linked-"))
