@@ -349,6 +349,10 @@ export const waybarLine = (s: StatusView): string => {
   return JSON.stringify({ text: state, alt: state, class: state, tooltip })
 }
 
+/** What the bar shows while no daemon answers: waybar reads stdout only, so say it there too. */
+export const waybarNotRunningLine = (): string =>
+  JSON.stringify({ text: "offline", alt: "offline", class: "offline", tooltip: NOT_RUNNING_MESSAGE })
+
 const watchLine = (s: StatusView): string => {
   const c = s.connection
   if (!c.live) return `Discord ${c.state === "Disconnected" ? `not connected: ${c.message ?? ""}` : pending(c.state)}`
@@ -398,6 +402,7 @@ const watch = (socketPath: string, format: "text" | "json" | "waybar", io: Remot
       })
       res.on("end", () => {
         if (io.signal?.aborted) return resolve(EXIT.done)
+        if (format === "waybar") io.out(`${waybarNotRunningLine()}\n`)
         io.err("deckcord stopped\n")
         resolve(EXIT.notRunning)
       })
@@ -495,6 +500,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
     }
   } catch (e) {
     if (e instanceof NotRunning) {
+      if (parsed.kind === "watch" && parsed.format === "waybar") io.out(`${waybarNotRunningLine()}\n`)
       io.err(`${NOT_RUNNING_MESSAGE}\n`)
       return EXIT.notRunning
     }

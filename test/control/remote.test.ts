@@ -244,4 +244,20 @@ describe("no daemon", () => {
       expect(code).toBe(3)
       expect(err).toBe("deckcord is not running — start it with `deckcord` or `systemctl --user start deckcord`\n")
     }))
+
+  it.live("watch --waybar still gives the bar a line it can show: offline, with the reason", () =>
+    Effect.gen(function*() {
+      let out = ""
+      const code = yield* Effect.promise(() =>
+        runRemote(["watch", "--waybar"], {
+          env: { DECKCORD_CONTROL_SOCKET: "/nonexistent/deckcord/control.sock" },
+          out: (t) => void (out += t),
+          err: () => {}
+        })
+      )
+      expect(code).toBe(3)
+      const line = JSON.parse(out.trim()) as { class: string; tooltip: string }
+      expect(line.class).toBe("offline")
+      expect(line.tooltip).toContain("deckcord is not running")
+    }))
 })
