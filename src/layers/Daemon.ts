@@ -9,8 +9,8 @@ import { type DeckcordConfig, neededScopeExtras, requiredScopes } from "../confi
 import { Controller } from "../control/Controller.ts"
 import { Deck, type DeckInfo } from "../deck/Deck.ts"
 import type { DeckProvider, DeckProviderShape } from "../deck/DeckProvider.ts"
-import { DiscordIpc } from "../discord/DiscordIpc.ts"
 import { type ConnectionState, DiscordRpc } from "../discord/DiscordRpc.ts"
+import { discordClientLayer } from "./DiscordClient.ts"
 import { deckProviderFromEnv } from "./FakeDecksFromEnv.ts"
 import { KeyRenderer } from "../face/KeyRenderer.ts"
 import { OAuth } from "../auth/OAuth.ts"
@@ -183,12 +183,10 @@ const services = (options: DaemonOptions) =>
     Effect.gen(function*() {
       const settings = yield* Settings
       const config = yield* settings.config
-      const ipc = config.socketPath === undefined
-        ? DiscordIpc.layer
-        : DiscordIpc.layerWith({ socketPaths: [config.socketPath] })
-      const rpc = DiscordRpc.layer({ clientId: settings.config.pipe(Effect.map((c) => c.clientId)) }).pipe(
-        Layer.provide(ipc),
-        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(settingsForAuthorization)))
+      const rpc = discordClientLayer(
+        config,
+        settings,
+        OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(settingsForAuthorization))
       )
       const deck = Deck.layerWith({
         brightness: config.brightness,

@@ -7,13 +7,13 @@
 import { Effect, Layer, Logger, Redacted, Stream } from "effect"
 import { requiredScopes } from "../config/Config.ts"
 import { Controller } from "../control/Controller.ts"
-import { DiscordIpc } from "../discord/DiscordIpc.ts"
 import { DiscordRpc } from "../discord/DiscordRpc.ts"
 import { OAuth } from "../auth/OAuth.ts"
 import { OAuthFlow } from "../auth/OAuthFlow.ts"
 import { Settings } from "../config/Settings.ts"
 import { TokenStore } from "../auth/TokenStore.ts"
 import { VoiceState } from "../discord/VoiceState.ts"
+import { discordClientLayer } from "../layers/DiscordClient.ts"
 import { HostConnection } from "./HostConnection.ts"
 import type { LaunchArgs, RegistrationInfo } from "./HostProtocol.ts"
 import { inspectorLayer } from "./Inspector.ts"
@@ -71,13 +71,7 @@ export const pluginLayer = (options: PluginOptions) =>
     Effect.gen(function*() {
       const settings = yield* Settings
       const config = yield* settings.config
-      const ipc = config.socketPath === undefined
-        ? DiscordIpc.layer
-        : DiscordIpc.layerWith({ socketPaths: [config.socketPath] })
-      const rpc = DiscordRpc.layer({ clientId: settings.config.pipe(Effect.map((c) => c.clientId)) }).pipe(
-        Layer.provide(ipc),
-        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
-      )
+      const rpc = discordClientLayer(config, settings, OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
       return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange, inspectorLayer).pipe(
         Layer.provideMerge(VoiceState.layer),
         Layer.provideMerge(rpc)
