@@ -78,6 +78,11 @@ export interface VoiceModel {
   readonly soundboard: ReadonlyArray<SoundboardSound>
   /** NOTIFICATION_CREATE since the last clear (only with the rpc.notifications.read scope). */
   readonly notifications: Notifications
+  /**
+   * Members' pictures fetched so far, `avatarKey(id, hash)` → a local PNG file (`Avatars`,
+   * `withAvatars`); empty or absent when avatars are off or none has arrived.
+   */
+  readonly avatars?: ReadonlyMap<string, string>
 }
 
 /** Discord's notifications since the user last cleared them. */
@@ -181,6 +186,7 @@ interface Internal {
 }
 
 const EMPTY_WATCHED: ReadonlyMap<string, ChannelView> = new Map()
+const NO_AVATARS: ReadonlyMap<string, string> = new Map()
 
 /** A `voice_states[]` entry as a member (docs/discord-rpc.md#get_channel-and-the-channel-object: top-level mute/volume are yours for them). */
 const toMember = (entry: VoiceStateEntry, speaking: boolean): Member => {
@@ -325,7 +331,8 @@ export const makeVoiceState = Effect.gen(function*() {
       video: s.video,
       screenshare: s.screenshare,
       soundboard: s.soundboard,
-      notifications: s.notifications
+      notifications: s.notifications,
+      avatars: NO_AVATARS
     }
   }
 
