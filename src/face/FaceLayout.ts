@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { Face, PixelSize } from "./Face.ts"
-import { isHexColor, TONE_COLORS } from "./Palette.ts"
+import { type Face, type FaceAvatar, MAX_FACE_AVATARS, type PixelSize } from "./Face.ts"
+import { AVATAR_TINTS, isHexColor, TONE_COLORS } from "./Palette.ts"
 import {
   familyList,
   type FittedText,
@@ -47,6 +47,19 @@ export interface PlacedLine {
   readonly families: string
 }
 
+/** One person, placed: a disc in `box` (a square), their picture over it once the renderer has read it. */
+export interface PlacedAvatar {
+  readonly box: Box
+  /** The disc and the initials' colour. */
+  readonly fill: string
+  readonly initials: PlacedLine | undefined
+  /** Their picture's file, as the face names it. */
+  readonly image?: string
+  /** The picture as a data URL, filled in by the renderer when the file could be read. */
+  readonly href?: string
+  readonly speaking: boolean
+}
+
 /** Everything a face draws, placed; `layoutSvg` turns it into a document. */
 export interface FaceLayout {
   readonly width: number
@@ -57,6 +70,7 @@ export interface FaceLayout {
   readonly glyph?: { readonly box: Box } & (
     | { readonly _tag: "Icon"; readonly icon: NonNullable<Face["icon"]> }
     | { readonly _tag: "Text"; readonly text: string; readonly fontSize: number; readonly families: string }
+    | { readonly _tag: "Avatars"; readonly people: ReadonlyArray<PlacedAvatar> }
   )
   readonly lines: ReadonlyArray<PlacedLine>
   readonly badge?: { readonly box: Box; readonly line: PlacedLine }
@@ -102,15 +116,23 @@ const sizes = (s: number, spec: { max: number; min: number; floor: number }) => 
 
 const clamp01 = (v: number) => Math.min(1, Math.max(0, Math.round(v * VALUE_STEPS) / VALUE_STEPS))
 
-/** The glyph's box: as large as allowed, centred in `region`, clear of every box in `keepOut`. */
-const placeGlyph = (region: Box, maxSize: number, keepOut: ReadonlyArray<Box>, gap: number): Box | undefined => {
+/**
+ * The glyph's box: as large as allowed, centred in `region`, clear of every box in `keepOut`.
+ * `aspect` is its width over its height (a row of people is wider than tall).
+ */
+const placeGlyph = (region: Box, maxSize: number, keepOut: ReadonlyArray<Box>, gap: number, aspect = 1): Box | undefined => {
   // corners are round-ish and so are most glyphs: half the usual gap is enough
-  const centred = (r: Box, g: number): Box => ({ x: r.x + (r.width - g) / 2, y: r.y + (r.height - g) / 2, width: g, height: g })
+  const centred = (r: Box, g: number): Box => ({
+    x: r.x + (r.width - g * aspect) / 2,
+    y: r.y + (r.height - g) / 2,
+    width: g * aspect,
+    height: g
+  })
   const grown = keepOut.map((k) => ({ x: k.x - gap, y: k.y - gap, width: k.width + 2 * gap, height: k.height + 2 * gap }))
   const clear = (b: Box) => grown.every((k) => !intersects(b, k))
   // in place, shrinking until clear
   let inPlace: Box | undefined
-  for (let g = Math.min(maxSize, region.width, region.height); g > 0; g -= 0.5) {
+  for (let g = Math.min(maxSize, region.width / aspect, region.height); g > 0; g -= 0.5) {
     const b = centred(region, g)
     if (clear(b)) {
       inPlace = b
@@ -121,7 +143,7 @@ const placeGlyph = (region: Box, maxSize: number, keepOut: ReadonlyArray<Box>, g
   const below = Math.max(region.y, ...grown.map((k) => k.y + k.height))
   const lower: Box = { x: region.x, y: below, width: region.width, height: region.y + region.height - below }
   let moved: Box | undefined
-  for (let g = Math.min(maxSize, lower.width, lower.height); g > 0; g -= 0.5) {
+  for (let g = Math.min(maxSize, lower.width / aspect, lower.height); g > 0; g -= 0.5) {
     const b = centred(lower, g)
     if (clear(b)) {
       moved = b
@@ -130,7 +152,70 @@ const placeGlyph = (region: Box, maxSize: number, keepOut: ReadonlyArray<Box>, g
   }
   if (inPlace === undefined) return moved
   if (moved === undefined) return inPlace
-  return moved.width > inPlace.width ? moved : inPlace
+  return moved.height > inPlace.height ? moved : inPlace
+}
+
+/** How much of a disc the next one in a row covers. */
+const AVATAR_OVERLAP = 0.25
+/** A row of `n` people is this many discs wide. */
+const rowAspect = (n: number) => 1 + (n - 1) * (1 - AVATAR_OVERLAP)
+
+/**
+ * People in the glyph's place: a row of overlapping discs, or for three or four a 2×2 grid
+ * when that makes each larger. Returns the box they take and the discs.
+ */
+const placeAvatars = (
+  fonts: Fonts,
+  people: ReadonlyArray<FaceAvatar>,
+  place: (aspect: number) => Box | undefined,
+  files: Set<string>
+): { readonly box: Box; readonly people: ReadonlyArray<PlacedAvatar> } | undefined => {
+  const n = people.length
+  const row = place(rowAspect(n))
+  const grid = n >= 3 ? place(1) : undefined
+  const rowDisc = row?.height ?? 0
+  const gridDisc = grid === undefined ? 0 : grid.height * 0.48
+  const useGrid = grid !== undefined && gridDisc > rowDisc
+  const box = useGrid ? grid : row
+  if (box === undefined) return undefined
+  const d = useGrid ? gridDisc : rowDisc
+  const at = (i: number): { x: number; y: number } => {
+    if (!useGrid) return { x: box.x + i * d * (1 - AVATAR_OVERLAP), y: box.y }
+    const col = i % 2
+    const line = Math.floor(i / 2)
+    // three: two above, one centred below
+    const x = n === 3 && line === 1 ? box.x + (box.width - d) / 2 : col === 0 ? box.x : box.x + box.width - d
+    return { x, y: line === 0 ? box.y : box.y + box.height - d }
+  }
+  const placed = people.map((person, i): PlacedAvatar => {
+    const { x, y } = at(i)
+    const tint = AVATAR_TINTS[Number.isInteger(person.tint) ? Math.abs(person.tint!) % AVATAR_TINTS.length : 0]!
+    const text = sanitizeText(fonts.label, person.initials)
+    let initials: PlacedLine | undefined
+    if (text.length > 0) {
+      const fitted = fitText(fonts.label, text, d * 0.72, d * 0.46, Math.min(d * 0.46, Math.max(6, d * 0.3)))
+      const capHeight = fitted.fontSize * fonts.label.fonts[0]!.metrics.capHeight
+      fontsUsed(fonts.label, fitted.text, files)
+      initials = {
+        role: "label",
+        text: fitted.text,
+        fontSize: fitted.fontSize,
+        capHeight,
+        box: { x: x + (d - fitted.width) / 2, y: y + (d - capHeight) / 2, width: fitted.width, height: capHeight },
+        anchor: "middle",
+        color: tint.ink,
+        families: familyList(fonts.label, fitted.text)
+      }
+    }
+    return {
+      box: { x, y, width: d, height: d },
+      fill: tint.fill,
+      initials,
+      ...(person.image === undefined ? {} : { image: person.image }),
+      speaking: person.speaking === true
+    }
+  })
+  return { box, people: placed }
 }
 
 /** The pure core of the renderer: where everything of a face goes at a size. */
@@ -152,7 +237,8 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
   const sublabel = face.sublabel === undefined ? "" : sanitizeText(fonts.sublabel, face.sublabel)
   const glyphText = face.glyph === undefined ? "" : sanitizeText(fonts.glyph, face.glyph)
   const textGlyph = glyphText.length > 0 && glyphText !== REPLACEMENT_CHAR
-  const hasGlyph = textGlyph || face.icon !== undefined
+  const people = (face.avatars ?? []).slice(0, MAX_FACE_AVATARS)
+  const hasGlyph = textGlyph || face.icon !== undefined || people.length > 0
   const hasText = label.length > 0 || sublabel.length > 0
 
   // the corners, sitting on the edge ring: a failed command's "!" top-left (top-right on
@@ -251,6 +337,14 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
   }
 
   let glyphBox: Box | undefined
+  let placedPeople: ReadonlyArray<PlacedAvatar> | undefined
+  /** The glyph's box from a placer of boxes of an aspect; people choose their own aspect. */
+  const glyphFrom = (placer: (aspect: number) => Box | undefined): Box | undefined => {
+    if (people.length === 0) return placer(1)
+    const placed = placeAvatars(fonts, people, placer, files)
+    placedPeople = placed?.people
+    return placed?.box
+  }
   let lines: Array<PlacedLine> = []
   const top = pad
   if (wide) {
@@ -258,10 +352,15 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
     const contentH = bottom - top
     const rightLimit = Math.min(...keepOut.map((k) => k.x)) - gap
     if (hasGlyph) {
-      const g = hasText ? Math.min(contentH, W * 0.3) : Math.min(contentH, rightLimit - pad)
-      glyphBox = hasText
-        ? { x: pad, y: top + (contentH - g) / 2, width: g, height: g }
-        : { x: pad + (rightLimit - pad - g) / 2, y: top + (contentH - g) / 2, width: g, height: g }
+      glyphBox = glyphFrom((aspect) => {
+        // a row of people may take a little more of the strip than one glyph
+        const g = hasText
+          ? Math.min(contentH, (W * (aspect > 1 ? 0.42 : 0.3)) / aspect)
+          : Math.min(contentH, (rightLimit - pad) / aspect)
+        return hasText
+          ? { x: pad, y: top + (contentH - g) / 2, width: g * aspect, height: g }
+          : { x: pad + (rightLimit - pad - g * aspect) / 2, y: top + (contentH - g) / 2, width: g * aspect, height: g }
+      })
     }
     if (hasText) {
       // beside the glyph, or centred without one
@@ -273,7 +372,10 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
         : place(fitted, x, top + (contentH - h) / 2, "start")
     }
   } else if (!hasText) {
-    if (hasGlyph) glyphBox = placeGlyph({ x: pad, y: top, width: W - 2 * pad, height: bottom - top }, s * GLYPH_ALONE, keepOut, gap / 2)
+    if (hasGlyph) {
+      const region: Box = { x: pad, y: top, width: W - 2 * pad, height: bottom - top }
+      glyphBox = glyphFrom((aspect) => placeGlyph(region, s * GLYPH_ALONE, keepOut, gap / 2, aspect))
+    }
   } else {
     const maxWidth = W - 2 * pad
     let fitted = fitLines(maxWidth, true)
@@ -288,10 +390,10 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
         const textTop = bottom - stackHeight(f)
         const region: Box = { x: pad, y: top, width: W - 2 * pad, height: textTop - gap - top }
         const max = s * (f.length > 1 ? GLYPH_WITH_LINES : GLYPH_WITH_TEXT)
-        return { textTop, glyph: placeGlyph(region, max, keepOut, gap / 2) }
+        return { textTop, glyph: glyphFrom((aspect) => placeGlyph(region, max, keepOut, gap / 2, aspect)) }
       }
       let arranged = arrange(fitted)
-      if ((arranged.glyph?.width ?? 0) < s * GLYPH_MIN && fitted.filter((l) => l.role === "label").length > 1) {
+      if ((arranged.glyph?.height ?? 0) < s * GLYPH_MIN && fitted.filter((l) => l.role === "label").length > 1) {
         fitted = fitLines(maxWidth, false)
         arranged = arrange(fitted)
       }
@@ -302,7 +404,9 @@ export const faceLayout = (fonts: Fonts, face: Face, size: PixelSize): FaceLayou
 
   let glyph: FaceLayout["glyph"]
   if (glyphBox !== undefined) {
-    if (textGlyph) {
+    if (placedPeople !== undefined) {
+      glyph = { box: glyphBox, _tag: "Avatars", people: placedPeople }
+    } else if (textGlyph) {
       fontsUsed(fonts.glyph, glyphText, files)
       glyph = { box: glyphBox, _tag: "Text", text: glyphText, fontSize: glyphBox.height * 0.86, families: familyList(fonts.glyph, glyphText) }
     } else if (face.icon !== undefined) {

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Face, PixelSize } from "./Face.ts"
-import { type Box, type FaceLayout, faceLayout, type PlacedLine } from "./FaceLayout.ts"
+import { type Box, type FaceLayout, faceLayout, type PlacedAvatar, type PlacedLine } from "./FaceLayout.ts"
 import { ICON_GRID, ICON_STROKE, ICONS, SLASH_PATH } from "./icons.ts"
 import { ALERT_COLOR, ALERT_EDGE, PENDING_COLOR, SCALE_MARK, SPEAKING_RING } from "./Palette.ts"
 import { escapeXml, type Fonts } from "./TextLayout.ts"
@@ -35,6 +35,29 @@ const iconElement = (icon: NonNullable<Face["icon"]>, box: Box, fg: string, bg: 
     `${def.body}${slash}</g></svg>`
 }
 
+/**
+ * One person: a disc with their initials, or their picture cut to a circle, edged in the
+ * background colour so overlapping discs stay apart; a speaking ring inside the edge.
+ */
+const avatarElement = (person: PlacedAvatar, index: number, bg: string): string => {
+  const { x, y, width: d } = person.box
+  const r = d / 2
+  const cx = n(x + r)
+  const cy = n(y + r)
+  const edge = Math.max(1, d * 0.05)
+  const disc = `<circle cx="${cx}" cy="${cy}" r="${n(r)}" fill="${person.fill}" stroke="${bg}" stroke-width="${n(edge)}"/>`
+  const face = person.href === undefined
+    ? person.initials === undefined ? "" : textElement(person.initials)
+    : `<clipPath id="avatar${index}"><circle cx="${cx}" cy="${cy}" r="${n(r - edge / 2)}"/></clipPath>` +
+      `<image x="${n(x)}" y="${n(y)}" width="${n(d)}" height="${n(d)}" preserveAspectRatio="xMidYMid slice" ` +
+      `clip-path="url(#avatar${index})" href="${escapeXml(person.href)}"/>`
+  const ringWidth = Math.max(1.5, d * 0.09)
+  const ring = person.speaking
+    ? `<circle cx="${cx}" cy="${cy}" r="${n(r - edge / 2 - ringWidth / 2)}" fill="none" stroke="${SPEAKING_RING}" stroke-width="${n(ringWidth)}"/>`
+    : ""
+  return disc + face + ring
+}
+
 /** Draw a layout. */
 export const layoutSvg = (layout: FaceLayout): string => {
   const { width: W, height: H, background: bg, foreground: fg } = layout
@@ -49,6 +72,7 @@ export const layoutSvg = (layout: FaceLayout): string => {
   }
   const glyph = layout.glyph
   if (glyph?._tag === "Icon") parts.push(iconElement(glyph.icon, glyph.box, fg, bg))
+  else if (glyph?._tag === "Avatars") glyph.people.forEach((person, i) => parts.push(avatarElement(person, i, bg)))
   else if (glyph?._tag === "Text") {
     // emoji sit on the baseline with a small descent: this centres them in the box
     parts.push(

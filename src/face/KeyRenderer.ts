@@ -12,8 +12,8 @@ import type { Resvg, ResvgRenderOptions } from "@resvg/resvg-js"
 import { Context, Effect, Layer } from "effect"
 import { readFileSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
-import type { Face, PixelSize } from "./Face.ts"
-import { type FaceLayout, faceLayout, VALUE_STEPS } from "./FaceLayout.ts"
+import { type Face, MAX_FACE_AVATARS, type PixelSize } from "./Face.ts"
+import { type FaceLayout, faceLayout, type PlacedAvatar, VALUE_STEPS } from "./FaceLayout.ts"
 import { faceSvg, layoutSvg } from "./FaceSvg.ts"
 import { fontconfigLookup, type SystemFontLookup } from "./SystemFonts.ts"
 import { FONT_FAMILY, FONT_FILES, type FontFiles, type FontLoadError, loadFonts } from "./TextLayout.ts"
@@ -86,6 +86,7 @@ export const faceKey = (face: Face, size: PixelSize): string =>
     face.background,
     face.foreground,
     face.image,
+    face.avatars?.slice(0, MAX_FACE_AVATARS).map((a) => [a.initials, a.tint, a.image, a.speaking === true]),
     size.width,
     size.height
   ])
@@ -122,6 +123,9 @@ class RenderCache {
 // pictures from the user's files
 // ---------------------------------------------------------------------------------------------
 
+/** Pictures kept read (as data URLs): the layout's own and the avatars on show, with room to spare. */
+export const IMAGE_CACHE_MAX_ENTRIES = 256
+
 /** A picture larger than this is refused: a key is at most a few hundred pixels wide. */
 export const MAX_IMAGE_BYTES = 4 * 1024 * 1024
 
@@ -138,6 +142,7 @@ const sniffImage = (bytes: Uint8Array): "image/png" | "image/jpeg" | "image/svg+
  * size or modification time), so an edited picture shows without a restart.
  */
 class ImageFiles {
+  /** Least recently used first; bounded, since avatars bring a new file for every new face seen. */
   private readonly entries = new Map<string, { readonly stamp: string; readonly href: string }>()
   /** What changes when the file does (for cache keys): its size and modification time. */
   stamp(path: string): string {
@@ -160,7 +165,11 @@ class ImageFiles {
       return { problem: code === "ENOENT" ? `image ${path}: no such file` : `image ${path}: cannot be read (${code ?? String(error)})` }
     }
     const known = this.entries.get(path)
-    if (known !== undefined && known.stamp === stamp) return known.href
+    if (known !== undefined && known.stamp === stamp) {
+      this.entries.delete(path)
+      this.entries.set(path, known)
+      return known.href
+    }
     let bytes: Uint8Array
     try {
       bytes = readFileSync(path)
@@ -170,7 +179,12 @@ class ImageFiles {
     const type = sniffImage(bytes)
     if (type === undefined) return { problem: `image ${path}: not a PNG, JPEG or SVG file` }
     const href = `data:${type};base64,${Buffer.from(bytes).toString("base64")}`
+    this.entries.delete(path)
     this.entries.set(path, { stamp, href })
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= IMAGE_CACHE_MAX_ENTRIES) break
+      this.entries.delete(oldest)
+    }
     return href
   }
 }
@@ -224,9 +238,20 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
     const cache = new RenderCache()
     const images = new ImageFiles()
     /** The layout of a face, its picture in place when the file is good; else why not, to log. */
+    /** People's pictures in place where their files can be read; the others keep their initials, unlogged. */
+    const withPictures = (layout: FaceLayout): FaceLayout => {
+      const glyph = layout.glyph
+      if (glyph?._tag !== "Avatars" || glyph.people.every((p) => p.image === undefined)) return layout
+      const people = glyph.people.map((person): PlacedAvatar => {
+        if (person.image === undefined) return person
+        const href = images.load(person.image)
+        return typeof href === "string" ? { ...person, href } : person
+      })
+      return { ...layout, glyph: { ...glyph, people } }
+    }
     const layoutOf = (face: Face, size: PixelSize): { layout: FaceLayout; imageProblem?: string } => {
       const checked = checkSize(size)
-      if (face.image === undefined) return { layout: faceLayout(fonts, face, checked) }
+      if (face.image === undefined) return { layout: withPictures(faceLayout(fonts, face, checked)) }
       const loaded = images.load(face.image)
       const { image: _, ...own } = face
       const layout = faceLayout(fonts, own, checked)
@@ -247,8 +272,11 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
     return KeyRenderer.of({
       render: (face, size) =>
         Effect.suspend(() => {
-          // a picture's file may change under the same path: its stamp is part of the key
-          const key = face.image === undefined ? faceKey(face, size) : `${faceKey(face, size)}${images.stamp(face.image)}`
+          // a picture's file may change under the same path (an avatar's may appear or be evicted): its stamp is part of the key
+          let key = face.image === undefined ? faceKey(face, size) : `${faceKey(face, size)}${images.stamp(face.image)}`
+          for (const person of face.avatars?.slice(0, MAX_FACE_AVATARS) ?? []) {
+            if (person.image !== undefined) key += `|${images.stamp(person.image)}`
+          }
           const hit = cache.get(key)
           if (hit !== undefined) return Effect.succeed(hit)
           const { imageProblem, layout } = layoutOf(face, size)
