@@ -114,6 +114,7 @@ export {
   VoiceState
 } from "./discord/VoiceState.ts"
 // members' pictures from Discord's CDN, into the model
+export { type AvatarSettings, voiceModelLayer } from "./layers/VoiceModel.ts"
 export {
   AVATAR_HASH_PATTERN,
   AVATAR_SIZE,

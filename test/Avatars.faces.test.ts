@@ -42,8 +42,8 @@ const channelKey = (avatars: ReadonlyArray<FaceAvatar>): Face => ({
 describe("faces with people", () => {
   it("initials: first letters of two words, upper case, '?' for a name without letters", () => {
     assert.deepStrictEqual(
-      ["Ada Lovelace", "blair", "drew_bot", "𝓐𝓵𝓮𝔁", "🦆🦆", "  "].map(initialsOf),
-      ["AL", "B", "DB", "A", "?", "?"]
+      ["Ada Lovelace", "blair", "drew_bot", "Alex (mod)", "𝓐𝓵𝓮𝔁", "🦆Duck", "🦆🦆", "  "].map(initialsOf),
+      ["AL", "B", "DB", "A", "A", "D", "?", "?"]
     )
   })
 

@@ -102,13 +102,15 @@ export interface FaceAvatar {
 export const MAX_FACE_AVATARS = 4
 
 /**
- * Initials for a name: the first letter or digit of its first two words ("Ada Lovelace" →
- * "AL", "ada" → "A"), upper-cased; "?" when it has none (a name of emoji only).
+ * Initials for a name: the first characters of its first two words that begin with a letter
+ * or digit ("Ada Lovelace" → "AL", "Alex (mod)" → "A"), upper-cased; else its first letter or
+ * digit anywhere; "?" when it has none (a name of emoji only).
  */
 export const initialsOf = (name: string): string => {
-  const words = name.normalize("NFKC").split(/[\s_.\-]+/u)
-  const firsts = words.map((w) => /[\p{L}\p{N}]/u.exec(w)?.[0]).filter((c): c is string => c !== undefined)
-  return firsts.length === 0 ? "?" : firsts.slice(0, 2).join("").toLocaleUpperCase()
+  const normal = name.normalize("NFKC")
+  const words = normal.split(/[\s_.\-]+/u).filter((w) => /^[\p{L}\p{N}]/u.test(w))
+  const firsts = words.length > 0 ? words.slice(0, 2).map((w) => [...w][0]!) : [/[\p{L}\p{N}]/u.exec(normal)?.[0] ?? "?"]
+  return firsts.join("").toLocaleUpperCase()
 }
 
 /** A blank face: a black key, as Elgato's software shows a key nothing is bound to. */
