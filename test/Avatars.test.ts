@@ -125,6 +125,25 @@ describe("Avatars", () => {
       assert.deepStrictEqual(reasons, ["NotFound", "Status", "Network", "NotPng", "TooLarge"])
     }).pipe(Effect.scoped))
 
+  it.effect("a picture that failed while not shown is fetched when it is shown again after its backoff", () =>
+    Effect.gen(function*() {
+      const { cdn, dir } = yield* setup
+      cdn.setMode("fail")
+      yield* withAvatars(cdn, { cacheDir: dir, retryBase: "30 seconds" }, (a) =>
+        Effect.gen(function*() {
+          yield* a.want([{ id: ALICE, avatar: HASH_A }])
+          yield* cdn.awaitRequests(1)
+          // Alice leaves before the retry: it finds her not shown and does nothing
+          yield* a.want([])
+          yield* TestClock.adjust("30 seconds")
+          assert.strictEqual(cdn.requestCount(), 1)
+          cdn.setMode("ok")
+          yield* a.want([{ id: ALICE, avatar: HASH_A }])
+          yield* cdn.awaitRequests(2)
+          yield* a.load(ALICE, HASH_A)
+        }))
+    }).pipe(Effect.scoped))
+
   it.effect("gives up on a CDN that does not answer after the timeout", () =>
     Effect.gen(function*() {
       const { cdn, dir } = yield* setup

@@ -264,6 +264,7 @@ export const makeAvatars = (options: AvatarOptions) =>
           // written whole, then renamed: a crash or a second run never sees half a picture
           return fs.writeFile(partial, bytes, { mode: 0o600 }).pipe(
             Effect.andThen(fs.rename(partial, file)),
+            Effect.tapError(() => Effect.ignore(fs.remove(partial))),
             Effect.mapError((e) => fail(key, "Disk", `cannot write ${file}: ${e.message}`)),
             Effect.tap(() => Effect.sync(() => noteOnDisk(key, bytes.length))),
             Effect.tap(() => trimDisk(key)),
@@ -330,14 +331,18 @@ export const makeAvatars = (options: AvatarOptions) =>
             : load(key)
         }),
       want: (members) =>
-        Effect.suspend(() => {
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const keys = new Set<string>()
           for (const m of members) {
             const key = avatarKey(m.id, m.avatar)
             if (key !== undefined) keys.add(key)
           }
           wanted = keys
-          const missing = [...keys].filter((key) => entries.get(key) === undefined)
+          // new ones, and failed ones due again (their own retry found them not shown)
+          const missing = [...keys].filter((key) => {
+            const entry = entries.get(key)
+            return entry === undefined || (entry._tag === "Failed" && now >= entry.retryAt)
+          })
           return Effect.forEach(missing, (key) => Effect.forkIn(Effect.ignore(load(key)), scope), { discard: true })
         }),
       files: SubscriptionRef.get(loaded),
