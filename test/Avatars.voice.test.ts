@@ -5,15 +5,20 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, FileSystem, Layer, Stream } from "effect"
+import { Context, Duration, Effect, FileSystem, Layer, Stream, SubscriptionRef } from "effect"
+import type { DeckcordConfig } from "../src/config/Config.ts"
+import { Settings } from "../src/config/Settings.ts"
+import { Controller, controlId } from "../src/control/Controller.ts"
+import { Deck } from "../src/deck/Deck.ts"
 import { userVolume, voiceChannel } from "../src/control/actions/index.ts"
-import { FONT_FILES, faceLayout, loadFonts, makeKeyRenderer } from "../src/face/KeyRenderer.ts"
+import { FONT_FILES, faceLayout, KeyRenderer, loadFonts, makeKeyRenderer } from "../src/face/KeyRenderer.ts"
 import { noSystemFonts } from "../src/face/SystemFonts.ts"
 import { avatarKey, type VoiceModel, VoiceState } from "../src/index.ts"
 import { type AvatarSettings, voiceModelLayer } from "../src/layers/VoiceModel.ts"
 import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
 import { type FakeCdnMode, makeFakeAvatarCdn, solidPng } from "../src/testing/FakeAvatarCdn.ts"
-import { FakeDiscord, fixtures } from "../src/testing/FakeDiscord.ts"
+import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
+import { FakeDiscord, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
 import { fakeDiscordClient } from "../src/testing/layers.ts"
 
 const TOKEN = "tok"
@@ -41,8 +46,27 @@ const harness = (
       initialVoiceChannelId: lounge.id
     })
     const model = voiceModelLayer(config, { cacheDir: dir, baseUrl: cdn.baseUrl, ...settings }).pipe(Layer.provide(NodeServices.layer))
-    const context = yield* Layer.build(fakeDiscordClient(fake, { token: TOKEN, voiceState: model }))
-    return { cdn, dir, fake, voice: Context.get(context, VoiceState) }
+    const discord = fakeDiscordClient(fake, { token: TOKEN, voiceState: model })
+    // a key for the Lounge on a fake Mini, through the real Controller, Deck and renderer
+    const configRef = yield* SubscriptionRef.make<DeckcordConfig>({
+      clientId: FIXTURE_CLIENT_ID,
+      brightness: 60,
+      scopes: [],
+      decks: { "*": { keys: { "0": { action: "voice-channel", channel: lounge.id } } } }
+    })
+    const settingsLayer = Layer.succeed(Settings)(Settings.of({
+      file: "/test/config.json",
+      config: SubscriptionRef.get(configRef),
+      changes: SubscriptionRef.changes(configRef),
+      saveCredentials: () => Effect.die("not used")
+    }))
+    const decks = Deck.layerWith({ writeRetryDelay: "1 millis" }).pipe(
+      Layer.provideMerge(FakeDeckProvider.layer({ decks: ["mini"] })),
+      Layer.provideMerge(KeyRenderer.layer)
+    )
+    const context = yield* Layer.build(Controller.layer.pipe(Layer.provideMerge(Layer.mergeAll(discord, decks, settingsLayer))))
+    const [mini] = yield* Context.get(context, FakeDeckProvider).decks
+    return { cdn, dir, fake, voice: Context.get(context, VoiceState), controller: Context.get(context, Controller), serial: mini!.serial }
   }).pipe(Effect.provide(NodeServices.layer))
 
 const until = (voice: VoiceState["Service"], predicate: (m: VoiceModel) => boolean, what: string) =>
@@ -112,6 +136,26 @@ describe("avatars on keys", () => {
       cdn.setMode("ok")
       const back = yield* until(voice, (m) => (m.avatars?.size ?? 0) === 2, "the pictures after the outage")
       assert.isDefined(back.avatars?.get(keyOf(blair)))
+    }).pipe(Effect.scoped))
+
+  it.live("the key is redrawn when a picture arrives after an outage", () =>
+    Effect.gen(function*() {
+      const { cdn, controller, serial } = yield* harness({}, { retryBase: "20 millis", retryCap: "40 millis" }, "fail")
+      const key = controlId(serial, { kind: "key", index: 0 })
+      const keyFace = (ok: (avatars: ReadonlyArray<{ readonly image?: string }>) => boolean, what: string) =>
+        controller.faceChanges.pipe(
+          Stream.map((faces) => faces.get(key)?.avatars),
+          Stream.filter((avatars) => avatars !== undefined && avatars.length === 3 && ok(avatars)),
+          Stream.take(1),
+          Stream.runHead,
+          Effect.flatMap(Effect.fromOption),
+          Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die(new Error(`timed out waiting for ${what}`)) })
+        )
+      yield* keyFace((people) => people.every((p) => p.image === undefined), "initials on the key")
+      yield* cdn.awaitRequests(2)
+      cdn.setMode("ok")
+      const drawn = yield* keyFace((people) => people.filter((p) => p.image !== undefined).length === 2, "the pictures on the key")
+      assert.strictEqual(drawn?.filter((p) => p.image === undefined).length, 1, "Alex keeps his initials")
     }).pipe(Effect.scoped))
 
   it.live("a new picture (a new hash) is fetched; the old one is no longer shown", () =>
