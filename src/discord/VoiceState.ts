@@ -1,7 +1,9 @@
 /**
  * One observable model of Discord's voice state, fed by initial fetches and events
  * (docs/discord-rpc.md#voice-commands, docs/discord-rpc.md#subscriptions-and-events). Keys are pure functions of it, so after a reconnect or a replug they simply
- * re-render.
+ * re-render. The channels themselves are tracked in `ChannelTrackers`; this file keeps the
+ * registry of which are followed, the sync after every Ready and the model they commit to,
+ * which share one set of sequence numbers and so stay together.
  *
  * @since 0.1.0
  */
