@@ -115,6 +115,7 @@ export async function benchWebUi(): Promise<Array<Row>> {
   Fs.writeFileSync(configPath, JSON.stringify({
     clientId: FIXTURE_CLIENT_ID,
     clientSecret: "bench-secret",
+    avatars: false,
     socketPath: fake.socketPath,
     web: { port: 0 },
     decks: { "*": { keys: { "0": "mute" } } }

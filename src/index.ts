@@ -70,7 +70,7 @@ export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from
 // the deck and its faces
 export * from "./face/Face.ts"
 export { FontLoadError, KeyRenderer, type RenderedFace } from "./face/KeyRenderer.ts"
-export { contrastRatio, relativeLuminance, TONE_COLORS, type ToneColors } from "./face/Palette.ts"
+export { AVATAR_TINTS, contrastRatio, relativeLuminance, TONE_COLORS, type ToneColors } from "./face/Palette.ts"
 export {
   Deck,
   type DeckControl,
@@ -113,6 +113,22 @@ export {
   type VoiceModel,
   VoiceState
 } from "./discord/VoiceState.ts"
+// members' pictures from Discord's CDN, into the model
+export { type AvatarSettings, voiceModelLayer } from "./layers/VoiceModel.ts"
+export {
+  AVATAR_HASH_PATTERN,
+  AVATAR_SIZE,
+  avatarCacheDir,
+  AvatarError,
+  avatarFile,
+  avatarKey,
+  type AvatarOptions,
+  Avatars,
+  avatarUrl,
+  defaultAvatarIndex,
+  DISCORD_CDN,
+  withAvatars
+} from "./discord/Avatars.ts"
 
 // layout, actions and the controller between deck and Discord
 export {

@@ -36,7 +36,7 @@ describe("the daemon layer", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
       const configPath = Path.join(dir, "config.json")
       const tokenPath = Path.join(dir, "tokens.json")
-      const config = { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", socketPath: fake.socketPath }
+      const config = { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", avatars: false, socketPath: fake.socketPath }
       writeAtomically(configPath, config)
       writeAtomically(tokenPath, {
         version: 1,
@@ -72,7 +72,7 @@ describe("the daemon layer", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
       const configPath = Path.join(dir, "config.json")
       const socketPath = Path.join(dir, "discord-ipc-0") // nothing listens here
-      writeAtomically(configPath, { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", socketPath, onExit: "logo" })
+      writeAtomically(configPath, { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", avatars: false, socketPath, onExit: "logo" })
 
       // first without any deck: the log says so once
       const noDecks = yield* Layer.build(FakeDeckProvider.layer({ decks: [] }))
@@ -124,7 +124,7 @@ describe("the daemon layer", () => {
       const configPath = Path.join(dir, "config.json")
       const tokenPath = Path.join(dir, "tokens.json")
       // key 8 does not exist on a 6-key Mini: the binding is ignored, and so are its scopes
-      const config = { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", socketPath: fake.socketPath }
+      const config = { clientId: FIXTURE_CLIENT_ID, clientSecret: "secret", avatars: false, socketPath: fake.socketPath }
       writeAtomically(configPath, { ...config, decks: { "*": { keys: { "8": "camera" } } } })
       writeAtomically(tokenPath, {
         version: 1,

@@ -28,6 +28,7 @@ import {
   voiceChannel,
   voiceProcessing
 } from "../src/control/actions/index.ts"
+import { defaultAvatarIndex } from "../src/index.ts"
 import { memberBadge } from "../src/control/actions/channels.ts"
 import { SHEET_FACES } from "../src/cli/render.ts"
 import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
@@ -240,6 +241,7 @@ describe("faces", () => {
     const watched = channel(GAMING, "Gaming", [member(ALEX, "Alex", { speaking: true })])
     assert.deepStrictEqual(face(voiceChannel, model({ watched: new Map([[GAMING, watched]]) }), { channel: GAMING }), {
       icon: "voice-channel",
+      avatars: [{ initials: "A", tint: defaultAvatarIndex(ALEX), speaking: true }],
       tone: "neutral",
       label: "Gaming",
       sublabel: "Stream Deck Lab",
@@ -275,6 +277,7 @@ describe("faces", () => {
     const m = inLounge()
     assert.deepStrictEqual(face(userVolume, m, {}, undefined, "encoder"), {
       icon: "user",
+      avatars: [{ initials: "A", tint: defaultAvatarIndex(ALEX) }],
       tone: "neutral",
       label: "Alex",
       sublabel: "140%",

@@ -76,6 +76,8 @@ export const ConfigFile = Schema.Struct({
   scopes: Schema.Array(ScopeExtra).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   /** What the decks show once deckcord exits: black keys (default) or the Elgato logo. */
   onExit: Schema.optionalKey(Schema.Literals(["clear", "logo"])),
+  /** Members' Discord avatars on voice-channel keys and the user-volume dial (default true); false: initials, nothing fetched. */
+  avatars: Schema.optionalKey(Schema.Boolean),
   /** The deck layout; decoded by the layout schema, opaque here. */
   decks: Schema.optionalKey(Schema.Unknown),
   /** The web UI and HTTP control API: where to listen (default 127.0.0.1 and a fixed port), or `false` for off. */

@@ -64,6 +64,7 @@ const TOP_LEVEL_DESCRIPTIONS: Readonly<Record<string, string>> = {
   brightness: "Deck brightness, 0–100 (default 60).",
   scopes: "Extra features that need extra OAuth scopes: \"video\" (camera), \"screenshare\".",
   onExit: "What the decks show after deckcord stops: \"clear\" (default) or \"logo\".",
+  avatars: "Show members' Discord avatars on voice-channel keys and the user-volume dial (default true); false shows initials and fetches nothing.",
   decks: "The key layout: an entry per deck by USB serial, or \"*\" for every deck without its own entry."
 }
 

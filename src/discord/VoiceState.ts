@@ -1,56 +1,33 @@
 /**
  * One observable model of Discord's voice state, fed by initial fetches and events
  * (docs/discord-rpc.md#voice-commands, docs/discord-rpc.md#subscriptions-and-events). Keys are pure functions of it, so after a reconnect or a replug they simply
- * re-render.
+ * re-render. The channels themselves are tracked in `ChannelTrackers`; this file keeps the
+ * registry of which are followed, the sync after every Ready and the model they commit to,
+ * which share one set of sequence numbers and so stay together.
  *
  * @since 0.1.0
  */
 import { Context, Duration, Effect, Exit, Fiber, FiberHandle, Layer, Schedule, Scope, Semaphore, Stream, SubscriptionRef } from "effect"
 import {
   type Channel,
-  ChannelType,
   type EventName,
   type EventPayload,
   type InputModeType,
   type NotificationCreate,
   type SoundboardSound,
-  type VoiceSettings,
-  type VoiceStateEntry
+  type VoiceSettings
 } from "../protocol/Message.ts"
+import { type ChannelView, clearSpeaking, infoOf, makeChannelTrackers, type Tracker, viewOf } from "./ChannelTrackers.ts"
 import { type ConnectionState, DiscordRpc } from "./DiscordRpc.ts"
 import { RpcTimeoutError } from "./RpcErrors.ts"
 
-/** Someone in a voice channel, as you see them. */
-export interface Member {
-  readonly id: string
-  /** nick, else global name, else username. */
-  readonly name: string
-  readonly avatar: string | null
-  readonly bot: boolean
-  readonly selfMute: boolean
-  readonly selfDeaf: boolean
-  /** Server mute/deaf (by a moderator). */
-  readonly serverMute: boolean
-  readonly serverDeaf: boolean
-  /** Your local mute of them (SET_USER_VOICE_SETTINGS). */
-  readonly localMute: boolean
-  /** Your local volume for them, 0–200 (100 = normal). */
-  readonly localVolume: number
-  readonly speaking: boolean
-}
-
-/** A voice channel with its live members. */
-export interface ChannelView {
-  readonly id: string
-  readonly guildId: string | null
-  /** Empty until GET_CHANNEL answered (a moment after joining or watching). */
-  readonly name: string
-  /** The guild's name, when known (GET_GUILD). */
-  readonly guildName: string | null
-  readonly type: number
-  /** Members by user id, in join order. Includes you when you are in it. */
-  readonly members: ReadonlyMap<string, Member>
-}
+export {
+  AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS,
+  CHANNEL_FETCH_RETRIES,
+  CHANNEL_FETCH_RETRY_MILLIS,
+  type ChannelView,
+  type Member
+} from "./ChannelTrackers.ts"
 
 export interface VoiceModel {
   /** The connection as DiscordRpc reports it. */
@@ -78,6 +55,11 @@ export interface VoiceModel {
   readonly soundboard: ReadonlyArray<SoundboardSound>
   /** NOTIFICATION_CREATE since the last clear (only with the rpc.notifications.read scope). */
   readonly notifications: Notifications
+  /**
+   * Members' pictures fetched so far, `avatarKey(id, hash)` → a local PNG file (`Avatars`,
+   * `withAvatars`); empty or absent when avatars are off or none has arrived.
+   */
+  readonly avatars?: ReadonlyMap<string, string>
 }
 
 /** Discord's notifications since the user last cleared them. */
@@ -92,21 +74,6 @@ const NO_NOTIFICATIONS: Notifications = { unread: 0, latest: null }
 // ---------------------------------------------------------------------------------------------
 // implementation
 // ---------------------------------------------------------------------------------------------
-
-/**
- * GET_CHANNEL after a channel change is retried this many times before it is logged: right
- * after a move the client may still be settling, and a transient failure should not leave a
- * key without its member list until the next reconnect.
- */
-export const CHANNEL_FETCH_RETRIES = 2
-/** Pause between those retries: long enough for the client to settle, short enough to feel live. */
-export const CHANNEL_FETCH_RETRY_MILLIS = 250
-/**
- * While several channels are subscribed, VOICE_STATE_CREATE/DELETE cannot be attributed (the
- * payload names no channel, docs/discord-rpc.md#get_channel-and-the-channel-object), so each channel is re-fetched; a burst of joins
- * within this window costs one GET_CHANNEL per channel.
- */
-export const AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS = 50
 
 /**
  * Each read after connecting (GET_VOICE_SETTINGS, GET_SELECTED_VOICE_CHANNEL, GET_CHANNEL)
@@ -128,34 +95,6 @@ const OPTIONAL_SUBSCRIPTIONS = [
 const NOTIFICATIONS_SCOPE = "rpc.notifications.read"
 
 type ReadyState = Extract<ConnectionState, { readonly _tag: "Ready" }>
-
-interface ChannelInfo {
-  readonly guildId: string | null
-  readonly name: string
-  readonly type: number
-}
-
-/** One subscribed channel: the current one, a watched one, or both (then shared). */
-interface Tracker {
-  readonly id: string
-  /** Owns the VOICE_STATE_* subscriptions and this channel's fetches; closing it unsubscribes. */
-  readonly scope: Scope.Closeable
-  /** One GET_CHANNEL at a time, so reconciling against `touched` stays consistent. */
-  readonly fetchLock: Semaphore.Semaphore
-  info: ChannelInfo | undefined
-  guildName: string | null
-  /** Working copy; `view` is its immutable snapshot, rebuilt only when dirty. */
-  readonly members: Map<string, Member>
-  readonly speaking: Set<string>
-  /** Member ids last changed by an event, with its sequence number: newer than a fetch, it wins. */
-  readonly touched: Map<string, number>
-  view: ChannelView | undefined
-  watchers: number
-  current: boolean
-  speakingScope: Scope.Closeable | undefined
-  refetchPending: boolean
-  closed: boolean
-}
 
 /** Everything the model is built from. Mutated only inside `commit`, so changes publish in order. */
 interface Internal {
@@ -181,61 +120,7 @@ interface Internal {
 }
 
 const EMPTY_WATCHED: ReadonlyMap<string, ChannelView> = new Map()
-
-/** A `voice_states[]` entry as a member (docs/discord-rpc.md#get_channel-and-the-channel-object: top-level mute/volume are yours for them). */
-const toMember = (entry: VoiceStateEntry, speaking: boolean): Member => {
-  const { user } = entry
-  const vs = entry.voice_state
-  return {
-    id: user.id,
-    name: entry.nick || user.global_name || user.username || user.id,
-    avatar: user.avatar ?? null,
-    bot: user.bot ?? false,
-    selfMute: vs?.self_mute ?? false,
-    selfDeaf: vs?.self_deaf ?? false,
-    serverMute: vs?.mute ?? false,
-    serverDeaf: vs?.deaf ?? false,
-    localMute: entry.mute ?? false,
-    localVolume: entry.volume ?? 100,
-    speaking
-  }
-}
-
-const infoOf = (channel: Channel): ChannelInfo => ({
-  guildId: channel.guild_id ?? null,
-  name: channel.name ?? "",
-  type: channel.type ?? ChannelType.GuildVoice
-})
-
-const viewOf = (t: Tracker): ChannelView =>
-  t.view ??= {
-    id: t.id,
-    guildId: t.info?.guildId ?? null,
-    name: t.info?.name ?? "",
-    guildName: t.guildName,
-    type: t.info?.type ?? ChannelType.GuildVoice,
-    members: new Map(t.members)
-  }
-
-const clearSpeaking = (t: Tracker) => {
-  if (t.speaking.size === 0) return
-  for (const id of t.speaking) {
-    const m = t.members.get(id)
-    if (m?.speaking) t.members.set(id, { ...m, speaking: false })
-  }
-  t.speaking.clear()
-  t.view = undefined
-}
-
-const setSpeaking = (t: Tracker, userId: string, speaking: boolean) => {
-  if (speaking) t.speaking.add(userId)
-  else t.speaking.delete(userId)
-  const m = t.members.get(userId)
-  if (m !== undefined && m.speaking !== speaking) {
-    t.members.set(userId, { ...m, speaking })
-    t.view = undefined
-  }
-}
+const NO_AVATARS: ReadonlyMap<string, string> = new Map()
 
 const messageOf = (e: { readonly message: string }) => e.message
 
@@ -325,7 +210,8 @@ export const makeVoiceState = Effect.gen(function*() {
       video: s.video,
       screenshare: s.screenshare,
       soundboard: s.soundboard,
-      notifications: s.notifications
+      notifications: s.notifications,
+      avatars: NO_AVATARS
     }
   }
 
@@ -341,214 +227,8 @@ export const makeVoiceState = Effect.gen(function*() {
 
   /** Registry changes (current channel, watchers) one at a time. */
   const controlLock = yield* Semaphore.make(1)
-  const guildNames = new Map<string, string | null>()
-
-  const guildName = (guildId: string) =>
-    guildNames.has(guildId)
-      ? Effect.succeed(guildNames.get(guildId) ?? null)
-      : rpc.getGuild(guildId).pipe(
-        Effect.map((g) => {
-          const name = g.name ?? null
-          guildNames.set(guildId, name)
-          return name
-        }),
-        Effect.catch((e) =>
-          Effect.logWarning(`could not read the name of Discord server ${guildId}: ${messageOf(e)}`).pipe(
-            Effect.as(null)
-          )
-        )
-      )
-
-  /** Replace members with GET_CHANNEL's, except those an event changed since the fetch began. */
-  const reconcile = (t: Tracker, channel: Channel, startSeq: number) =>
-    commit(() => {
-      if (t.closed) return
-      t.info = infoOf(channel)
-      const next = new Map<string, Member>()
-      for (const entry of channel.voice_states ?? []) {
-        const id = entry.user.id
-        const changedAt = t.touched.get(id)
-        if (changedAt !== undefined && changedAt > startSeq) {
-          const kept = t.members.get(id)
-          if (kept !== undefined) next.set(id, kept)
-        } else {
-          next.set(id, toMember(entry, t.speaking.has(id)))
-        }
-      }
-      for (const [id, changedAt] of t.touched) {
-        if (changedAt <= startSeq) {
-          t.touched.delete(id)
-          continue
-        }
-        const kept = t.members.get(id)
-        if (kept !== undefined && !next.has(id)) next.set(id, kept)
-      }
-      t.members.clear()
-      for (const [id, m] of next) t.members.set(id, m)
-      for (const id of t.speaking) if (!next.has(id)) t.speaking.delete(id)
-      t.view = undefined
-    })
-
-  const fetchChannel = (t: Tracker): Effect.Effect<void> =>
-    t.fetchLock.withPermit(
-      Effect.gen(function*() {
-        const startSeq = s.seq
-        const channel = yield* withReadTimeout(rpc.getChannel(t.id), "GET_CHANNEL").pipe(
-          Effect.retry({ times: CHANNEL_FETCH_RETRIES, schedule: Schedule.spaced(Duration.millis(CHANNEL_FETCH_RETRY_MILLIS)) })
-        )
-        yield* reconcile(t, channel, startSeq)
-        return channel.guild_id
-      })
-    ).pipe(
-      // the guild's name is decoration: it follows in the background, nothing waits for it
-      Effect.flatMap((guildId) =>
-        typeof guildId === "string" && guildId.length > 0
-          ? Effect.forkIn(
-            guildName(guildId).pipe(
-              Effect.flatMap((name) =>
-                name === t.guildName ? Effect.void : commit(() => {
-                  t.guildName = name
-                  t.view = undefined
-                })
-              )
-            ),
-            t.scope
-          ).pipe(Effect.asVoid)
-          : Effect.void
-      ),
-      Effect.catch((e) => Effect.logWarning(`could not load voice channel ${t.id}: ${messageOf(e)}`))
-    )
-
-  /** Fetch in the tracker's scope: leaving the channel interrupts it. */
-  const startFetch = (t: Tracker) => Effect.forkIn(fetchChannel(t), t.scope)
-
-  const requestRefetch = (t: Tracker) =>
-    Effect.suspend(() => {
-      if (t.refetchPending || t.closed) return Effect.void
-      t.refetchPending = true
-      return Effect.sleep(Duration.millis(AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS)).pipe(
-        Effect.andThen(Effect.sync(() => {
-          t.refetchPending = false
-        })),
-        Effect.andThen(fetchChannel(t)),
-        Effect.forkIn(t.scope),
-        Effect.asVoid
-      )
-    })
-
-  type MemberEvent = "VOICE_STATE_CREATE" | "VOICE_STATE_UPDATE" | "VOICE_STATE_DELETE"
-
-  /**
-   * VOICE_STATE_* payloads name no channel (docs/discord-rpc.md#get_channel-and-the-channel-object) and DiscordRpc hands every local
-   * subscriber of an event each dispatch, so with several channels subscribed an event
-   * reaches every tracker. Updates go to whoever holds the member (a user sits in one
-   * channel); joins and leaves are re-fetched.
-   */
-  const onMemberEvents = (t: Tracker, evt: MemberEvent, entries: ReadonlyArray<VoiceStateEntry>) =>
-    Effect.suspend(() => {
-      let ambiguous = false
-      return commit(() => {
-        if (t.closed) return
-        const shared = s.trackers.size > 1
-        for (const entry of entries) {
-          const id = entry.user.id
-          const known = t.members.has(id)
-          switch (evt) {
-            case "VOICE_STATE_DELETE": {
-              if (shared) ambiguous = true
-              if (known) {
-                t.members.delete(id)
-                t.speaking.delete(id)
-              }
-              // even when unknown here: a fetch in flight must not bring them back
-              t.touched.set(id, ++s.seq)
-              break
-            }
-            case "VOICE_STATE_CREATE": {
-              if (shared) {
-                ambiguous = true
-                continue
-              }
-              t.members.set(id, toMember(entry, t.speaking.has(id)))
-              t.touched.set(id, ++s.seq)
-              break
-            }
-            case "VOICE_STATE_UPDATE": {
-              if (known) {
-                t.members.set(id, toMember(entry, t.speaking.has(id)))
-                t.touched.set(id, ++s.seq)
-              } else if (!shared) {
-                // the initial dispatch of a new subscription (docs/discord-rpc.md#subscribe-and-unsubscribe), or a stray from the
-                // channel just left: shown, but not marked, so a fetch in flight overrides it
-                t.members.set(id, toMember(entry, t.speaking.has(id)))
-              } else {
-                continue
-              }
-              break
-            }
-          }
-          t.view = undefined
-        }
-      }).pipe(Effect.andThen(Effect.suspend(() => (ambiguous ? requestRefetch(t) : Effect.void))))
-    })
-
-  const openTracker = (id: string) =>
-    Effect.gen(function*() {
-      const scope = yield* Scope.fork(layerScope)
-      const t: Tracker = {
-        id,
-        scope,
-        fetchLock: yield* Semaphore.make(1),
-        info: undefined,
-        guildName: null,
-        members: new Map(),
-        speaking: new Set(),
-        touched: new Map(),
-        view: undefined,
-        watchers: 0,
-        current: false,
-        speakingScope: undefined,
-        refetchPending: false,
-        closed: false
-      }
-      const follow = (evt: MemberEvent) =>
-        rpc.subscribe(evt, { channel_id: id }).pipe(
-          Effect.flatMap((events) =>
-            Effect.forkScoped(Stream.runForEachArray(events, (chunk) => onMemberEvents(t, evt, chunk)))
-          ),
-          Scope.provide(scope)
-        )
-      yield* follow("VOICE_STATE_CREATE")
-      yield* follow("VOICE_STATE_UPDATE")
-      yield* follow("VOICE_STATE_DELETE")
-      return t
-    })
-
-  /** SPEAKING_* exists only for your own channel (docs/discord-rpc.md#speaking_start-and-speaking_stop), so only the current one has it. */
-  const openSpeaking = (t: Tracker) =>
-    Effect.gen(function*() {
-      const scope = yield* Scope.fork(t.scope)
-      const follow = (evt: "SPEAKING_START" | "SPEAKING_STOP") =>
-        rpc.subscribe(evt, { channel_id: t.id }).pipe(
-          Effect.flatMap((events) =>
-            Effect.forkScoped(Stream.runForEachArray(events, (chunk) =>
-              commit(() => {
-                if (t.closed || t.speakingScope !== scope) return
-                for (const p of chunk) setSpeaking(t, p.user_id, evt === "SPEAKING_START")
-              })))
-          ),
-          Scope.provide(scope)
-        )
-      yield* follow("SPEAKING_START")
-      yield* follow("SPEAKING_STOP")
-      return scope
-    })
-
-  const closeTracker = (t: Tracker) =>
-    commit(() => {
-      t.closed = true
-      if (s.trackers.get(t.id) === t) s.trackers.delete(t.id)
-    }).pipe(Effect.andThen(Scope.close(t.scope, Exit.void)))
+  const trackers = makeChannelTrackers({ rpc, scope: layerScope, state: s, commit, withReadTimeout })
+  const { closeTracker, openSpeaking, openTracker, startFetch } = trackers
 
   /**
    * Follow the current channel (docs/discord-rpc.md#following-the-current-channel): the old channel's subscriptions close (unless a
@@ -689,7 +369,7 @@ export const makeVoiceState = Effect.gen(function*() {
 
   const sync = (generation: number, ready: ReadyState) =>
     Effect.gen(function*() {
-      guildNames.clear()
+      trackers.forgetGuildNames()
       yield* subscribeOptional(ready)
       yield* subscribeNotifications(ready)
       const settingsSeq = s.settingsSeq

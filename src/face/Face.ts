@@ -75,9 +75,42 @@ export interface Face {
    * be read or is none of those is logged and the rest of the face is drawn instead.
    */
   readonly image?: string
+  /**
+   * People drawn in place of the glyph, as round pictures (a channel's members, a dial's
+   * user); the first `MAX_FACE_AVATARS` are drawn. Each is its picture when it has one that
+   * can be read, else its initials on a disc.
+   */
+  readonly avatars?: ReadonlyArray<FaceAvatar>
   /** Colour overrides from the user's layout ("#rrggbb"). */
   readonly background?: string
   readonly foreground?: string
+}
+
+/** A person on a face. */
+export interface FaceAvatar {
+  /** One or two characters, drawn while there is no picture. */
+  readonly initials: string
+  /** Which disc colour the initials sit on (`AVATAR_TINTS`, e.g. Discord's default avatar of the user). */
+  readonly tint?: number
+  /** The absolute path of a PNG of their picture (deckcord's avatar cache). */
+  readonly image?: string
+  /** A ring in the speaking colour around them. */
+  readonly speaking?: boolean
+}
+
+/** A face draws at most this many people: more would be too small to tell apart on a key. */
+export const MAX_FACE_AVATARS = 4
+
+/**
+ * Initials for a name: the first characters of its first two words that begin with a letter
+ * or digit ("Ada Lovelace" → "AL", "Alex (mod)" → "A"), upper-cased; else its first letter or
+ * digit anywhere; "?" when it has none (a name of emoji only).
+ */
+export const initialsOf = (name: string): string => {
+  const normal = name.normalize("NFKC")
+  const words = normal.split(/[\s_.\-]+/u).filter((w) => /^[\p{L}\p{N}]/u.test(w))
+  const firsts = words.length > 0 ? words.slice(0, 2).map((w) => [...w][0]!) : [/[\p{L}\p{N}]/u.exec(normal)?.[0] ?? "?"]
+  return firsts.join("").toLocaleUpperCase()
 }
 
 /** A blank face: a black key, as Elgato's software shows a key nothing is bound to. */

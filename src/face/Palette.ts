@@ -44,6 +44,19 @@ export const PENDING_COLOR = "#7984F5"
 export const ALERT_COLOR = "#F5C04A"
 export const ALERT_EDGE = "#000000"
 
+/**
+ * The discs behind a person's initials: the colours of Discord's six default avatars, in
+ * their order (docs/discord-rpc.md#avatars), each with the ink that reads on it.
+ */
+export const AVATAR_TINTS: ReadonlyArray<{ readonly fill: string; readonly ink: string }> = [
+  { fill: "#5865F2", ink: "#FFFFFF" },
+  { fill: "#757E8A", ink: "#000000" },
+  { fill: "#3BA55C", ink: "#000000" },
+  { fill: "#FAA61A", ink: "#000000" },
+  { fill: "#ED4245", ink: "#000000" },
+  { fill: "#EB459F", ink: "#000000" }
+]
+
 /** The scale mark of a value bar (e.g. 100 on a 0–200 volume). */
 export const SCALE_MARK = "#FFFFFF"
 

@@ -17,7 +17,7 @@ import { OAuth } from "../auth/OAuth.ts"
 import { OAuthFlow } from "../auth/OAuthFlow.ts"
 import { Settings } from "../config/Settings.ts"
 import { TokenStore } from "../auth/TokenStore.ts"
-import { VoiceState } from "../discord/VoiceState.ts"
+import { type AvatarSettings, voiceModelLayer } from "./VoiceModel.ts"
 
 export interface DaemonOptions {
   /** The config file (`--config`); else `$DECKCORD_CONFIG`, else the XDG default. */
@@ -28,6 +28,8 @@ export interface DaemonOptions {
   readonly deckProvider?: Layer.Layer<DeckProvider>
   /** Decks beside the USB ones (virtual decks); see `DeckOptions.surfaces`. */
   readonly surfaces?: DeckProviderShape
+  /** Where members' avatars are fetched from and kept (default: Discord's CDN, `$XDG_CACHE_HOME/deckcord/avatars`). */
+  readonly avatars?: AvatarSettings
 }
 
 /** The scopes the config needs with the decks that are connected now. */
@@ -197,7 +199,7 @@ const services = (options: DaemonOptions) =>
         Layer.provide(KeyRenderer.layer)
       )
       return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange, logConnectionStates, reportNoDeckYet).pipe(
-        Layer.provideMerge(VoiceState.layer),
+        Layer.provideMerge(voiceModelLayer(config, options.avatars)),
         Layer.provideMerge(rpc),
         Layer.provideMerge(deck)
       )

@@ -1,11 +1,12 @@
 /**
  * Fakes for tests (`deckcord/testing`): protocol-faithful stand-ins for Discord, its token
- * endpoint and Stream Deck hardware. They are part of the product: compose them with the
+ * endpoint, its CDN and Stream Deck hardware. They are part of the product: compose them with the
  * real layers in your own tests.
  *
  * @since 0.1.0
  */
 export * from "./FakeAuthority.ts"
+export { type FakeAvatarCdn, type FakeCdnMode, makeFakeAvatarCdn, solidPng } from "./FakeAvatarCdn.ts"
 export * from "./FakeDiscord.ts"
 export * from "./FakeOAuth.ts"
 export {

@@ -25,6 +25,8 @@ export interface FakeDiscordClientOptions {
   readonly reconnect?: ReconnectOptions
   /** Instead of AUTHENTICATE with `token`. */
   readonly authenticator?: Layer.Layer<Authenticator>
+  /** The model over the client (default `VoiceState.layer`; e.g. the daemon's, with avatars). */
+  readonly voiceState?: Layer.Layer<VoiceState, never, DiscordRpc>
 }
 
 /** `VoiceState` and `DiscordRpc`, connected to a fake's socket, authenticated with a token. */
@@ -32,7 +34,7 @@ export const fakeDiscordClient = (
   fake: { readonly socketPath: string },
   options: FakeDiscordClientOptions
 ): Layer.Layer<VoiceState | DiscordRpc> =>
-  VoiceState.layer.pipe(
+  (options.voiceState ?? VoiceState.layer).pipe(
     Layer.provideMerge(
       DiscordRpc.layer({ clientId: options.clientId ?? FIXTURE_CLIENT_ID, reconnect: options.reconnect ?? FAST_RECONNECT })
     ),

@@ -17,6 +17,7 @@ import { VoiceState } from "../../src/discord/VoiceState.ts"
 import { simpleAuthority } from "../../src/testing/FakeAuthority.ts"
 import { type FakeDeck, FakeDeckProvider } from "../../src/testing/FakeDeck.ts"
 import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
+import { makeFakeAvatarCdn } from "../../src/testing/FakeAvatarCdn.ts"
 
 export const ACCESS_TOKEN = "control-test-token-0123456789abcdef"
 export const CLIENT_SECRET = "control-test-client-secret-value"
@@ -79,9 +80,12 @@ export const startDaemon = (options: HarnessOptions = {}) =>
       }
     })
     const providers = yield* Layer.build(FakeDeckProvider.layer({ decks: options.decks ?? [] }))
+    // avatars from a local fake CDN into the test's folder, never Discord's or the user's cache
+    const cdn = yield* makeFakeAvatarCdn
     const daemon = controlledDaemonLayer({
       configPath,
       tokenPath,
+      avatars: { cacheDir: Path.join(dir, "avatars"), baseUrl: cdn.baseUrl },
       socketPath,
       token: WEB_TOKEN,
       deckProvider: Layer.succeedContext(providers),

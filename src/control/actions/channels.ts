@@ -5,7 +5,9 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import type { ChannelView, VoiceModel } from "../../discord/VoiceState.ts"
+import { avatarFile, defaultAvatarIndex } from "../../discord/Avatars.ts"
+import type { ChannelView, Member, VoiceModel } from "../../discord/VoiceState.ts"
+import { type FaceAvatar, initialsOf, MAX_FACE_AVATARS } from "../../face/Face.ts"
 import { ActionError, defineAction, DiscordId, liveModel, NoOptions } from "./types.ts"
 
 /** A channel as the model knows it: your current one first (it is always live), else a watched one. */
@@ -14,6 +16,20 @@ export const channelView = (model: VoiceModel, id: string): ChannelView | undefi
 
 /** A member count that fits a corner: up to two digits. */
 export const memberBadge = (count: number): string => (count > 99 ? "99+" : String(count))
+
+/**
+ * A member as a face shows them: their picture once it is fetched (`VoiceModel.avatars`),
+ * else their initials on the colour of their Discord default avatar.
+ */
+export const memberAvatar = (model: VoiceModel, member: Member): FaceAvatar => {
+  const image = avatarFile(model, member)
+  return {
+    initials: initialsOf(member.name),
+    tint: defaultAvatarIndex(member.id),
+    ...(image === undefined ? {} : { image }),
+    ...(member.speaking ? { speaking: true } : {})
+  }
+}
 
 export const VoiceChannelOptions = Schema.Struct({
   channel: DiscordId("voice channel")
@@ -30,10 +46,13 @@ export const voiceChannel = defineAction({
   face: (model, options) => {
     const view = channelView(model, options.channel)
     const inIt = model.channel?.id === options.channel
-    const count = view?.members.size ?? 0
-    const speaking = view !== undefined && [...view.members.values()].some((m) => m.speaking)
+    const members = view === undefined ? [] : [...view.members.values()]
+    const count = members.length
+    const speaking = members.some((m) => m.speaking)
     return {
       icon: "voice-channel",
+      // who is there, in join order; the badge counts everyone
+      ...(count > 0 ? { avatars: members.slice(0, MAX_FACE_AVATARS).map((m) => memberAvatar(model, m)) } : {}),
       tone: inIt ? "active" : "neutral",
       label: view?.name ?? "Voice channel",
       ...(view?.guildName ? { sublabel: view.guildName } : {}),

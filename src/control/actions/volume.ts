@@ -7,6 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import type { Member, VoiceModel } from "../../discord/VoiceState.ts"
+import { memberAvatar } from "./channels.ts"
 import {
   ActionError,
   type ActionFailure,
@@ -174,6 +175,7 @@ export const userVolume = defineAction<UserVolumeOptions, UserVolumeLocal>({
     }
     return {
       icon: member.localMute ? "user-off" : "user",
+      avatars: [memberAvatar(model, member)],
       tone: member.localMute ? "muted" : "neutral",
       label: member.name,
       sublabel: member.localMute ? "muted" : `${Math.round(member.localVolume)}%`,
