@@ -4,11 +4,12 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Console, Effect, Exit, Layer, Runtime } from "effect"
-import { CliError, CliOutput, Command, Flag } from "effect/cli"
+import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { CliError, CliOutput, Command } from "effect/cli"
 import { VERSION } from "../version.ts"
 import { authCommand } from "./auth.ts"
-import { runDaemon } from "./daemon.ts"
+import { runDaemon, stopsCleanlyOnInterrupt } from "./daemon.ts"
+import { daemonFlags } from "./daemonFlags.ts"
 import { doctorCommand } from "./doctor.ts"
 import { commandName } from "./invocation.ts"
 import { renderCommand } from "./render.ts"
@@ -16,16 +17,6 @@ import { serviceCommand } from "./service.ts"
 
 const NAME = commandName()
 
-const daemonFlags = {
-  config: Flag.String("config").pipe(
-    Flag.withDescription("the config file (default: $DECKCORD_CONFIG, else ~/.config/deckcord/config.json)"),
-    Flag.optional
-  ),
-  logFormat: Flag.Literals("log-format", ["pretty", "json"]).pipe(
-    Flag.withDescription("log lines for people (pretty) or for log collectors (json)"),
-    Flag.withDefault("pretty" as const)
-  )
-}
 
 const run = Command.make("run", daemonFlags, runDaemon).pipe(
   Command.withDescription("run the daemon (also what `deckcord` with no subcommand does)")
@@ -66,13 +57,8 @@ deckcord.pipe(
   Command.run({ version: VERSION }),
   Effect.provide(Layer.mergeAll(NodeServices.layer, presenter)),
   NodeRuntime.runMain({
-    // SIGINT/SIGTERM interrupt the daemon, its finalizers run, and that is a clean stop:
-    // exit 0, or systemd counts every `systemctl stop` as a failure
-    // and a mistyped command, flag or value is bad usage, exit 2, as the remote commands do
-    teardown: (exit, onExit) => {
-      if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return onExit(0)
-      if (Exit.isFailure(exit) && isUsageError(Cause.squash(exit.cause))) return onExit(2)
-      return Runtime.defaultTeardown(exit, onExit)
-    }
+    // a mistyped command, flag or value is bad usage, exit 2, as the remote commands do
+    teardown: (exit, onExit) =>
+      Exit.isFailure(exit) && isUsageError(Cause.squash(exit.cause)) ? onExit(2) : stopsCleanlyOnInterrupt(exit, onExit)
   })
 )
