@@ -2,11 +2,14 @@
  * The daemon: every layer of `layers/ControlledDaemon.ts` plus the web UI, run until
  * SIGINT/SIGTERM, with the logging the command line chose.
  */
-import { Console, Effect, Layer, Option } from "effect"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
 import { FAKE_DECKS_ENV } from "../layers/FakeDecksFromEnv.ts"
 import { controlledDaemonLayer } from "../layers/ControlledDaemon.ts"
 import { webUiRoutes } from "../web/index.ts"
 import { LogTail } from "../web/LogTail.ts"
+import type { DaemonArgs } from "./daemonArgs.ts"
 import { commandName, localizeCommands } from "./invocation.ts"
 import { type LogFormat, loggingLayer } from "./logging.ts"
 
@@ -39,3 +42,22 @@ const refuseToStart = (format: LogFormat, message: string, fix: string) =>
       }))
     )
 
+
+/**
+ * SIGINT/SIGTERM interrupt the daemon, its finalizers run, and that is a clean stop: exit 0,
+ * or systemd counts every `systemctl stop` as a failure.
+ */
+export const stopsCleanlyOnInterrupt = (
+  exit: Exit.Exit<unknown, unknown>,
+  onExit: (code: number) => void
+): void => {
+  if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return onExit(0)
+  Runtime.defaultTeardown(exit, onExit)
+}
+
+/** The daemon started by `main.ts` for its own command lines, without the CLI framework. */
+export const main = (args: DaemonArgs): void =>
+  runDaemon({ config: Option.fromUndefinedOr(args.config), logFormat: args.logFormat }).pipe(
+    Effect.provide(NodeServices.layer),
+    NodeRuntime.runMain({ teardown: stopsCleanlyOnInterrupt })
+  )
