@@ -5,6 +5,7 @@
  * benchmark for its reference program, so both are built the same way.
  */
 import * as Fs from "node:fs"
+import { createRequire } from "node:module"
 import * as Path from "node:path"
 
 /** Every `new URL("../…", import.meta.url)` in an output must name an existing file. */
@@ -19,21 +20,66 @@ const checkRelativeUrls = (files) => {
 }
 
 /**
- * Node's http and https, loaded through require instead of as ES modules. Node builds an ES
- * module's namespace by reading every export, and on Node 22 that reads http's lazy
- * `WebSocket`/`MessageEvent` getters, which load Node's own fetch implementation (undici,
- * 10–20 ms) for nothing. esbuild's CommonJS interop reads an export only when it is used.
+ * Modules the bundle loads on first use instead of at start: each becomes a CommonJS shim
+ * whose exports are getters that `require` the real module the first time one is read
+ * (esbuild's CommonJS interop reads an export only when the code uses it).
+ *
+ * - `http`/`https`: importing them as ES modules makes Node build a namespace by reading every
+ *   export, and on Node 22 that reads http's lazy `WebSocket` getter, which loads Node's own
+ *   fetch (undici, 10–20 ms). `https` also initialises TLS (~5 MiB resident, 5–10 ms); only an
+ *   OAuth token exchange or refresh needs it.
+ * - `ws`: @effect/platform-node's HTTP server imports it for WebSocket upgrades, which deckcord's
+ *   servers never do; loading it pulls in https, tls, crypto and zlib.
  */
-const builtinsByRequire = {
-  name: "builtins-by-require",
+const ON_FIRST_USE = ["node:http", "node:https", "ws"]
+const ON_FIRST_USE_FILTER = /^(node:http|http|node:https|https|ws)$/
+
+const modulesOnFirstUse = (resolveDir) => {
+  const requireHere = createRequire(Path.join(resolveDir, "package.json"))
+  return {
+    name: "modules-on-first-use",
+    setup(build) {
+      // the shim's own require of the real module resolves normally
+      build.onResolve({ filter: ON_FIRST_USE_FILTER }, (args) => {
+        if (args.namespace === "on-first-use") return undefined
+        const name = ON_FIRST_USE.find((m) => m === args.path || m === `node:${args.path}`)
+        return { path: name, namespace: "on-first-use" }
+      })
+      build.onLoad({ filter: /.*/, namespace: "on-first-use" }, (args) => {
+        const names = Object.keys(requireHere(args.path)).filter((n) => n !== "default" && n !== "__esModule")
+        const getters = names.map((n) => `  ${JSON.stringify(n)}: { enumerable: true, get: () => load()[${JSON.stringify(n)}] }`)
+        return {
+          contents: [
+            `let loaded`,
+            `const load = () => (loaded ??= require(${JSON.stringify(args.path)}))`,
+            `Object.defineProperties(module.exports, {`,
+            getters.join(",\n"),
+            `})`
+          ].join("\n"),
+          loader: "js",
+          resolveDir
+        }
+      })
+    }
+  }
+}
+
+/**
+ * @effect/platform-node requires `node:http` and `node:https` through its own `createRequire`
+ * when its HTTP modules load, which esbuild cannot see; this rewrites that one file to import
+ * them, so the shims above apply. The build fails if the file no longer reads as expected.
+ */
+const PLATFORM_HTTP = /@effect[\\/]platform-node[\\/]dist[\\/]internal[\\/]http\.js$/
+const platformHttpOnFirstUse = {
+  name: "platform-http-on-first-use",
   setup(build) {
-    // the shim's own require stays a real require (the banner's)
-    build.onResolve({ filter: /^node:(http|https)$/, namespace: "builtin-require" }, (args) => ({ path: args.path, external: true }))
-    build.onResolve({ filter: /^(node:)?(http|https)$/ }, (args) => ({ path: args.path.replace(/^node:/, ""), namespace: "builtin-require" }))
-    build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
-      contents: `module.exports = require("node:${args.path}")`,
-      loader: "js"
-    }))
+    build.onLoad({ filter: PLATFORM_HTTP }, (args) => {
+      const source = Fs.readFileSync(args.path, "utf8")
+      for (const expected of ['export const http = /*#__PURE__*/require("node:http");', 'export const https = /*#__PURE__*/require("node:https");']) {
+        if (!source.includes(expected)) throw new Error(`${args.path} no longer contains ${expected}; update scripts/bundle.mjs`)
+      }
+      return { contents: 'import * as http from "node:http"\nimport * as https from "node:https"\nexport { http, https }\n', loader: "js" }
+    })
   }
 }
 
@@ -104,9 +150,10 @@ export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, extern
     entryNames: "main",
     chunkNames: `${chunksDir}/[name]-[hash]`,
     external,
-    plugins: [builtinsByRequire],
+    plugins: [modulesOnFirstUse(resolveDir), platformHttpOnFirstUse],
     minifySyntax: true,
-    minifyWhitespace: true,
+    // DECKCORD_BUNDLE_READABLE=1: one statement per line, so a CPU profile's line ticks map to sources
+    minifyWhitespace: process.env.DECKCORD_BUNDLE_READABLE !== "1",
     sourcemap: "linked",
     // maps point into node_modules and src/ for stack traces; the sources themselves ship there already
     sourcesContent: false,

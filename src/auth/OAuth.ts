@@ -219,9 +219,26 @@ export class OAuth extends Context.Service<OAuth, {
   static readonly layer: Layer.Layer<OAuth> = OAuth.layerWith()
 }
 
-/** node:http with keep-alive; `layerUndici` crashed on Node 20, which was supported when this was written. */
+/**
+ * node:http with keep-alive, built on the first request: its https agent initialises TLS
+ * (~5 MiB, milliseconds of start-up), and most runs of the daemon never refresh a token.
+ */
 export function keepAliveHttpClient(): Layer.Layer<HttpClient.HttpClient> {
-  return NodeHttpClient.layerNodeHttpOptions({ keepAlive: true, maxSockets: 1 })
+  return httpClientOnFirstUse(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true, maxSockets: 1 }))
+}
+
+/** An `HttpClient` that builds `layer` (in its own scope) when the first request is made. */
+export function httpClientOnFirstUse(layer: Layer.Layer<HttpClient.HttpClient>): Layer.Layer<HttpClient.HttpClient> {
+  return Layer.effect(
+    HttpClient.HttpClient,
+    Effect.gen(function*() {
+      const scope = yield* Effect.scope
+      const real = yield* Effect.cached(
+        Layer.buildWithScope(layer, scope).pipe(Effect.map((services) => Context.get(services, HttpClient.HttpClient)))
+      )
+      return HttpClient.make((request) => Effect.flatMap(real, (client) => client.execute(request)))
+    })
+  )
 }
 
 function make(options: OAuthOptions) {

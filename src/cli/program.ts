@@ -4,59 +4,19 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
-import { CliError, CliOutput, Command, Flag } from "effect/cli"
-import { controlledDaemonLayer } from "../layers/ControlledDaemon.ts"
+import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { CliError, CliOutput, Command } from "effect/cli"
 import { VERSION } from "../version.ts"
-import { webUiRoutes } from "../web/index.ts"
-import { LogTail } from "../web/LogTail.ts"
 import { authCommand } from "./auth.ts"
+import { runDaemon, stopsCleanlyOnInterrupt } from "./daemon.ts"
+import { daemonFlags } from "./daemonFlags.ts"
 import { doctorCommand } from "./doctor.ts"
-import { commandName, localizeCommands } from "./invocation.ts"
-import { type LogFormat, loggingLayer } from "./logging.ts"
+import { commandName } from "./invocation.ts"
 import { renderCommand } from "./render.ts"
-import { FAKE_DECKS_ENV } from "../layers/FakeDecksFromEnv.ts"
 import { serviceCommand } from "./service.ts"
 
 const NAME = commandName()
 
-const daemonFlags = {
-  config: Flag.String("config").pipe(
-    Flag.withDescription("the config file (default: $DECKCORD_CONFIG, else ~/.config/deckcord/config.json)"),
-    Flag.optional
-  ),
-  logFormat: Flag.Literals("log-format", ["pretty", "json"]).pipe(
-    Flag.withDescription("log lines for people (pretty) or for log collectors (json)"),
-    Flag.withDefault("pretty" as const)
-  )
-}
-
-/** Run until SIGINT/SIGTERM; the layers' finalizers clear the decks and close the socket. */
-const runDaemon = (flags: { readonly config: Option.Option<string>; readonly logFormat: LogFormat }) =>
-  Layer.launch(controlledDaemonLayer({ configPath: Option.getOrUndefined(flags.config), routes: [webUiRoutes] })).pipe(
-    // a broken config is the user's to fix: say what and where, without a stack trace
-    Effect.catchTags({
-      ConfigError: (e) => refuseToStart(flags.logFormat, e.message, "fix the config file, then start deckcord again"),
-      SettingsFileError: (e) => refuseToStart(flags.logFormat, e.message, e.hint),
-      FakeDecksError: (e) =>
-        refuseToStart(flags.logFormat, e.message, `fix or unset $${FAKE_DECKS_ENV}, then start deckcord again`),
-      DaemonAlreadyRunning: (e) => refuseToStart(flags.logFormat, e.message, "one deckcord per user drives the decks and Discord"),
-      ControlSocketError: (e) => refuseToStart(flags.logFormat, e.message, e.fix)
-    }),
-    // the web UI's log tail sees every line the daemon logs
-    Effect.provide(LogTail.layer),
-    Effect.provide(loggingLayer(flags.logFormat, undefined, NAME))
-  )
-
-/** Exit code 2 with the reason: as plain text for a person, as a JSON log line for a collector. */
-const refuseToStart = (format: LogFormat, message: string, fix: string) =>
-  (format === "json"
-    ? Effect.logFatal(`deckcord cannot start: ${message}`).pipe(Effect.annotateLogs({ fix }))
-    : Console.error(localizeCommands(`deckcord cannot start:\n${message}\n${fix}`, NAME))).pipe(
-      Effect.andThen(Effect.sync(() => {
-        process.exitCode = 2
-      }))
-    )
 
 const run = Command.make("run", daemonFlags, runDaemon).pipe(
   Command.withDescription("run the daemon (also what `deckcord` with no subcommand does)")
@@ -97,13 +57,8 @@ deckcord.pipe(
   Command.run({ version: VERSION }),
   Effect.provide(Layer.mergeAll(NodeServices.layer, presenter)),
   NodeRuntime.runMain({
-    // SIGINT/SIGTERM interrupt the daemon, its finalizers run, and that is a clean stop:
-    // exit 0, or systemd counts every `systemctl stop` as a failure
-    // and a mistyped command, flag or value is bad usage, exit 2, as the remote commands do
-    teardown: (exit, onExit) => {
-      if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return onExit(0)
-      if (Exit.isFailure(exit) && isUsageError(Cause.squash(exit.cause))) return onExit(2)
-      return Runtime.defaultTeardown(exit, onExit)
-    }
+    // a mistyped command, flag or value is bad usage, exit 2, as the remote commands do
+    teardown: (exit, onExit) =>
+      Exit.isFailure(exit) && isUsageError(Cause.squash(exit.cause)) ? onExit(2) : stopsCleanlyOnInterrupt(exit, onExit)
   })
 )
