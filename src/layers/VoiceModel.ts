@@ -8,6 +8,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { type FileSystem, Layer, type Path } from "effect"
 import * as Os from "node:os"
+import { httpClientOnFirstUse } from "../auth/OAuth.ts"
 import { avatarCacheDir, type AvatarOptions, Avatars, withAvatars } from "../discord/Avatars.ts"
 import type { DiscordRpc } from "../discord/DiscordRpc.ts"
 import { VoiceState } from "../discord/VoiceState.ts"
@@ -22,8 +23,9 @@ export const voiceModelLayer = (
 ): Layer.Layer<VoiceState, never, DiscordRpc | FileSystem.FileSystem | Path.Path> => {
   if (config.avatars === false) return VoiceState.layer
   const avatars = Avatars.layer({ cacheDir: avatarCacheDir(process.env, Os.homedir()), ...settings }).pipe(
-    // its own agent: a few pictures at once over kept-alive connections, apart from OAuth's one
-    Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true, maxSockets: settings.concurrency ?? 4 }))
+    // its own agent: a few pictures at once over kept-alive connections, apart from OAuth's
+    // one; built with the first fetch, so a run that shows no avatar never starts TLS
+    Layer.provide(httpClientOnFirstUse(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true, maxSockets: settings.concurrency ?? 4 })))
   )
   return withAvatars.pipe(Layer.provide(VoiceState.layer), Layer.provide(avatars))
 }
