@@ -30,9 +30,11 @@ const checkRelativeUrls = (files) => {
  *   OAuth token exchange or refresh needs it.
  * - `ws`: @effect/platform-node's HTTP server imports it for WebSocket upgrades, which deckcord's
  *   servers never do; loading it pulls in https, tls, crypto and zlib.
+ * - `tls`, `zlib`, `readline`: imported by @effect/platform-node-shared's sockets, response
+ *   compression and terminal, which deckcord uses without TLS, compression or prompts.
  */
-const ON_FIRST_USE = ["node:http", "node:https", "ws"]
-const ON_FIRST_USE_FILTER = /^(node:http|http|node:https|https|ws)$/
+const ON_FIRST_USE = ["node:http", "node:https", "node:tls", "node:zlib", "node:readline", "ws"]
+const ON_FIRST_USE_FILTER = /^((node:)?(http|https|tls|zlib|readline)|ws)$/
 
 const modulesOnFirstUse = (resolveDir) => {
   const requireHere = createRequire(Path.join(resolveDir, "package.json"))
