@@ -4,7 +4,9 @@
  * rasteriser. `KeyRenderer` uses it to fit labels (shrink, then ellipsize) in microseconds.
  *
  * Pure: bytes in, plain data out. Widths are advance sums without kerning, so they slightly
- * over-estimate, which is the safe side for fitting.
+ * over-estimate, which is the safe side for fitting. The cmap is kept as its segments and
+ * searched per code point: expanding it into a map of every code point cost start-up ~10 ms
+ * and ~2 MiB of heap for the bundled fonts, while a face measures a few dozen characters.
  *
  * @since 0.1.0
  */
@@ -15,8 +17,8 @@ export interface FontMetrics {
   readonly unitsPerEm: number
   /** Cap height as a fraction of the em, used to centre a line of capitals vertically. */
   readonly capHeight: number
-  /** Code point → advance width in font units, for every code point the font maps to a glyph. */
-  readonly advances: ReadonlyMap<number, number>
+  /** Advance width in font units of the glyph for a code point; `undefined` when the font has none. */
+  readonly advance: (codePoint: number) => number | undefined
 }
 
 /** A font file that is not a TrueType/OpenType font with the tables we read. */
@@ -69,8 +71,66 @@ const requireTable = (tables: TableDirectory, tag: string) => {
   return table
 }
 
-/** Code point → glyph id, from the best Unicode subtable (format 12 full range, else format 4 BMP). */
-const readCmap = (view: DataView, cmapOffset: number): Map<number, number> => {
+/** Code point → glyph id (0: none). */
+type GlyphLookup = (codePoint: number) => number
+
+/** The index of the first of `count` sorted values (read by `at`) that is ≥ `value`. */
+const lowerBound = (count: number, at: (i: number) => number, value: number): number => {
+  let lo = 0
+  let hi = count
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (at(mid) < value) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Format 12 (full Unicode range): sorted groups of consecutive code points. */
+const format12Lookup = (view: DataView, at: number): GlyphLookup => {
+  const count = view.getUint32(at + 12)
+  const groups = new Uint32Array(count * 3)
+  for (let g = 0; g < count; g++) {
+    const record = at + 16 + g * 12
+    groups[g * 3] = view.getUint32(record)
+    groups[g * 3 + 1] = view.getUint32(record + 4)
+    groups[g * 3 + 2] = view.getUint32(record + 8)
+  }
+  return (cp) => {
+    const g = lowerBound(count, (i) => groups[i * 3 + 1]!, cp)
+    if (g === count || groups[g * 3]! > cp) return 0
+    return groups[g * 3 + 2]! + (cp - groups[g * 3]!)
+  }
+}
+
+/** Format 4 (BMP): segments sorted by end code; its bytes are copied so the file can go. */
+const format4Lookup = (view: DataView, at: number): GlyphLookup => {
+  const length = Math.min(view.getUint16(at + 2), view.byteLength - at)
+  const table = new DataView(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + length))
+  const segCount = table.getUint16(6) / 2
+  const endCodes = 14
+  const startCodes = endCodes + segCount * 2 + 2
+  const idDeltas = startCodes + segCount * 2
+  const idRangeOffsets = idDeltas + segCount * 2
+  return (cp) => {
+    if (cp > 0xfffe) return 0
+    const s = lowerBound(segCount, (i) => table.getUint16(endCodes + i * 2), cp)
+    if (s === segCount) return 0
+    const start = table.getUint16(startCodes + s * 2)
+    if (start > cp) return 0
+    const delta = table.getInt16(idDeltas + s * 2)
+    const rangeOffsetAt = idRangeOffsets + s * 2
+    const rangeOffset = table.getUint16(rangeOffsetAt)
+    if (rangeOffset === 0) return (cp + delta) & 0xffff
+    const glyphAt = rangeOffsetAt + rangeOffset + (cp - start) * 2
+    if (glyphAt + 2 > table.byteLength) return 0
+    const glyph = table.getUint16(glyphAt)
+    return glyph === 0 ? 0 : (glyph + delta) & 0xffff
+  }
+}
+
+/** The best Unicode subtable of `cmap`: format 12 (full range), else format 4 (BMP). */
+const readCmap = (view: DataView, cmapOffset: number): GlyphLookup => {
   const numSubtables = view.getUint16(cmapOffset + 2)
   let format4: number | undefined
   let format12: number | undefined
@@ -85,43 +145,9 @@ const readCmap = (view: DataView, cmapOffset: number): Map<number, number> => {
     if (format === 12) format12 = offset
     else if (format === 4) format4 ??= offset
   }
-  const map = new Map<number, number>()
-  if (format12 !== undefined) {
-    const groups = view.getUint32(format12 + 12)
-    for (let g = 0; g < groups; g++) {
-      const at = format12 + 16 + g * 12
-      const start = view.getUint32(at)
-      const end = view.getUint32(at + 4)
-      const glyph = view.getUint32(at + 8)
-      for (let cp = start; cp <= end; cp++) map.set(cp, glyph + (cp - start))
-    }
-    return map
-  }
+  if (format12 !== undefined) return format12Lookup(view, format12)
   if (format4 === undefined) throw new FontParseError("font has no Unicode cmap subtable (format 4 or 12)")
-  const segCount = view.getUint16(format4 + 6) / 2
-  const endCodes = format4 + 14
-  const startCodes = endCodes + segCount * 2 + 2
-  const idDeltas = startCodes + segCount * 2
-  const idRangeOffsets = idDeltas + segCount * 2
-  for (let s = 0; s < segCount; s++) {
-    const end = view.getUint16(endCodes + s * 2)
-    const start = view.getUint16(startCodes + s * 2)
-    const delta = view.getInt16(idDeltas + s * 2)
-    const rangeOffsetAt = idRangeOffsets + s * 2
-    const rangeOffset = view.getUint16(rangeOffsetAt)
-    for (let cp = start; cp <= end && cp !== 0xffff; cp++) {
-      let glyph: number
-      if (rangeOffset === 0) {
-        glyph = (cp + delta) & 0xffff
-      } else {
-        const glyphAt = rangeOffsetAt + rangeOffset + (cp - start) * 2
-        glyph = view.getUint16(glyphAt)
-        if (glyph !== 0) glyph = (glyph + delta) & 0xffff
-      }
-      if (glyph !== 0) map.set(cp, glyph)
-    }
-  }
-  return map
+  return format4Lookup(view, format4)
 }
 
 /**
@@ -135,7 +161,7 @@ export const parseFontMetrics = (bytes: Uint8Array): FontMetrics => {
     const unitsPerEm = view.getUint16(requireTable(tables, "head").offset + 18)
     const numberOfHMetrics = view.getUint16(requireTable(tables, "hhea").offset + 34)
     const hmtx = requireTable(tables, "hmtx").offset
-    const glyphs = readCmap(view, requireTable(tables, "cmap").offset)
+    const glyphOf = readCmap(view, requireTable(tables, "cmap").offset)
 
     const os2 = tables["OS/2"]
     let capHeight = FALLBACK_CAP_HEIGHT
@@ -145,12 +171,14 @@ export const parseFontMetrics = (bytes: Uint8Array): FontMetrics => {
     }
 
     // Glyphs past numberOfHMetrics share the last advance (the hmtx "monospaced tail").
-    const lastAdvance = view.getUint16(hmtx + (numberOfHMetrics - 1) * 4)
-    const advances = new Map<number, number>()
-    for (const [cp, glyph] of glyphs) {
-      advances.set(cp, glyph < numberOfHMetrics ? view.getUint16(hmtx + glyph * 4) : lastAdvance)
+    const advances = new Uint16Array(numberOfHMetrics)
+    for (let g = 0; g < numberOfHMetrics; g++) advances[g] = view.getUint16(hmtx + g * 4)
+    const lastAdvance = advances[numberOfHMetrics - 1]!
+    const advance = (codePoint: number): number | undefined => {
+      const glyph = glyphOf(codePoint)
+      return glyph === 0 ? undefined : glyph < numberOfHMetrics ? advances[glyph] : lastAdvance
     }
-    return { unitsPerEm, capHeight, advances }
+    return { unitsPerEm, capHeight, advance }
   } catch (error) {
     if (error instanceof FontParseError) throw error
     // A DataView RangeError: an offset inside a table pointed outside the file.
@@ -159,13 +187,13 @@ export const parseFontMetrics = (bytes: Uint8Array): FontMetrics => {
 }
 
 /** Does the font draw this code point? */
-export const hasGlyph = (font: FontMetrics, codePoint: number): boolean => font.advances.has(codePoint)
+export const hasGlyph = (font: FontMetrics, codePoint: number): boolean => font.advance(codePoint) !== undefined
 
 /** Advance width of `text` at font size 1 (so multiply by the pixel size). Unknown code points count as 0.6 em. */
 export const textWidth = (font: FontMetrics, text: string): number => {
   let units = 0
   for (const ch of text) {
-    const advance = font.advances.get(ch.codePointAt(0) ?? 0)
+    const advance = font.advance(ch.codePointAt(0) ?? 0)
     units += advance ?? font.unitsPerEm * 0.6
   }
   return units / font.unitsPerEm

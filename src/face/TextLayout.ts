@@ -133,7 +133,7 @@ export const chainWidth = (chain: FontChain, text: string): number => {
   let width = 0
   for (const ch of text) {
     const font = fontFor(chain, ch.codePointAt(0) ?? 0)
-    const advance = font?.metrics.advances.get(ch.codePointAt(0) ?? 0)
+    const advance = font?.metrics.advance(ch.codePointAt(0) ?? 0)
     width += font === undefined || advance === undefined ? 0.6 : advance / font.metrics.unitsPerEm
   }
   return width
