@@ -86,21 +86,13 @@ const platformHttpOnFirstUse = {
 }
 
 /**
- * Packages the CLI leaves to Node at run time: native addons, what loads them, and the
- * CommonJS packages the code loads with `await import(…)`. esbuild turns a dynamic import of
- * bundled CommonJS into a chunk whose only export is `default`, so `const { DEVICE_MODELS2 } =
- * await import("@elgato-stream-deck/core")` would get undefined; Node's own interop gives the
- * named exports. The HID path (`@elgato-stream-deck/node`) and the virtual decks load the same
- * copy of core this way.
+ * Packages the CLI leaves to Node at run time: the native addons. The Stream Deck libraries
+ * are compiled in (one chunk instead of ~50 CommonJS files resolved and read at start); the
+ * code loads them on first use through ES modules of its own (`deck/hidLibrary.ts`,
+ * `deck/deckModels.ts`), because esbuild turns a dynamic import of bundled CommonJS into a
+ * chunk whose only export is `default` (the build checks for that below).
  */
-export const CLI_EXTERNAL = [
-  "@resvg/resvg-js",
-  "@elgato-stream-deck/core",
-  "@elgato-stream-deck/node",
-  "@elgato-stream-deck/node-lib",
-  "@julusian/jpeg-turbo",
-  "node-hid"
-]
+export const CLI_EXTERNAL = ["@resvg/resvg-js", "@julusian/jpeg-turbo", "node-hid"]
 
 /**
  * A dynamic import of bundled CommonJS: its namespace has only `default`, so a destructured

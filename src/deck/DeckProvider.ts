@@ -130,7 +130,7 @@ export class DeckProvider extends Context.Service<DeckProvider, DeckProviderShap
    * again, so installing the library later needs no restart of the rest of the daemon.
    */
   static readonly layerNode: Layer.Layer<DeckProvider> = Layer.sync(DeckProvider, () => {
-    const lib = () => import("@elgato-stream-deck/node")
+    const lib = () => import("./hidLibrary.ts")
     return DeckProvider.of(DeckProvider.fromPromises({
       list: async () => {
         const found = await (await lib()).listStreamDecks()

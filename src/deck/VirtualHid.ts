@@ -69,14 +69,14 @@ export interface VirtualDevice {
 
 /** The models a virtual deck can be: every model the library knows except the network dock. */
 export const virtualModels = async (): Promise<ReadonlyArray<string>> => {
-  const { DeviceModelId } = await import("@elgato-stream-deck/core")
+  const { DeviceModelId } = await import("./deckModels.ts")
   return Object.values(DeviceModelId).filter((m) => m !== DeviceModelId.NETWORK_DOCK)
 }
 
 /** A virtual deck of a model (the library's `DeviceModelId`, e.g. "original-mk2", "plus"). */
 export const makeVirtualDevice = async (model: string, serial: string): Promise<VirtualDevice> => {
   // loaded when the first virtual deck is made: a daemon without one never reads it
-  const { DEVICE_MODELS2 } = await import("@elgato-stream-deck/core")
+  const { DEVICE_MODELS2 } = await import("./deckModels.ts")
   const spec = (DEVICE_MODELS2 as Record<string, (typeof DEVICE_MODELS2)[keyof typeof DEVICE_MODELS2] | undefined>)[model]
   if (spec === undefined) throw new Error(`unknown Stream Deck model "${model}"`)
   const handles = new Set<MemoryHid>()
