@@ -23,7 +23,6 @@ import {
 } from "effect"
 import { randomUUID } from "node:crypto"
 import {
-  type AuthenticateResult,
   Channel,
   Channels,
   commandEnvelope,
@@ -36,7 +35,6 @@ import {
   type Inbound,
   type SoundboardSound,
   SoundboardSounds,
-  type User,
   UserVoiceSettings,
   VoiceSettings,
   type VoiceSettingsPatch
@@ -54,49 +52,9 @@ import {
   type RpcRequestError,
   RpcTimeoutError
 } from "./RpcErrors.ts"
+import type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
 
-// ---------------------------------------------------------------------------------------------
-// connection state
-// ---------------------------------------------------------------------------------------------
-
-/** Why deckcord is not connected, phrased for the user, with the fix where there is one. */
-export interface DisconnectReason {
-  readonly kind:
-    | "NotStarted"
-    | "NotConfigured" // no application (client) id yet: run `deckcord auth`
-    | "NoDiscord" // no socket accepts: Discord is not running (or not visible from a sandbox)
-    | "ArRpcOnly" // only arRPC / Vesktop answered (docs/discord-rpc.md#skipping-arrpc-and-vesktop)
-    | "Closed" // Discord sent CLOSE or the socket ended
-    | "HandshakeFailed"
-    | "AuthenticationFailed"
-    | "ProtocolError" // undecodable bytes from the server
-    | "InternalError" // a bug in deckcord's connection code: logged with its cause, retried after backoff
-  readonly message: string
-  readonly hint?: string
-  /** Discord's close code, when it sent one. */
-  readonly closeCode?: number
-  /** An authentication failure deckcord retries by itself (nobody needs to run `deckcord auth`). */
-  readonly retrying?: boolean
-}
-
-/** @category models */
-export type ConnectionState =
-  | {
-    readonly _tag: "Disconnected"
-    readonly reason: DisconnectReason
-    /** When deckcord tries again by itself, once it has decided (absent: at once, or waiting for `reconnect`). */
-    readonly retryInMillis?: number
-  }
-  | { readonly _tag: "Connecting" }
-  | { readonly _tag: "Authenticating"; readonly user: User | undefined }
-  | {
-    readonly _tag: "Ready"
-    readonly user: User | undefined
-    /** AUTHENTICATE's result; undefined when no authentication was configured. */
-    readonly authenticated: AuthenticateResult | undefined
-    /** The socket path in use. */
-    readonly socketPath: string
-  }
+export type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
 
 // ---------------------------------------------------------------------------------------------
 // requests
