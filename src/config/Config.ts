@@ -8,7 +8,11 @@ import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { isSnowflake, SNOWFLAKE_PATTERN } from "../protocol/Message.ts"
 import type { DeckInfo } from "../deck/Deck.ts"
-import { decodeLayout, SCOPE_EXTRAS, scopeExtrasFor } from "../control/Layout.ts"
+import { decodeLayout, scopeExtrasFor } from "../control/Layout.ts"
+import { oauthScopes, SCOPE_EXTRAS, ScopeExtra } from "../protocol/Scopes.ts"
+
+// the scope vocabulary, where the config's `scopes` field and its users have always found it
+export { BASE_SCOPES, ScopeExtra, scopeExtraFor } from "../protocol/Scopes.ts"
 
 // ---------------------------------------------------------------------------------------------
 // paths
@@ -58,11 +62,6 @@ export const isClientId: (s: string) => boolean = isSnowflake
 /** Brightness when the config says nothing: readable without glare. */
 export const DEFAULT_BRIGHTNESS = 60
 
-/** Optional features that need extra OAuth scopes (docs/discord-rpc.md#scopes-per-command). @category schema */
-export const ScopeExtra = Schema.Literals(SCOPE_EXTRAS)
-/** @category schema */
-export type ScopeExtra = typeof ScopeExtra.Type
-
 /** The config file's schema. Unknown keys are dropped (and warned about by `decodeConfig`). @category schema */
 export const ConfigFile = Schema.Struct({
   /** The JSON Schema editors check the file against (`deckcord auth` writes it); deckcord ignores it. */
@@ -104,37 +103,6 @@ const SECRET_KEYS: ReadonlySet<string> = new Set(["clientSecret"])
 // scopes
 // ---------------------------------------------------------------------------------------------
 
-/** Always requested, in this order (docs/discord-rpc.md#scopes-per-command; a constant order avoids re-prompts, docs/discord-rpc.md#authorization-pitfalls). */
-export const BASE_SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"] as const
-
-const EXTRA_SCOPES: Record<ScopeExtra, ReadonlyArray<string>> = {
-  video: ["rpc.video.read", "rpc.video.write"],
-  screenshare: ["rpc.screenshare.read", "rpc.screenshare.write"],
-  notifications: ["rpc.notifications.read"]
-}
-
-/**
- * The scope group a command or event needs beyond the base scopes (docs/discord-rpc.md#scopes-per-command), if any: what
- * to add when Discord refuses it for lack of scope.
- *
- * @category scopes
- */
-export const scopeExtraFor = (cmd: string, evt?: string): ScopeExtra | undefined => {
-  const name = cmd === "SUBSCRIBE" || cmd === "UNSUBSCRIBE" ? evt : cmd
-  switch (name) {
-    case "TOGGLE_VIDEO":
-    case "VIDEO_STATE_UPDATE":
-      return "video"
-    case "TOGGLE_SCREENSHARE":
-    case "SCREENSHARE_STATE_UPDATE":
-      return "screenshare"
-    case "NOTIFICATION_CREATE":
-      return "notifications"
-    default:
-      return undefined
-  }
-}
-
 /**
  * The OAuth scopes deckcord requests: one fixed, ordered list. Camera and screenshare
  * scopes only when the config (or `extra`, e.g. from the layout) asks for them, because
@@ -148,12 +116,7 @@ export const requiredScopes = (
   extra: ReadonlyArray<ScopeExtra> = [],
   decks?: ReadonlyArray<DeckInfo>
 ): ReadonlyArray<string> => {
-  const wanted = new Set(neededScopeExtras(config, extra, decks))
-  const scopes: Array<string> = [...BASE_SCOPES]
-  for (const key of SCOPE_EXTRAS) {
-    if (wanted.has(key)) scopes.push(...EXTRA_SCOPES[key])
-  }
-  return scopes
+  return oauthScopes(neededScopeExtras(config, extra, decks))
 }
 
 /**

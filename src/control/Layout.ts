@@ -33,7 +33,7 @@ import {
 } from "./actions/index.ts"
 import type { DeckInfo } from "../deck/Deck.ts"
 import { ICON_NAMES, type IconName } from "../face/Face.ts"
-import { SCOPE_EXTRAS, type ScopeExtra } from "./actions/types.ts"
+import { SCOPE_EXTRAS, type ScopeExtra } from "../protocol/Scopes.ts"
 
 export { SCOPE_EXTRAS }
 
