@@ -72,12 +72,6 @@ const TRANSITIONAL: ReadonlyArray<string> = []
  * KNOWN_CYCLES: every entry must still occur.
  */
 const KNOWN_BREACHES: ReadonlyArray<string> = [
-  // the config decoder also decodes the layout and computes the scopes it needs, so config/
-  // depends on the action registry; the cut: config/ hands over the raw `decks` value, the
-  // layout is decoded once in control/, and the scope policy is given to the OAuth flow by
-  // the composition root
-  "src/config/Config.ts -> src/control/Layout.ts",
-  "src/config/Config.ts -> src/deck/Deck.ts",
   // DECKCORD_FAKE_DECKS (demos, benchmarks) loads the fakes into the real daemon; a dynamic
   // import, taken only when that variable is set
   "src/layers/FakeDecksFromEnv.ts -> src/testing/FakeDeck.ts"

@@ -33,11 +33,12 @@ import {
   type AuthSession,
   Authenticator
 } from "../discord/Authenticator.ts"
-import { requiredScopes, type ScopeExtra, scopeExtraFor } from "../config/Config.ts"
+import { oauthScopes, type ScopeExtra, scopeExtraFor } from "../protocol/Scopes.ts"
 import { AUTHORIZE_TIMEOUT_MILLIS } from "../discord/DiscordRpc.ts"
 import { isTransientOAuthError, OAuth, type OAuthCredentials, type OAuthError, type TokenGrant } from "./OAuth.ts"
 import { redactTokens, type RpcRequestError } from "../discord/RpcErrors.ts"
 import { Settings } from "../config/Settings.ts"
+import { ScopePolicy } from "./ScopePolicy.ts"
 import { type StoredToken, TokenStore } from "./TokenStore.ts"
 
 /**
@@ -230,8 +231,10 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
     const refusedExtras = yield* Ref.make<ReadonlySet<ScopeExtra>>(new Set())
     /** Why the next `authenticate` must authorize again even if the stored grant looks complete. */
     const authorizeAgain = yield* Ref.make<string | undefined>(undefined)
+    const policy = yield* ScopePolicy
     const scopesNeeded = Effect.gen(function*() {
-      return requiredScopes(yield* settings.config, [...(yield* Ref.get(refusedExtras))])
+      const wanted = yield* policy.extras(yield* settings.config)
+      return oauthScopes([...wanted, ...(yield* Ref.get(refusedExtras))])
     })
 
     // Plain variables: each check-and-set below happens in one synchronous step, so two fibers
