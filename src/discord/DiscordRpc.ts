@@ -15,7 +15,6 @@ import {
   FiberSet,
   Layer,
   Queue,
-  Schedule,
   Schema,
   type Scope,
   Stream,
@@ -28,7 +27,6 @@ import {
   commandEnvelope,
   type EventName,
   type EventPayload,
-  EventPayloads,
   Guild,
   Guilds,
   type GuildSummary,
@@ -41,86 +39,66 @@ import {
 } from "../protocol/Message.ts"
 import { closeHint, CloseCode, isMissingScope } from "../protocol/RpcError.ts"
 import { type AuthenticationError, authenticationHint, Authenticator } from "./Authenticator.ts"
-import { DiscordIpc, type IpcConnectError, type IpcConnection } from "./DiscordIpc.ts"
+import { DiscordIpc, type IpcConnectError } from "./DiscordIpc.ts"
 import {
   CommandExpiredError,
   ConnectionLostError,
   QueueFullError,
   redactTokens,
-  ReplyDecodeError,
   RpcCommandError,
   type RpcRequestError,
   RpcTimeoutError
 } from "./RpcErrors.ts"
 import type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
+import {
+  type Connection,
+  CommandDeadline,
+  type Deadline,
+  deadlineFrom,
+  DEFAULT_COMMAND_DEADLINE_MILLIS,
+  DEFAULT_QUEUE_CAPACITY,
+  DEFAULT_REQUEST_TIMEOUT_MILLIS,
+  type Pending,
+  type Queued,
+  replyTimeoutMillis,
+  type RequestOptions
+} from "./CommandQueue.ts"
+import { decodeReply, type SelectVoiceChannelOptions, type UserVoiceSettingsPatch } from "./commands.ts"
+import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions, STABLE_CONNECTION_MILLIS } from "./Reconnect.ts"
+import {
+  DEFAULT_SUBSCRIBER_BUFFER,
+  eventDecoders,
+  type RemoteSubscription,
+  SUBSCRIBE_RETRY_BASE_MILLIS,
+  SUBSCRIBE_RETRY_CAP_MILLIS,
+  subscriptionKey
+} from "./Subscriptions.ts"
 
+// the client's vocabulary, where its users have always found it
 export type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
+export {
+  AUTHORIZE_TIMEOUT_MILLIS,
+  CommandDeadline,
+  type Deadline,
+  deadlineFrom,
+  DEFAULT_COMMAND_DEADLINE_MILLIS,
+  DEFAULT_QUEUE_CAPACITY,
+  DEFAULT_REQUEST_TIMEOUT_MILLIS,
+  type RequestOptions
+} from "./CommandQueue.ts"
+export type { SelectVoiceChannelOptions, UserVoiceSettingsPatch } from "./commands.ts"
+export {
+  backoffDelay,
+  DEFAULT_RECONNECT,
+  reconnectSchedules,
+  type ReconnectOptions,
+  STABLE_CONNECTION_MILLIS
+} from "./Reconnect.ts"
+export { DEFAULT_SUBSCRIBER_BUFFER, subscriptionKey } from "./Subscriptions.ts"
 
 // ---------------------------------------------------------------------------------------------
 // requests
 // ---------------------------------------------------------------------------------------------
-
-/**
- * When a command entered deckcord and the instant after which it must not be sent, both in
- * epoch milliseconds of the Effect `Clock`. A key press carries its deck input's time, so the
- * 5 s it may wait run from the press, not from whenever it reaches the wire.
- *
- * @category models
- */
-export interface Deadline {
-  readonly enteredAt: number
-  readonly expiresAt: number
-}
-
-/** The deadline of something that entered at `enteredAt` and may wait `budgetMillis`. */
-export const deadlineFrom = (enteredAt: number, budgetMillis: number = DEFAULT_COMMAND_DEADLINE_MILLIS): Deadline => ({
-  enteredAt,
-  expiresAt: enteredAt + budgetMillis
-})
-
-/**
- * The deadline of every request made in this fiber, unless a request passes its own. Every
- * surface that turns an input into commands (the deck, a remote command, a plugin) sets it
- * around its handler from the input's own entry time:
- * `handler.pipe(Effect.provideService(CommandDeadline, deadlineFrom(input.at)))`.
- * A request past its deadline fails with `CommandExpiredError` and is never sent, also when
- * it waited for a reconnect in the command queue.
- *
- * @category references
- */
-export const CommandDeadline = Context.Reference<Deadline | undefined>("deckcord/CommandDeadline", {
-  defaultValue: () => undefined
-})
-
-/** @category models */
-export interface RequestOptions {
-  /** How long to wait for the reply once sent (default per command, docs/discord-rpc.md#matching-replies, docs/discord-rpc.md#how-deckcord-is-built-on-this). */
-  readonly timeoutMillis?: number
-  /** The command's own deadline (default: `CommandDeadline`, else `deadlineMillis` from now). */
-  readonly deadline?: Deadline
-  /**
-   * How long the command may wait for a connection before it fails with
-   * `CommandExpiredError` instead of firing late (default: the layer's `commandDeadline`).
-   * Used only when there is no `deadline`.
-   */
-  readonly deadlineMillis?: number
-}
-
-/** @category models */
-export interface SelectVoiceChannelOptions {
-  /** Move even when in another voice channel (deck software always does, docs/discord-rpc.md#select_voice_channel). Default true. */
-  readonly force?: boolean
-  /** Seconds Discord may wait to learn about the channel, 0–60. Default 10. */
-  readonly timeoutSeconds?: number
-  readonly navigate?: boolean
-}
-
-/** @category models */
-export interface UserVoiceSettingsPatch {
-  readonly volume?: number
-  readonly mute?: boolean
-  readonly pan?: { readonly left: number; readonly right: number }
-}
 
 /** @category models */
 export interface RpcStats {
@@ -212,19 +190,6 @@ export class DiscordRpc extends Context.Service<DiscordRpc, {
 // ---------------------------------------------------------------------------------------------
 
 /** @category options */
-export interface ReconnectOptions {
-  /** First retry delay while no socket exists (Discord not running): cheap, so retried fast. */
-  readonly absentBaseMillis?: number
-  readonly absentCapMillis?: number
-  /**
-   * First retry delay after a failure past the socket (handshake, arRPC, auth). Discord
-   * throttles handshakes per client id to two a minute (docs/discord-rpc.md#connection-throttle), so these back off slowly.
-   */
-  readonly failureBaseMillis?: number
-  readonly failureCapMillis?: number
-}
-
-/** @category options */
 export interface DiscordRpcOptions {
   /**
    * The Discord application (client) id, a snowflake string — or an effect read at every
@@ -256,45 +221,6 @@ export interface DiscordRpcOptions {
   readonly onFatal?: (cause: Cause.Cause<unknown>) => void
 }
 
-/** A key press may wait this long for Discord; later it would surprise the user. */
-export const DEFAULT_COMMAND_DEADLINE_MILLIS = 5_000
-/** Enough for a burst of presses during a restart; more means something is stuck. */
-export const DEFAULT_QUEUE_CAPACITY = 64
-/**
- * Well above the ~650 small events one 64 KiB socket read can hold, which arrive before any
- * reader runs; a reader this far behind is stuck, not slow.
- */
-export const DEFAULT_SUBSCRIBER_BUFFER = 4_096
-/** Ordinary replies come in milliseconds; 15 s is what working clients use (docs/discord-rpc.md#how-deckcord-is-built-on-this). */
-export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 15_000
-/** An unanswered SUBSCRIBE is sent again after this, doubling up to the cap. */
-const SUBSCRIBE_RETRY_BASE_MILLIS = 250
-const SUBSCRIBE_RETRY_CAP_MILLIS = 10_000
-/** AUTHORIZE waits for a person to click in Discord (docs/discord-rpc.md#authorize). */
-export const AUTHORIZE_TIMEOUT_MILLIS = 5 * 60_000
-/** SELECT_*_CHANNEL and GET_GUILD may wait their own `timeout` argument first (docs/discord-rpc.md#matching-replies). */
-const SERVER_WAIT_MARGIN_MILLIS = 10_000
-
-export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
-  absentBaseMillis: 250,
-  absentCapMillis: 5_000,
-  failureBaseMillis: 2_000,
-  failureCapMillis: 60_000
-}
-
-/**
- * A connection that stayed Ready this long was a real one: the backoff starts over. One that
- * died sooner (Discord's updater restarting it, a crash loop) counts as a failed attempt.
- */
-export const STABLE_CONNECTION_MILLIS = 10_000
-
-/**
- * The wait before retry `attempt` (0-based): exponential from `base`, jittered by ±20 % so many
- * clients do not retry in step, then capped, so the cap is a promise (a 60 s cap never waits 72 s).
- */
-export const backoffDelay = (attempt: number, baseMillis: number, capMillis: number, random: number = Math.random()): number =>
-  Math.min(capMillis, baseMillis * 2 ** Math.min(attempt, 30) * (0.8 + 0.4 * random))
-
 const defaultOnFatal = (cause: Cause.Cause<unknown>) => {
   process.stderr.write(
     `deckcord: the Discord connection supervisor died (a bug; please report it). Exiting so the service manager ` +
@@ -308,90 +234,9 @@ const describeCause = (cause: Cause.Cause<unknown>): string => {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** Exponential, jittered, capped (the cap applies after the jitter): the two reconnect schedules. */
-export const reconnectSchedules = (options: ReconnectOptions = {}) => {
-  const o = { ...DEFAULT_RECONNECT, ...options }
-  const capped = (base: number, cap: number) =>
-    Schedule.exponential(Duration.millis(base)).pipe(
-      Schedule.jittered,
-      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(cap))))
-    )
-  return {
-    whileAbsent: capped(o.absentBaseMillis, o.absentCapMillis),
-    afterFailure: capped(o.failureBaseMillis, o.failureCapMillis)
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // implementation
 // ---------------------------------------------------------------------------------------------
-
-/** One live socket and what belongs to it. */
-interface Connection {
-  readonly ipc: IpcConnection
-  readonly pending: Map<string, Pending>
-  authenticated: boolean
-}
-
-/** A sent request awaiting its reply. */
-interface Pending {
-  readonly cmd: string
-  /** The event of a (UN)SUBSCRIBE. */
-  readonly evt: string | undefined
-  readonly reply: Deferred.Deferred<unknown, RpcRequestError>
-  /**
-   * The reply timeout: a plain timer armed at send time, cleared by the reply. An Effect-level
-   * timeout (a racing sleep fiber) cost ~3 µs per request on the hot path; this costs ~0.4 µs.
-   */
-  readonly timer: ReturnType<typeof setTimeout>
-}
-
-/** A command waiting in the queue for a Ready connection. */
-interface Queued {
-  readonly cmd: string
-  readonly args: Readonly<Record<string, unknown>>
-  readonly timeoutMillis: number
-  readonly deadline: Deadline
-  status: "waiting" | "sent" | "expired"
-  readonly sent: Deferred.Deferred<Connection, CommandExpiredError>
-  nonce: string
-  readonly reply: Deferred.Deferred<unknown, RpcRequestError>
-}
-
-interface RemoteSubscription {
-  readonly key: string
-  readonly evt: EventName
-  readonly args: Readonly<Record<string, unknown>>
-  readonly subscribers: Set<Queue.Queue<unknown>>
-}
-
-/** A stable key for (evt, args): Discord keys subscriptions by deep-equal args (docs/discord-rpc.md#subscribe-and-unsubscribe). */
-export const subscriptionKey = (evt: string, args: Readonly<Record<string, unknown>>): string =>
-  `${evt}:${stableStringify(args)}`
-
-const stableStringify = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`
-}
-
-const replyTimeoutMillis = (
-  cmd: string,
-  args: Readonly<Record<string, unknown>>,
-  fallback: number,
-  explicit: number | undefined
-): number => {
-  if (explicit !== undefined) return explicit
-  if (cmd === "AUTHORIZE") return AUTHORIZE_TIMEOUT_MILLIS
-  if (cmd === "SELECT_VOICE_CHANNEL" || cmd === "SELECT_TEXT_CHANNEL" || cmd === "GET_GUILD") {
-    const serverWait = typeof args.timeout === "number" ? args.timeout * 1000 : 0
-    return serverWait + SERVER_WAIT_MARGIN_MILLIS
-  }
-  return fallback
-}
 
 type SessionError = IpcConnectError | AuthenticationError | SetupInterruptedError | NotConfiguredError
 
@@ -431,17 +276,6 @@ const reasonOf = (error: SessionError): DisconnectReason => {
       }
   }
 }
-
-/** One decoder per event, built once: events are the hot path (thousands a second when people talk). */
-const eventDecoders: ReadonlyMap<string, (data: unknown) => Exit.Exit<unknown, Schema.SchemaError>> = new Map(
-  Object.entries(EventPayloads).map(([evt, schema]) => [evt, Schema.decodeUnknownExit(schema as Schema.Codec<unknown>)])
-)
-
-const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(cmd: string, schema: S) =>
-(data: unknown): Effect.Effect<S["Type"], ReplyDecodeError> =>
-  Schema.decodeUnknownEffect(schema)(data).pipe(
-    Effect.mapError((e) => new ReplyDecodeError({ cmd, detail: e.message }))
-  ) as Effect.Effect<S["Type"], ReplyDecodeError>
 
 /** Build the service; its supervisor fiber lives as long as the calling scope. */
 export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: DiscordRpcOptions) {
