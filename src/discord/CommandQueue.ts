@@ -5,9 +5,17 @@
  *
  * @since 0.2.0
  */
-import { Context, type Deferred } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Exit, Queue } from "effect"
+import { randomUUID } from "node:crypto"
+import { commandEnvelope } from "../protocol/Message.ts"
 import type { IpcConnection } from "./DiscordIpc.ts"
-import type { CommandExpiredError, RpcRequestError } from "./RpcErrors.ts"
+import {
+  CommandExpiredError,
+  ConnectionLostError,
+  QueueFullError,
+  type RpcRequestError,
+  RpcTimeoutError
+} from "./RpcErrors.ts"
 
 /**
  * When a command entered deckcord and the instant after which it must not be sent, both in
@@ -112,3 +120,225 @@ export const replyTimeoutMillis = (
   }
   return fallback
 }
+
+// ---------------------------------------------------------------------------------------------
+// the queue
+// ---------------------------------------------------------------------------------------------
+
+/** What the queue needs from the client that owns it. */
+export interface CommandQueueOptions {
+  /** Commands that may wait for a connection at once. */
+  readonly capacity: number
+  /** How long a command may wait when it brings no deadline of its own. */
+  readonly deadlineMillis: number
+  /** Reply timeout for ordinary commands once sent. */
+  readonly requestTimeout: number
+  /** The connection in use now, if any (a command goes out at once only on an authenticated one). */
+  readonly current: () => Connection | undefined
+}
+
+/**
+ * The requests of one client: sent at once on a Ready connection while nothing waits, else
+ * queued in order until `drain` runs for the next Ready connection. Synchronous bookkeeping
+ * (plain maps, timers, status flags) because this is the hot path of every command.
+ */
+export const makeCommandQueue = Effect.fnUntraced(function*(options: CommandQueueOptions) {
+  const { capacity, deadlineMillis, requestTimeout, current } = options
+  const waiting = yield* Queue.dropping<Queued>(capacity)
+  let liveWaiting = 0
+
+  /** Forget a pending request (answered, timed out, abandoned); false when already gone. */
+  const release = (connection: Connection, nonce: string): Pending | undefined => {
+    const pending = connection.pending.get(nonce)
+    if (pending === undefined) return undefined
+    connection.pending.delete(nonce)
+    clearTimeout(pending.timer)
+    return pending
+  }
+
+  /** Write a command now, register its reply slot and arm its reply timeout. */
+  const write = (
+    connection: Connection,
+    cmd: string,
+    args: Readonly<Record<string, unknown>>,
+    reply: Deferred.Deferred<unknown, RpcRequestError>,
+    timeoutMillis: number,
+    evt?: string
+  ): string => {
+    const nonce = randomUUID()
+    const timer = setTimeout(() => {
+      if (release(connection, nonce)) {
+        Deferred.doneUnsafe(reply, Exit.fail(new RpcTimeoutError({ cmd, timeoutMillis })))
+      }
+    }, timeoutMillis)
+    connection.pending.set(nonce, { cmd, evt, reply, timer })
+    if (!connection.ipc.send(commandEnvelope(cmd, nonce, args, evt))) {
+      release(connection, nonce)
+      Deferred.doneUnsafe(reply, Exit.fail(new ConnectionLostError({ cmd, reason: "socket closed" })))
+    }
+    return nonce
+  }
+
+  /** Wait for the reply; a requester that gives up (interruption) frees its slot. */
+  const awaitReply = (connection: Connection, nonce: string, reply: Deferred.Deferred<unknown, RpcRequestError>) =>
+    Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => release(connection, nonce))))
+
+  /** Send on a specific connection, bypassing the queue (auth, subscriptions). */
+  const sendNow = (
+    connection: Connection,
+    cmd: string,
+    args: Readonly<Record<string, unknown>>,
+    timeoutMillis?: number,
+    evt?: string
+  ): Effect.Effect<unknown, RpcRequestError> =>
+    Effect.suspend(() => {
+      const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
+      const nonce = write(connection, cmd, args, reply, replyTimeoutMillis(cmd, args, requestTimeout, timeoutMillis), evt)
+      return awaitReply(connection, nonce, reply)
+    })
+
+  /** Drop expired commands from the queue so they do not hold capacity (synchronous, so atomic). */
+  const compactQueue = () => {
+    const live: Array<Queued> = []
+    for (let taken = Queue.takeUnsafe(waiting); taken !== undefined; taken = Queue.takeUnsafe(waiting)) {
+      if (Exit.isSuccess(taken) && taken.value.status === "waiting") live.push(taken.value)
+    }
+    Queue.offerAllUnsafe(waiting, live)
+  }
+
+  const expired = (cmd: string, deadline: Deadline, now: number) =>
+    new CommandExpiredError({ cmd, waitedMillis: Math.max(0, now - deadline.enteredAt) })
+
+  const enqueue = (
+    cmd: string,
+    args: Readonly<Record<string, unknown>>,
+    options: RequestOptions,
+    deadline: Deadline,
+    now: number
+  ): Effect.Effect<unknown, RpcRequestError> =>
+    Effect.suspend(() => {
+      const item: Queued = {
+        cmd,
+        args,
+        timeoutMillis: replyTimeoutMillis(cmd, args, requestTimeout, options.timeoutMillis),
+        deadline,
+        status: "waiting",
+        sent: Deferred.makeUnsafe<Connection, CommandExpiredError>(),
+        nonce: "",
+        reply: Deferred.makeUnsafe<unknown, RpcRequestError>()
+      }
+      if (!Queue.offerUnsafe(waiting, item)) {
+        compactQueue()
+        if (!Queue.offerUnsafe(waiting, item)) return Effect.fail(new QueueFullError({ cmd, capacity }))
+      }
+      liveWaiting++
+      return Deferred.await(item.sent).pipe(
+        Effect.timeoutOrElse({
+          duration: Duration.millis(deadline.expiresAt - now),
+          orElse: () =>
+            Effect.suspend(() => {
+              if (item.status !== "waiting") return Deferred.await(item.sent) // sent at the last moment
+              item.status = "expired"
+              liveWaiting--
+              return Clock.currentTimeMillis.pipe(Effect.flatMap((at) => Effect.fail(expired(cmd, deadline, at))))
+            })
+        }),
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            if (item.status === "waiting") {
+              item.status = "expired"
+              liveWaiting--
+            }
+          })
+        ),
+        Effect.flatMap((connection) => awaitReply(connection, item.nonce, item.reply))
+      )
+    })
+
+  const request = (
+    cmd: string,
+    args: Readonly<Record<string, unknown>> = {},
+    options: RequestOptions = {}
+  ): Effect.Effect<unknown, RpcRequestError> =>
+    // read synchronously from the fiber's context: this is the hot path of every command
+    Effect.contextWith((context: Context.Context<never>) => {
+      const now = Context.get(context, Clock.Clock).currentTimeMillisUnsafe()
+      const deadline = options.deadline ?? Context.get(context, CommandDeadline) ??
+        deadlineFrom(now, options.deadlineMillis ?? deadlineMillis)
+      // late is worse than never: a mute pressed long ago must not land now
+      if (now >= deadline.expiresAt) return Effect.fail(expired(cmd, deadline, now))
+      const connection = current()
+      // the fast path keeps order: only when nothing queued could be overtaken
+      if (connection?.authenticated && liveWaiting === 0) {
+        return sendNow(connection, cmd, args, options.timeoutMillis)
+      }
+      return enqueue(cmd, args, options, deadline, now)
+    })
+
+  /**
+   * Send queued commands in order, for as long as this connection is Ready. One whose
+   * deadline passed while it waited fails here instead of going out late.
+   */
+  const drain = (connection: Connection) =>
+    Effect.forever(
+      Queue.take(waiting).pipe(
+        Effect.flatMap((item) =>
+          Clock.currentTimeMillis.pipe(Effect.map((now) => {
+            if (item.status !== "waiting") return
+            liveWaiting--
+            if (now >= item.deadline.expiresAt) {
+              item.status = "expired"
+              Deferred.doneUnsafe(item.sent, Exit.fail(expired(item.cmd, item.deadline, now)))
+              return
+            }
+            item.status = "sent"
+            item.nonce = write(connection, item.cmd, item.args, item.reply, item.timeoutMillis)
+            Deferred.doneUnsafe(item.sent, Exit.succeed(connection))
+          }))
+        )
+      )
+    )
+
+  /**
+   * Fail every request in flight. Completing a reply can run its waiter at once, and that
+   * waiter may release other entries (a sibling of an `Effect.all` is interrupted), so the map
+   * is emptied first and the snapshot completed after.
+   */
+  const failPending = (connection: Connection, reason: string) => {
+    const entries = [...connection.pending.values()]
+    connection.pending.clear()
+    for (const pending of entries) {
+      clearTimeout(pending.timer)
+      Deferred.doneUnsafe(pending.reply, Exit.fail(new ConnectionLostError({ cmd: pending.cmd, reason })))
+    }
+  }
+
+  /** Fail what still waits for a connection: the client is closing, none will come. */
+  const shutdown = Effect.sync(() => {
+    for (let taken = Queue.takeUnsafe(waiting); taken !== undefined; taken = Queue.takeUnsafe(waiting)) {
+      if (Exit.isSuccess(taken) && taken.value.status === "waiting") {
+        taken.value.status = "expired"
+        Deferred.doneUnsafe(
+          taken.value.reply,
+          Exit.fail(new ConnectionLostError({ cmd: taken.value.cmd, reason: "deckcord is shutting down" }))
+        )
+      }
+    }
+  })
+
+  return {
+    release,
+    write,
+    awaitReply,
+    sendNow,
+    request,
+    drain,
+    failPending,
+    shutdown,
+    /** Commands waiting for a connection. */
+    queued: (): number => liveWaiting
+  }
+})
+
+/** @category models */
+export type CommandQueue = Effect.Success<ReturnType<typeof makeCommandQueue>>

@@ -1,78 +1,29 @@
 /**
- * The Discord RPC client: one supervised connection, requests matched by nonce, a command
- * queue for outages, shared and counted subscriptions, and typed command helpers.
+ * The Discord RPC client: the service, and the supervisor that keeps one connection up
+ * (connect, authenticate, replay subscriptions, reconnect with backoff). Its parts have their
+ * own modules: requests and the command queue (`CommandQueue`), subscriptions
+ * (`Subscriptions`), the typed commands (`commands`) and the backoff (`Reconnect`).
  *
  * @since 0.1.0
  */
-import {
-  Cause,
-  Clock,
-  Context,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  FiberSet,
-  Layer,
-  Queue,
-  Schema,
-  type Scope,
-  Stream,
-  SubscriptionRef
-} from "effect"
-import { randomUUID } from "node:crypto"
-import {
-  Channel,
-  Channels,
-  commandEnvelope,
-  type EventName,
-  type EventPayload,
-  Guild,
-  Guilds,
-  type GuildSummary,
-  type Inbound,
-  type SoundboardSound,
-  SoundboardSounds,
-  UserVoiceSettings,
-  VoiceSettings,
-  type VoiceSettingsPatch
-} from "../protocol/Message.ts"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, FiberSet, Layer, Queue, Schema, type Scope, Stream, SubscriptionRef } from "effect"
+import type { EventName, EventPayload, Inbound } from "../protocol/Message.ts"
 import { closeHint, CloseCode, isMissingScope } from "../protocol/RpcError.ts"
 import { type AuthenticationError, authenticationHint, Authenticator } from "./Authenticator.ts"
-import { DiscordIpc, type IpcConnectError } from "./DiscordIpc.ts"
-import {
-  CommandExpiredError,
-  ConnectionLostError,
-  QueueFullError,
-  redactTokens,
-  RpcCommandError,
-  type RpcRequestError,
-  RpcTimeoutError
-} from "./RpcErrors.ts"
-import type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
 import {
   type Connection,
-  CommandDeadline,
-  type Deadline,
-  deadlineFrom,
   DEFAULT_COMMAND_DEADLINE_MILLIS,
   DEFAULT_QUEUE_CAPACITY,
   DEFAULT_REQUEST_TIMEOUT_MILLIS,
-  type Pending,
-  type Queued,
-  replyTimeoutMillis,
+  makeCommandQueue,
   type RequestOptions
 } from "./CommandQueue.ts"
-import { decodeReply, type SelectVoiceChannelOptions, type UserVoiceSettingsPatch } from "./commands.ts"
+import { type DiscordCommands, makeCommands } from "./commands.ts"
+import type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
+import { DiscordIpc, type IpcConnectError } from "./DiscordIpc.ts"
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions, STABLE_CONNECTION_MILLIS } from "./Reconnect.ts"
-import {
-  DEFAULT_SUBSCRIBER_BUFFER,
-  eventDecoders,
-  type RemoteSubscription,
-  SUBSCRIBE_RETRY_BASE_MILLIS,
-  SUBSCRIBE_RETRY_CAP_MILLIS,
-  subscriptionKey
-} from "./Subscriptions.ts"
+import { redactTokens, RpcCommandError, type RpcRequestError } from "./RpcErrors.ts"
+import { DEFAULT_SUBSCRIBER_BUFFER, makeSubscriptions } from "./Subscriptions.ts"
 
 // the client's vocabulary, where its users have always found it
 export type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
@@ -86,7 +37,7 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MILLIS,
   type RequestOptions
 } from "./CommandQueue.ts"
-export type { SelectVoiceChannelOptions, UserVoiceSettingsPatch } from "./commands.ts"
+export type { DiscordCommands, SelectVoiceChannelOptions, UserVoiceSettingsPatch } from "./commands.ts"
 export {
   backoffDelay,
   DEFAULT_RECONNECT,
@@ -145,37 +96,7 @@ export class DiscordRpc extends Context.Service<DiscordRpc, {
   readonly reconnect: Effect.Effect<void>
   /** Counts of what the client holds, for leak checks, tests and benchmarks. */
   readonly stats: Effect.Effect<RpcStats>
-
-  // typed helpers for docs/discord-rpc.md#voice-commands
-  readonly getVoiceSettings: Effect.Effect<VoiceSettings, RpcRequestError>
-  readonly setVoiceSettings: (patch: VoiceSettingsPatch, options?: RequestOptions) => Effect.Effect<VoiceSettings, RpcRequestError>
-  readonly pushToTalk: (active: boolean, options?: RequestOptions) => Effect.Effect<void, RpcRequestError>
-  readonly selectVoiceChannel: (
-    channelId: string | null,
-    options?: SelectVoiceChannelOptions & RequestOptions
-  ) => Effect.Effect<Channel | null, RpcRequestError>
-  readonly getSelectedVoiceChannel: Effect.Effect<Channel | null, RpcRequestError>
-  readonly selectTextChannel: (
-    channelId: string | null,
-    options?: { readonly timeoutSeconds?: number } & RequestOptions
-  ) => Effect.Effect<Channel | null, RpcRequestError>
-  readonly getChannel: (channelId: string) => Effect.Effect<Channel, RpcRequestError>
-  readonly getChannels: (guildId?: string) => Effect.Effect<ReadonlyArray<{ id: string; name?: string | null; type?: number }>, RpcRequestError>
-  readonly getGuild: (guildId: string) => Effect.Effect<GuildSummary, RpcRequestError>
-  readonly getGuilds: Effect.Effect<ReadonlyArray<GuildSummary>, RpcRequestError>
-  readonly setUserVoiceSettings: (
-    userId: string,
-    patch: UserVoiceSettingsPatch,
-    options?: RequestOptions
-  ) => Effect.Effect<{ user_id: string; volume?: number; mute?: boolean }, RpcRequestError>
-  readonly toggleVideo: (options?: RequestOptions) => Effect.Effect<void, RpcRequestError>
-  readonly toggleScreenshare: (options?: RequestOptions) => Effect.Effect<void, RpcRequestError>
-  readonly getSoundboardSounds: Effect.Effect<ReadonlyArray<SoundboardSound>, RpcRequestError>
-  readonly playSoundboardSound: (
-    sound: { readonly soundId: string; readonly guildId: string },
-    options?: RequestOptions
-  ) => Effect.Effect<void, RpcRequestError>
-}>()("deckcord/DiscordRpc") {
+} & DiscordCommands>()("deckcord/DiscordRpc") {
   /**
    * The live client. Needs a transport (`DiscordIpc.layer`) and an `Authenticator`
    * (`Authenticator.none`, `Authenticator.accessToken(token)`, or deckcord's OAuth flow).
@@ -287,7 +208,6 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const requestTimeout = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS
   const subscriberBuffer = options.subscriberBuffer ?? DEFAULT_SUBSCRIBER_BUFFER
   const onFatal = options.onFatal ?? defaultOnFatal
-  let droppedEvents = 0
 
   const notStarted: ConnectionState = {
     _tag: "Disconnected",
@@ -296,272 +216,17 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const state = yield* SubscriptionRef.make<ConnectionState>(notStarted)
   const setState = (next: ConnectionState) => SubscriptionRef.set(state, next)
 
-  const waiting = yield* Queue.dropping<Queued>(capacity)
-  let liveWaiting = 0
   const reconnectRequests = yield* Queue.sliding<void>(1)
   let current: Connection | undefined
-  const subscriptions = new Map<string, RemoteSubscription>()
-  const subscriptionsByEvent = new Map<string, Set<RemoteSubscription>>()
-
-  // --- sending ----------------------------------------------------------------------------------
-
-  /** Forget a pending request (answered, timed out, abandoned); false when already gone. */
-  const release = (connection: Connection, nonce: string): Pending | undefined => {
-    const pending = connection.pending.get(nonce)
-    if (pending === undefined) return undefined
-    connection.pending.delete(nonce)
-    clearTimeout(pending.timer)
-    return pending
-  }
-
-  /** Write a command now, register its reply slot and arm its reply timeout. */
-  const write = (
-    connection: Connection,
-    cmd: string,
-    args: Readonly<Record<string, unknown>>,
-    reply: Deferred.Deferred<unknown, RpcRequestError>,
-    timeoutMillis: number,
-    evt?: string
-  ): string => {
-    const nonce = randomUUID()
-    const timer = setTimeout(() => {
-      if (release(connection, nonce)) {
-        Deferred.doneUnsafe(reply, Exit.fail(new RpcTimeoutError({ cmd, timeoutMillis })))
-      }
-    }, timeoutMillis)
-    connection.pending.set(nonce, { cmd, evt, reply, timer })
-    if (!connection.ipc.send(commandEnvelope(cmd, nonce, args, evt))) {
-      release(connection, nonce)
-      Deferred.doneUnsafe(reply, Exit.fail(new ConnectionLostError({ cmd, reason: "socket closed" })))
-    }
-    return nonce
-  }
-
-  /** Wait for the reply; a requester that gives up (interruption) frees its slot. */
-  const awaitReply = (connection: Connection, nonce: string, reply: Deferred.Deferred<unknown, RpcRequestError>) =>
-    Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => release(connection, nonce))))
-
-  /** Send on a specific connection, bypassing the queue (auth, subscriptions). */
-  const sendNow = (
-    connection: Connection,
-    cmd: string,
-    args: Readonly<Record<string, unknown>>,
-    timeoutMillis?: number,
-    evt?: string
-  ): Effect.Effect<unknown, RpcRequestError> =>
-    Effect.suspend(() => {
-      const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
-      const nonce = write(connection, cmd, args, reply, replyTimeoutMillis(cmd, args, requestTimeout, timeoutMillis), evt)
-      return awaitReply(connection, nonce, reply)
-    })
-
-  /** Drop expired commands from the queue so they do not hold capacity (synchronous, so atomic). */
-  const compactQueue = () => {
-    const live: Array<Queued> = []
-    for (let taken = Queue.takeUnsafe(waiting); taken !== undefined; taken = Queue.takeUnsafe(waiting)) {
-      if (Exit.isSuccess(taken) && taken.value.status === "waiting") live.push(taken.value)
-    }
-    Queue.offerAllUnsafe(waiting, live)
-  }
-
-  const expired = (cmd: string, deadline: Deadline, now: number) =>
-    new CommandExpiredError({ cmd, waitedMillis: Math.max(0, now - deadline.enteredAt) })
-
-  const enqueue = (
-    cmd: string,
-    args: Readonly<Record<string, unknown>>,
-    options: RequestOptions,
-    deadline: Deadline,
-    now: number
-  ): Effect.Effect<unknown, RpcRequestError> =>
-    Effect.suspend(() => {
-      const item: Queued = {
-        cmd,
-        args,
-        timeoutMillis: replyTimeoutMillis(cmd, args, requestTimeout, options.timeoutMillis),
-        deadline,
-        status: "waiting",
-        sent: Deferred.makeUnsafe<Connection, CommandExpiredError>(),
-        nonce: "",
-        reply: Deferred.makeUnsafe<unknown, RpcRequestError>()
-      }
-      if (!Queue.offerUnsafe(waiting, item)) {
-        compactQueue()
-        if (!Queue.offerUnsafe(waiting, item)) return Effect.fail(new QueueFullError({ cmd, capacity }))
-      }
-      liveWaiting++
-      return Deferred.await(item.sent).pipe(
-        Effect.timeoutOrElse({
-          duration: Duration.millis(deadline.expiresAt - now),
-          orElse: () =>
-            Effect.suspend(() => {
-              if (item.status !== "waiting") return Deferred.await(item.sent) // sent at the last moment
-              item.status = "expired"
-              liveWaiting--
-              return Clock.currentTimeMillis.pipe(Effect.flatMap((at) => Effect.fail(expired(cmd, deadline, at))))
-            })
-        }),
-        Effect.onInterrupt(() =>
-          Effect.sync(() => {
-            if (item.status === "waiting") {
-              item.status = "expired"
-              liveWaiting--
-            }
-          })
-        ),
-        Effect.flatMap((connection) => awaitReply(connection, item.nonce, item.reply))
-      )
-    })
-
-  const request = (
-    cmd: string,
-    args: Readonly<Record<string, unknown>> = {},
-    options: RequestOptions = {}
-  ): Effect.Effect<unknown, RpcRequestError> =>
-    // read synchronously from the fiber's context: this is the hot path of every command
-    Effect.contextWith((context: Context.Context<never>) => {
-      const now = Context.get(context, Clock.Clock).currentTimeMillisUnsafe()
-      const deadline = options.deadline ?? Context.get(context, CommandDeadline) ??
-        deadlineFrom(now, options.deadlineMillis ?? deadlineMillis)
-      // late is worse than never: a mute pressed long ago must not land now
-      if (now >= deadline.expiresAt) return Effect.fail(expired(cmd, deadline, now))
-      const connection = current
-      // the fast path keeps order: only when nothing queued could be overtaken
-      if (connection?.authenticated && liveWaiting === 0) {
-        return sendNow(connection, cmd, args, options.timeoutMillis)
-      }
-      return enqueue(cmd, args, options, deadline, now)
-    })
-
-  /**
-   * Send queued commands in order, for as long as this connection is Ready. One whose
-   * deadline passed while it waited fails here instead of going out late.
-   */
-  const drain = (connection: Connection) =>
-    Effect.forever(
-      Queue.take(waiting).pipe(
-        Effect.flatMap((item) =>
-          Clock.currentTimeMillis.pipe(Effect.map((now) => {
-            if (item.status !== "waiting") return
-            liveWaiting--
-            if (now >= item.deadline.expiresAt) {
-              item.status = "expired"
-              Deferred.doneUnsafe(item.sent, Exit.fail(expired(item.cmd, item.deadline, now)))
-              return
-            }
-            item.status = "sent"
-            item.nonce = write(connection, item.cmd, item.args, item.reply, item.timeoutMillis)
-            Deferred.doneUnsafe(item.sent, Exit.succeed(connection))
-          }))
-        )
-      )
-    )
-
-  // --- subscriptions ------------------------------------------------------------------------------
-
-  /**
-   * Write (UN)SUBSCRIBE now, synchronously — so it reaches the wire before any request issued
-   * after `subscribe` returns — and watch its reply in the background.
-   */
-  const sendSubscription = (
-    connection: Connection,
-    cmd: "SUBSCRIBE" | "UNSUBSCRIBE",
-    sub: RemoteSubscription,
-    attempt = 0
-  ): void => {
-    const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
-    const nonce = write(connection, cmd, sub.args, reply, requestTimeout, sub.evt)
-    run(
-      awaitReply(connection, nonce, reply).pipe(
-        Effect.catch((e) => {
-          // subscriptions die with the socket anyway (docs/discord-rpc.md#subscribe-and-unsubscribe): a drop is no news
-          if (e._tag === "ConnectionLostError") return Effect.logDebug(`${cmd} ${sub.evt}: ${e.message}`)
-          // an unanswered SUBSCRIBE may never have been registered: without it the state
-          // would silently stop following Discord, so it is asked again (a duplicate is a no-op)
-          if (cmd === "SUBSCRIBE" && e._tag === "RpcTimeoutError") {
-            const delay = backoffDelay(attempt, SUBSCRIBE_RETRY_BASE_MILLIS, SUBSCRIBE_RETRY_CAP_MILLIS)
-            return Effect.logWarning(`${cmd} ${sub.evt}: ${e.message}; asking again`).pipe(
-              Effect.andThen(Effect.sleep(Duration.millis(delay))),
-              Effect.andThen(Effect.sync(() => {
-                if (current === connection && connection.authenticated && subscriptions.get(sub.key) === sub) {
-                  sendSubscription(connection, cmd, sub, attempt + 1)
-                }
-              }))
-            )
-          }
-          return Effect.logWarning(`${cmd} ${sub.evt} failed: ${e.message}`)
-        }),
-        Effect.asVoid
-      )
-    )
-  }
-
-  const subscribe = <E extends EventName>(
-    evt: E,
-    args: Readonly<Record<string, unknown>> = {}
-  ): Effect.Effect<Stream.Stream<EventPayload<E>>, never, Scope.Scope> =>
-    Effect.gen(function*() {
-      // sliding: a stalled reader keeps the newest events, and Discord's initial dispatch
-      // after every reconnect (docs/discord-rpc.md#subscribe-and-unsubscribe) cannot pile up in it
-      const queue = yield* Queue.sliding<EventPayload<E>>(subscriberBuffer)
-      const key = subscriptionKey(evt, args)
-      let sub = subscriptions.get(key)
-      if (sub === undefined) {
-        sub = { key, evt, args, subscribers: new Set() }
-        subscriptions.set(key, sub)
-        let byEvent = subscriptionsByEvent.get(evt)
-        if (byEvent === undefined) subscriptionsByEvent.set(evt, byEvent = new Set())
-        byEvent.add(sub)
-        if (current?.authenticated) sendSubscription(current, "SUBSCRIBE", sub)
-      }
-      const owned = sub
-      owned.subscribers.add(queue as Queue.Queue<unknown>)
-      yield* Effect.addFinalizer(() =>
-        Effect.suspend(() => {
-          owned.subscribers.delete(queue as Queue.Queue<unknown>)
-          if (owned.subscribers.size === 0 && subscriptions.get(key) === owned) {
-            subscriptions.delete(key)
-            subscriptionsByEvent.get(evt)?.delete(owned)
-            if (current?.authenticated) sendSubscription(current, "UNSUBSCRIBE", owned)
-          }
-          return Queue.shutdown(queue)
-        })
-      )
-      return Stream.fromQueue(queue)
-    })
-
-  const dropOldest = (evt: string) => {
-    // warn on the first drop and then at powers of two, so a stuck reader is seen, not spammed
-    if (++droppedEvents & (droppedEvents - 1)) return
-    run(Effect.logWarning(
-      `a ${evt} subscriber is ${subscriberBuffer} events behind and not reading; dropped its oldest ` +
-        `(${droppedEvents} dropped so far). Read the subscription stream, or raise subscriberBuffer.`
-    ))
-  }
-
-  const dispatchEvent = (evt: string, data: unknown) => {
-    const subs = subscriptionsByEvent.get(evt)
-    if (subs === undefined || subs.size === 0) return
-    const decode = eventDecoders.get(evt)
-    if (decode === undefined) return
-    const decoded = decode(data)
-    if (Exit.isFailure(decoded)) {
-      run(Effect.logWarning(`ignored a malformed ${evt} event from Discord: ${Cause.pretty(decoded.cause)}`))
-      return
-    }
-    const payload = decoded.value as { readonly channel_id?: unknown }
-    for (const sub of subs) {
-      // events carry no subscription args; where the payload names its channel, honour it (docs/discord-rpc.md#speaking_start-and-speaking_stop)
-      if (
-        typeof payload.channel_id === "string" && typeof sub.args.channel_id === "string" &&
-        payload.channel_id !== sub.args.channel_id
-      ) continue
-      for (const subscriber of sub.subscribers) {
-        if (Queue.isFullUnsafe(subscriber)) dropOldest(evt)
-        Queue.offerUnsafe(subscriber, payload)
-      }
-    }
-  }
+  const queue = yield* makeCommandQueue({ capacity, deadlineMillis, requestTimeout, current: () => current })
+  const { failPending, release, request, sendNow } = queue
+  const subscriptions = makeSubscriptions({
+    subscriberBuffer,
+    requestTimeout,
+    run,
+    queue,
+    current: () => current
+  })
 
   const onMessage = (connection: Connection) => (message: Inbound) => {
     switch (message._tag) {
@@ -588,7 +253,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         return
       }
       case "Event":
-        return dispatchEvent(message.evt, message.data)
+        return subscriptions.dispatch(message.evt, message.data)
       case "ServerError":
         run(Effect.logWarning(`Discord reported ${message.code}: ${redactTokens(message.message)}`))
         return
@@ -598,20 +263,6 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   }
 
   // --- the supervisor ---------------------------------------------------------------------------
-
-  /**
-   * Fail every request in flight. Completing a reply can run its waiter at once, and that
-   * waiter may release other entries (a sibling of an `Effect.all` is interrupted), so the map
-   * is emptied first and the snapshot completed after.
-   */
-  const failPending = (connection: Connection, reason: string) => {
-    const entries = [...connection.pending.values()]
-    connection.pending.clear()
-    for (const pending of entries) {
-      clearTimeout(pending.timer)
-      Deferred.doneUnsafe(pending.reply, Exit.fail(new ConnectionLostError({ cmd: pending.cmd, reason })))
-    }
-  }
 
   /** One connection from dial to drop. Succeeds, with how long it was Ready, when a Ready connection ends. */
   const session: Effect.Effect<number, SessionError> = Effect.gen(function*() {
@@ -643,8 +294,8 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     // Replay subscriptions in the same synchronous step that marks the connection usable, so a
     // subscriber arriving in between is sent exactly once (by itself or by this loop, not both).
     live.authenticated = true
-    for (const sub of subscriptions.values()) sendSubscription(live, "SUBSCRIBE", sub)
-    yield* Effect.forkScoped(drain(live))
+    subscriptions.replay(live)
+    yield* Effect.forkScoped(queue.drain(live))
     yield* setState({
       _tag: "Ready",
       user: authenticated?.user ?? ipcConnection.ready.user,
@@ -760,83 +411,22 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       )
     )
   )
-  yield* Effect.addFinalizer(() =>
-    Effect.sync(() => {
-      // nothing waits forever for a connection that will not come
-      for (let taken = Queue.takeUnsafe(waiting); taken !== undefined; taken = Queue.takeUnsafe(waiting)) {
-        if (Exit.isSuccess(taken) && taken.value.status === "waiting") {
-          taken.value.status = "expired"
-          Deferred.doneUnsafe(
-            taken.value.reply,
-            Exit.fail(new ConnectionLostError({ cmd: taken.value.cmd, reason: "deckcord is shutting down" }))
-          )
-        }
-      }
-    })
-  )
+  // nothing waits forever for a connection that will not come
+  yield* Effect.addFinalizer(() => queue.shutdown)
 
   const reconnect = Effect.suspend(() => Queue.offer(reconnectRequests, undefined)).pipe(Effect.asVoid)
-
-  // --- typed helpers (docs/discord-rpc.md#voice-commands) ------------------------------------------------------------------
-
-  const typed = <S extends Schema.Top & { readonly DecodingServices: never }>(
-    cmd: string,
-    schema: S,
-    args: Readonly<Record<string, unknown>> = {},
-    options?: RequestOptions
-  ) => request(cmd, args, options).pipe(Effect.flatMap(decodeReply(cmd, schema)))
-
-  const NullableChannel = Schema.NullOr(Channel)
 
   return DiscordRpc.of({
     state: SubscriptionRef.get(state),
     stateChanges: SubscriptionRef.changes(state),
     request,
-    subscribe,
+    subscribe: subscriptions.subscribe,
     reconnect,
-    stats: Effect.sync(() => {
-      let localSubscribers = 0
-      for (const sub of subscriptions.values()) localSubscribers += sub.subscribers.size
-      return {
-        pendingRequests: current?.pending.size ?? 0,
-        queuedCommands: liveWaiting,
-        remoteSubscriptions: subscriptions.size,
-        localSubscribers,
-        droppedEvents
-      }
-    }),
-    getVoiceSettings: typed("GET_VOICE_SETTINGS", VoiceSettings),
-    setVoiceSettings: (patch, options) =>
-      typed("SET_VOICE_SETTINGS", VoiceSettings, patch as Readonly<Record<string, unknown>>, options),
-    pushToTalk: (active, options) => request("PUSH_TO_TALK", { active }, options).pipe(Effect.asVoid),
-    selectVoiceChannel: (channelId, options = {}) =>
-      typed("SELECT_VOICE_CHANNEL", NullableChannel, {
-        channel_id: channelId,
-        ...(channelId === null ? {} : {
-          force: options.force ?? true,
-          timeout: options.timeoutSeconds ?? 10,
-          ...(options.navigate === undefined ? {} : { navigate: options.navigate })
-        })
-      }, options),
-    getSelectedVoiceChannel: typed("GET_SELECTED_VOICE_CHANNEL", NullableChannel),
-    selectTextChannel: (channelId, options = {}) =>
-      typed("SELECT_TEXT_CHANNEL", NullableChannel, {
-        channel_id: channelId,
-        ...(channelId === null ? {} : { timeout: options.timeoutSeconds ?? 10 })
-      }, options),
-    getChannel: (channelId) => typed("GET_CHANNEL", Channel, { channel_id: channelId }),
-    getChannels: (guildId) =>
-      typed("GET_CHANNELS", Channels, guildId === undefined ? {} : { guild_id: guildId }).pipe(
-        Effect.map((r) => r.channels)
-      ),
-    getGuild: (guildId) => typed("GET_GUILD", Guild, { guild_id: guildId, timeout: 10 }),
-    getGuilds: typed("GET_GUILDS", Guilds).pipe(Effect.map((r) => r.guilds)),
-    setUserVoiceSettings: (userId, patch, options) =>
-      typed("SET_USER_VOICE_SETTINGS", UserVoiceSettings, { user_id: userId, ...patch }, options),
-    toggleVideo: (options) => request("TOGGLE_VIDEO", {}, options).pipe(Effect.asVoid),
-    toggleScreenshare: (options) => request("TOGGLE_SCREENSHARE", {}, options).pipe(Effect.asVoid),
-    getSoundboardSounds: typed("GET_SOUNDBOARD_SOUNDS", SoundboardSounds),
-    playSoundboardSound: ({ guildId, soundId }, options) =>
-      request("PLAY_SOUNDBOARD_SOUND", { guild_id: guildId, sound_id: soundId }, options).pipe(Effect.asVoid)
+    stats: Effect.sync(() => ({
+      pendingRequests: current?.pending.size ?? 0,
+      queuedCommands: queue.queued(),
+      ...subscriptions.stats()
+    })),
+    ...makeCommands(request)
   })
 })
