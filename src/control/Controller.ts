@@ -7,6 +7,9 @@
  * Everything is scoped per deck and per layout version: unplugging a deck stops its fibers,
  * a config edit re-resolves its layout, and a returning deck is drawn again from state.
  *
+ * Over 400 lines because both paths meet here over one state: the layout in force, the faces
+ * shown and the inputs queued per control; the actions themselves are in `actions/`.
+ *
  * @since 0.1.0
  */
 import {

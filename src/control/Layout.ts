@@ -6,6 +6,10 @@
  * `decodeLayout` is pure and its errors name the JSON path; `layoutFor` resolves the layout of
  * one deck and reports bindings that do not fit it (checked when the deck appears).
  *
+ * Over 400 lines because it is one decoder with its error messages: the binding, page and
+ * navigation rules share the path and problem vocabulary, and the defaults and `layoutFor`
+ * produce the same `Layout` it decodes.
+ *
  * @since 0.1.0
  */
 import { Result, Schema, SchemaIssue } from "effect"

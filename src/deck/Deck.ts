@@ -8,6 +8,9 @@
  * Hardware differences are data: key grids, pixel sizes, dials and LCD strips come from the
  * library's control definitions (`StreamDeck.CONTROLS`), never from the model name.
  *
+ * Over 400 lines because it is one service over one state: the open decks, their remembered
+ * faces and the per-control writers are read and changed together on open, replug and close.
+ *
  * @since 0.1.0
  */
 import type {
