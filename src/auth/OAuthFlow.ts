@@ -21,7 +21,7 @@
  * Scopes Discord granted before and now refuses (invalid_scope) are an incident on Discord's
  * side: the stored tokens stay, and deckcord asks again after a growing pause.
  *
- * Longer than most modules because it is one state machine: the refresh in flight, the open
+ * Over 400 lines because it is one state machine: the refresh in flight, the open
  * code, the outage pause and the refused scopes are state each step reads and sets in one
  * synchronous step; its failure messages are in `authFailures.ts`.
  *

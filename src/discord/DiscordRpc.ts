@@ -4,6 +4,9 @@
  * own modules: requests and the command queue (`CommandQueue`), subscriptions
  * (`Subscriptions`), the typed commands (`commands`) and the backoff (`Reconnect`).
  *
+ * Over 400 lines because the supervisor is one loop over one connection's life: dial,
+ * authenticate, replay, serve, and decide when to try again.
+ *
  * @since 0.1.0
  */
 import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, FiberSet, Layer, Queue, Schema, type Scope, Stream, SubscriptionRef } from "effect"

@@ -3,6 +3,10 @@
  * with callbacks only — no Effect, no Schema, no logging per frame — because benchmarks
  * measure clients through it. `FakeDiscord.ts` wraps it for Effect and Promise users.
  *
+ * Over 400 lines because it is one socket server: its connections, logs, scripted faults and
+ * test controls share one state; the pieces without state are in `connection.ts`, `faults.ts`,
+ * `commands.ts` and `validate.ts`.
+ *
  * @since 0.1.0
  */
 import * as Fs from "node:fs"
@@ -57,10 +61,6 @@ export interface FakeNotification {
 /**
  * The fake Discord client's IPC server. Sync getters and mutators; `start`, `stop`,
  * `close` and `pingStorm` return promises.
- *
- * Over 400 lines because it is one socket server: its connections, logs, scripted faults and
- * test controls share one state; the pieces without state are in `connection.ts`, `faults.ts`,
- * `commands.ts` and `validate.ts`.
  *
  * @category server
  */
