@@ -58,12 +58,6 @@ export const SNOWFLAKE_PATTERN = /^\d{17,20}$/
 /** Whether a string is a well-formed Discord id. */
 export const isSnowflake = (s: string): boolean => SNOWFLAKE_PATTERN.test(s)
 
-/** A Discord id: a decimal string of 17 to 20 digits. */
-export const Snowflake = Schema.String.check(Schema.isPattern(SNOWFLAKE_PATTERN)).annotate({
-  identifier: "Snowflake",
-  description: "a Discord id (17 to 20 digits)"
-})
-
 /** @category models */
 export const User = Schema.Struct({
   id: Schema.String,
@@ -454,12 +448,3 @@ export const EventPayloads = {
 export type EventName = keyof typeof EventPayloads
 /** @category events */
 export type EventPayload<E extends EventName> = (typeof EventPayloads)[E]["Type"]
-
-/** Events whose subscription is bound to a voice channel (docs/discord-rpc.md#following-the-current-channel, docs/discord-rpc.md#speaking_start-and-speaking_stop). @category events */
-export const CHANNEL_BOUND_EVENTS = [
-  "VOICE_STATE_CREATE",
-  "VOICE_STATE_UPDATE",
-  "VOICE_STATE_DELETE",
-  "SPEAKING_START",
-  "SPEAKING_STOP"
-] as const satisfies ReadonlyArray<EventName>
