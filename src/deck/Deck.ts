@@ -248,9 +248,11 @@ export interface DeckShape {
   /** The open decks, current value first, then after every change. */
   readonly deckChanges: Stream.Stream<ReadonlyMap<string, DeckInfo>>
   /**
-   * Every control event of every deck, from when this runs (so nothing after it is missed);
-   * each consumer gets all of them.
+   * Every control event of every deck; each consumer gets all of them (the README's library
+   * example reads this).
    */
+  readonly input: Stream.Stream<DeckInput>
+  /** Like `input`, but subscribed when this runs, so nothing after it is missed. */
   readonly subscribeInput: Effect.Effect<Stream.Stream<DeckInput>, never, Scope.Scope>
   /**
    * Show a face on a control. Returns at once: the newest face per control wins, the write
@@ -659,6 +661,7 @@ const makeDeck = (options: DeckOptions) =>
     return Deck.of({
       decks: SubscriptionRef.get(infos),
       deckChanges: SubscriptionRef.changes(infos),
+      input: Stream.fromPubSub(inputs),
       subscribeInput: Effect.map(PubSub.subscribe(inputs), Stream.fromSubscription),
       setFace: (serial, control, face) =>
         Effect.suspend(() => {

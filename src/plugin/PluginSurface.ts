@@ -423,6 +423,7 @@ export const makePluginSurface = (info: RegistrationInfo) =>
     const deck = Deck.of({
       decks: SubscriptionRef.get(decksRef),
       deckChanges: SubscriptionRef.changes(decksRef),
+      input: Stream.fromPubSub(inputs),
       subscribeInput: Effect.map(PubSub.subscribe(inputs), Stream.fromSubscription),
       setFace,
       // the host owns brightness
