@@ -154,15 +154,15 @@ export class DeckProvider extends Context.Service<DeckProvider, DeckProviderShap
 /** Where Linux creates `hidrawN` nodes. */
 const DEV_DIR = "/dev"
 /** A burst of /dev events (one device creates several nodes) becomes one rescan. */
-export const HOTPLUG_DEBOUNCE_MILLIS = 100
+export const HOTPLUG_DEBOUNCE = Duration.millis(100)
 /** Rescan again after this: udev applies the permission rule after the node appears. */
-export const HOTPLUG_SETTLE_MILLIS = 1_000
+export const HOTPLUG_SETTLE = Duration.seconds(1)
 /**
  * Without a /dev watch (macOS, Windows, a container without /dev events) scan this often:
  * the slowest rate that still shows a newly plugged deck within 2 s; enumerating HID
  * devices is cheap.
  */
-export const POLL_INTERVAL_MILLIS = 2_000
+export const POLL_INTERVAL = Duration.seconds(2)
 
 /**
  * A watch on /dev for hidraw nodes appearing and disappearing, set up at once (so nothing
@@ -198,17 +198,17 @@ const watchDevDir = (events: Queue.Queue<void>, failed: Deferred.Deferred<void>)
 const watchDevices: Effect.Effect<Stream.Stream<void>, never, Scope.Scope> = Effect.gen(function*() {
   const hints = yield* Queue.sliding<void>(1)
   const hint = Queue.offer(hints, undefined)
-  const polling = Effect.forever(Effect.sleep(Duration.millis(POLL_INTERVAL_MILLIS)).pipe(Effect.andThen(hint)))
+  const polling = Effect.forever(Effect.sleep(POLL_INTERVAL).pipe(Effect.andThen(hint)))
   const events = yield* Queue.sliding<void>(1)
   const failed = yield* Deferred.make<void>()
   const watcher = yield* watchDevDir(events, failed)
   if (watcher === undefined) {
     yield* Effect.forkScoped(polling)
   } else {
-    const settled = Effect.sleep(Duration.millis(HOTPLUG_SETTLE_MILLIS)).pipe(Effect.andThen(hint))
+    const settled = Effect.sleep(HOTPLUG_SETTLE).pipe(Effect.andThen(hint))
     yield* Effect.forkScoped(
       Stream.fromQueue(events).pipe(
-        Stream.debounce(Duration.millis(HOTPLUG_DEBOUNCE_MILLIS)),
+        Stream.debounce(HOTPLUG_DEBOUNCE),
         Stream.runForEach(() => hint.pipe(Effect.andThen(Effect.forkScoped(settled)))),
         Effect.raceFirst(Deferred.await(failed)),
         Effect.andThen(polling)
