@@ -9,7 +9,7 @@ import { Deferred, Effect, Exit, Layer, Logger, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import { checkLayout, decodeConfig, Settings } from "../src/index.ts"
+import { checkLayout, decodeConfig, decodeLayout, Settings } from "../src/index.ts"
 
 const ID = "112233445566778899"
 const BAD_LAYOUT = { "*": { keys: { "2": { action: "mutte" } } } }
@@ -34,6 +34,12 @@ describe("the layout check", () => {
     const checked = decodeConfig("config.json", text, checkLayout)
     assert.isTrue(checked._tag === "Failure")
     if (checked._tag === "Failure") assert.include(checked.failure.message, `config.json: at ["decks"]["*"]["keys"]["2"]`)
+  })
+
+  it("one decks value is decoded once, whoever asks (the check, the controller, the scope policy)", () => {
+    const decks = { "*": { keys: { "0": "mute" } } }
+    assert.strictEqual(decodeLayout(decks), decodeLayout(decks))
+    assert.notStrictEqual(decodeLayout(decks), decodeLayout(structuredClone(decks)))
   })
 
   it.live("Settings with the check refuses to start on a bad layout, naming its path", () =>
