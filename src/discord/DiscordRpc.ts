@@ -51,7 +51,7 @@ export {
 export { DEFAULT_SUBSCRIBER_BUFFER, subscriptionKey } from "./Subscriptions.ts"
 
 // ---------------------------------------------------------------------------------------------
-// requests
+// models
 // ---------------------------------------------------------------------------------------------
 
 /** @category models */
@@ -159,7 +159,7 @@ const describeCause = (cause: Cause.Cause<unknown>): string => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// implementation
+// the supervisor
 // ---------------------------------------------------------------------------------------------
 
 type SessionError = IpcConnectError | AuthenticationError | SetupInterruptedError | NotConfiguredError
