@@ -66,6 +66,8 @@ export {
 export { type StoredToken, TokenStore } from "./auth/TokenStore.ts"
 export * from "./auth/OAuth.ts"
 export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from "./auth/OAuthFlow.ts"
+export { configScopes, ScopePolicy, type ScopePolicyShape } from "./auth/ScopePolicy.ts"
+export { oauthScopes, SCOPE_EXTRAS } from "./protocol/Scopes.ts"
 
 // the deck and its faces
 export * from "./face/Face.ts"
@@ -144,8 +146,10 @@ export {
   LayoutError,
   layoutFor,
   type ResolvedLayout,
+  checkLayout,
   scopeExtrasFor
 } from "./control/Layout.ts"
+export { layoutScopePolicy, neededScopeExtras, requiredScopes } from "./control/Scopes.ts"
 export {
   ACTION_NAMES,
   type ActionDef,

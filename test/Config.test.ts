@@ -1,13 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, Result } from "effect"
-import {
-  BASE_SCOPES,
-  configFilePath,
-  decodeConfig,
-  DEFAULT_BRIGHTNESS,
-  requiredScopes,
-  tokenFilePath
-} from "../src/config/Config.ts"
+import { BASE_SCOPES, configFilePath, decodeConfig, DEFAULT_BRIGHTNESS, tokenFilePath } from "../src/config/Config.ts"
+import { checkLayout, requiredScopes } from "../src/index.ts"
 import { describeDeck } from "../src/deck/Deck.ts"
 import { FakeDeck } from "../src/testing/FakeDeck.ts"
 
@@ -15,7 +9,7 @@ const FILE = "/home/u/.config/deckcord/config.json"
 const ID = "112233445566778899"
 
 const failure = (text: string): string => {
-  const r = decodeConfig(FILE, text)
+  const r = decodeConfig(FILE, text, checkLayout)
   assert.isTrue(Result.isFailure(r), "expected a decode failure")
   return Result.isFailure(r) ? r.failure.message : ""
 }

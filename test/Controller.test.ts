@@ -4,7 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig, requiredScopes } from "../src/config/Config.ts"
+import { type DeckcordConfig } from "../src/config/Config.ts"
+import { requiredScopes } from "../src/index.ts"
 import { Controller, controlId } from "../src/control/Controller.ts"
 import { Deck } from "../src/deck/Deck.ts"
 import type { Face } from "../src/face/Face.ts"

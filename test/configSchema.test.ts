@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as Fs from "node:fs"
 import { decodeConfig } from "../src/config/Config.ts"
+import { checkLayout } from "../src/index.ts"
 import { CONFIG_SCHEMA_FILE, configJsonSchema, configJsonSchemaText } from "../src/control/ConfigSchema.ts"
 import { jsonSchemaErrors } from "./support/jsonSchema.ts"
 
@@ -17,13 +18,13 @@ const schema = configJsonSchema()
 const accepts = (value: unknown) => {
   const errors = jsonSchemaErrors(schema, value)
   assert.deepStrictEqual(errors, [], JSON.stringify(value))
-  const decoded = decodeConfig("README.md", JSON.stringify(value))
+  const decoded = decodeConfig("README.md", JSON.stringify(value), checkLayout)
   assert.isTrue(Result.isSuccess(decoded), Result.isFailure(decoded) ? decoded.failure.message : "")
 }
 
 const rejects = (value: unknown) => {
   assert.isNotEmpty(jsonSchemaErrors(schema, value), `the schema accepts ${JSON.stringify(value)}`)
-  assert.isTrue(Result.isFailure(decodeConfig("README.md", JSON.stringify(value))), `deckcord accepts ${JSON.stringify(value)}`)
+  assert.isTrue(Result.isFailure(decodeConfig("README.md", JSON.stringify(value), checkLayout)), `deckcord accepts ${JSON.stringify(value)}`)
 }
 
 /** The README's JSON examples: whole files, and layout fragments (`"*": { … }`) as a `decks` entry. */

@@ -5,7 +5,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig, requiredScopes } from "../src/config/Config.ts"
+import { type DeckcordConfig } from "../src/config/Config.ts"
+import { requiredScopes } from "../src/index.ts"
 import { LONG_PRESS_MILLIS } from "../src/control/actions/index.ts"
 import { Controller, controlId } from "../src/control/Controller.ts"
 import { Deck } from "../src/deck/Deck.ts"

@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as Fs from "node:fs"
 import { decodeConfig } from "../src/config/Config.ts"
+import { checkLayout } from "../src/index.ts"
 import { ACTIONS } from "../src/control/actions/index.ts"
 import { ICON_NAMES } from "../src/face/Face.ts"
 
@@ -31,7 +32,7 @@ describe("README config examples", () => {
     const examples = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((t) => t.trimStart().startsWith("{"))
     assert.isAtLeast(examples.length, 2)
     for (const text of examples) {
-      const decoded = decodeConfig("README.md", text)
+      const decoded = decodeConfig("README.md", text, checkLayout)
       assert.isTrue(Result.isSuccess(decoded), Result.isFailure(decoded) ? decoded.failure.message : "")
       if (Result.isSuccess(decoded)) assert.deepStrictEqual(decoded.success.unknownKeys, [], text)
     }

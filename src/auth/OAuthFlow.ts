@@ -21,6 +21,10 @@
  * Scopes Discord granted before and now refuses (invalid_scope) are an incident on Discord's
  * side: the stored tokens stay, and deckcord asks again after a growing pause.
  *
+ * Over 400 lines because it is one state machine: the refresh in flight, the open
+ * code, the outage pause and the refused scopes are state each step reads and sets in one
+ * synchronous step; its failure messages are in `authFailures.ts`.
+ *
  * @since 0.1.0
  */
 import { Clock, Deferred, Duration, Effect, FiberHandle, FiberSet, Layer, Option, Redacted, Ref, Schema } from "effect"
@@ -33,12 +37,30 @@ import {
   type AuthSession,
   Authenticator
 } from "../discord/Authenticator.ts"
-import { requiredScopes, type ScopeExtra, scopeExtraFor } from "../config/Config.ts"
+import { oauthScopes, type ScopeExtra, scopeExtraFor } from "../protocol/Scopes.ts"
 import { AUTHORIZE_TIMEOUT_MILLIS } from "../discord/DiscordRpc.ts"
 import { isTransientOAuthError, OAuth, type OAuthCredentials, type OAuthError, type TokenGrant } from "./OAuth.ts"
-import { redactTokens, type RpcRequestError } from "../discord/RpcErrors.ts"
+import type { RpcRequestError } from "../discord/RpcErrors.ts"
 import { Settings } from "../config/Settings.ts"
+import { ScopePolicy } from "./ScopePolicy.ts"
 import { type StoredToken, TokenStore } from "./TokenStore.ts"
+import {
+  ASK_AGAIN_HINT,
+  authorizeFailure,
+  fail,
+  fromOAuthError,
+  fromRequestError,
+  fromScopeOutage,
+  INVALID_SCOPE_HELP,
+  isInvalidScope,
+  missingScopes,
+  NEW_PROMPT_HINT,
+  sameScopes,
+  SCOPE_OUTAGE_HELP,
+  ScopeOutage
+} from "./authFailures.ts"
+
+export { INVALID_SCOPE_HELP, SCOPE_OUTAGE_HELP } from "./authFailures.ts"
 
 /**
  * AUTHORIZE waits for a person to switch to Discord and click (docs/discord-rpc.md#authorize: minutes): the
@@ -90,96 +112,6 @@ export interface OAuthFlowOptions {
 export const refreshDelayMillis = (remainingMillis: number, marginMillis: number, fraction = REFRESH_FRACTION): number =>
   remainingMillis > marginMillis ? remainingMillis - marginMillis : Math.max(0, remainingMillis * fraction)
 
-/** How the Developer-Portal reality reads for someone who hit `invalid_scope` (docs/discord-rpc.md#your-own-application). */
-export const INVALID_SCOPE_HELP =
-  "Discord refused the requested scopes (invalid_scope). Discord grants the rpc scopes only to the " +
-  "application's owner (and its listed testers) unless Discord approved the app: create your OWN " +
-  "application at https://discord.com/developers/applications with the Discord account you use, put " +
-  "its Application ID and Client Secret in the config (`deckcord auth` does it), and add a redirect URI " +
-  "such as http://localhost under OAuth2 → Redirects. If that is all true, Discord may be having an " +
-  "incident with RPC authorization; try again later."
-
-/** The same refusal for scopes Discord granted this application before (docs/discord-rpc.md#your-own-application: Dec 2022, Apr 2025). */
-export const SCOPE_OUTAGE_HELP =
-  "Discord refused scopes it has granted this application before (invalid_scope). That is most likely " +
-  "an incident on Discord's side: it refused the rpc scopes to everyone in Dec 2022 and Apr 2025. Nothing " +
-  "to change in the Developer Portal; deckcord keeps the stored authorization and asks again by itself"
-
-const SCOPE_OUTAGE_HINT = "probably an incident on Discord's side; deckcord keeps the authorization and retries by itself"
-
-/** For a failure that waits for the user: how to be asked again. */
-const ASK_AGAIN_HINT = "press the status key (or run `deckcord auth`), then click Authorize in Discord"
-
-/** For a rejected code whose replacement deckcord asks for by itself. */
-const NEW_PROMPT_HINT = "nothing to run: click Authorize when Discord shows its prompt again"
-
-const REDIRECT_HELP =
-  "the Discord application has no redirect URI: in the Developer Portal open your application → " +
-  "OAuth2 → Redirects, add http://localhost, save, and run `deckcord auth` again"
-
-const missingScopes = (granted: ReadonlyArray<string>, needed: ReadonlyArray<string>) =>
-  needed.filter((s) => !granted.includes(s))
-
-const sameScopes = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
-  a.length === b.length && a.every((s) => b.includes(s))
-
-const fail = (message: string, retry: boolean, hint?: string) =>
-  Effect.fail(new AuthenticationError({ message: redactTokens(message), retry, ...(hint === undefined ? {} : { hint }) }))
-
-/** A failure of the token endpoint, as an authentication outcome. */
-const fromOAuthError = (e: OAuthError, doing: string) => {
-  if (e._tag === "OAuthInvalidScope") return fail(`${doing}: ${e.message}. ${SCOPE_OUTAGE_HELP}`, true, SCOPE_OUTAGE_HINT)
-  if (isTransientOAuthError(e)) return fail(`${doing}: ${e.message}; deckcord retries by itself`, true)
-  return fail(`${doing}: ${e.message}`, false)
-}
-
-/** A failure of a request on the connection (AUTHENTICATE after a fresh grant, …). */
-const fromRequestError = (e: RpcRequestError, doing: string) =>
-  e._tag !== "RpcCommandError" || e.code === RpcErrorCode.INVALID_COMMAND
-    ? fail(`${doing}: ${e.message}; deckcord retries by itself`, true)
-    : fail(`${doing}: ${e.message}`, false)
-
-const isInvalidScope = (e: RpcRequestError) =>
-  e._tag === "RpcCommandError" && e.code === RpcErrorCode.OAUTH2_ERROR && /invalid_scope/i.test(e.detail)
-
-/** Why AUTHORIZE failed, phrased for a person (docs/discord-rpc.md#authorize, docs/discord-rpc.md#your-own-application). */
-const authorizeFailure = (e: RpcRequestError, timeout: Duration.Duration) => {
-  switch (e._tag) {
-    case "RpcTimeoutError":
-      // not shown again unasked: a prompt nobody is there to answer would only pile up
-      return fail(
-        `nobody answered Discord's authorization prompt within ${Duration.format(timeout)}, and deckcord does ` +
-          "not show it again by itself: press the status key, restart deckcord or run `deckcord auth` to be " +
-          "asked again, then click Authorize in Discord",
-        false,
-        ASK_AGAIN_HINT
-      )
-    case "RpcCommandError": {
-      if (e.code === RpcErrorCode.INVALID_COMMAND) {
-        // "Already authing": another AUTHORIZE is in flight; a fresh connection sorts it out
-        return fail(`Discord refused AUTHORIZE (${e.detail}); reconnecting`, true)
-      }
-      if (e.code === RpcErrorCode.OAUTH2_ERROR) {
-        if (/access_denied/i.test(e.detail)) {
-          return fail("the authorization was cancelled in Discord; run `deckcord auth` when you want to authorize deckcord", false)
-        }
-        if (/invalid_scope/i.test(e.detail)) return fail(`${INVALID_SCOPE_HELP} (Discord said: ${e.detail})`, false)
-        if (/redirect/i.test(e.detail)) return fail(`${REDIRECT_HELP} (Discord said: ${e.detail})`, false)
-      }
-      return fail(`Discord refused the authorization: ${e.message}`, false)
-    }
-    default:
-      return fail(`authorization was interrupted: ${e.message}; deckcord retries by itself`, true)
-  }
-}
-
-/** Discord refused, with invalid_scope, scopes it granted before: see `SCOPE_OUTAGE_HELP`. */
-class ScopeOutage extends Schema.TaggedError<ScopeOutage>()("ScopeOutage", {
-  message: Schema.String
-}) {}
-
-const fromScopeOutage = (e: ScopeOutage) => fail(e.message, true, SCOPE_OUTAGE_HINT)
-
 /** A code AUTHORIZE returned that is not exchanged yet: the attempt it belongs to is still open. */
 interface PendingCode {
   readonly clientId: string
@@ -230,8 +162,10 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
     const refusedExtras = yield* Ref.make<ReadonlySet<ScopeExtra>>(new Set())
     /** Why the next `authenticate` must authorize again even if the stored grant looks complete. */
     const authorizeAgain = yield* Ref.make<string | undefined>(undefined)
+    const policy = yield* ScopePolicy
     const scopesNeeded = Effect.gen(function*() {
-      return requiredScopes(yield* settings.config, [...(yield* Ref.get(refusedExtras))])
+      const wanted = yield* policy.extras(yield* settings.config)
+      return oauthScopes([...wanted, ...(yield* Ref.get(refusedExtras))])
     })
 
     // Plain variables: each check-and-set below happens in one synchronous step, so two fibers

@@ -14,6 +14,8 @@ import { DiscordIpc } from "../discord/DiscordIpc.ts"
 import { type ConnectionState, DiscordRpc } from "../discord/DiscordRpc.ts"
 import { OAuth } from "../auth/OAuth.ts"
 import { OAuthFlow } from "../auth/OAuthFlow.ts"
+import { checkLayout } from "../control/Layout.ts"
+import { layoutScopePolicy } from "../control/Scopes.ts"
 import { Settings, type SettingsFileError } from "../config/Settings.ts"
 import { TokenStore } from "../auth/TokenStore.ts"
 import { commandName, localizeCommands } from "./invocation.ts"
@@ -156,7 +158,7 @@ const connectAndAuthorize = (clientId: string, socketPath: string | undefined) =
     Effect.provide(
       DiscordRpc.layer({ clientId }).pipe(
         Layer.provide(DiscordIpc.layerWith(socketPath === undefined ? {} : { socketPaths: [socketPath] })),
-        Layer.provide(OAuthFlow.layer)
+        Layer.provide(OAuthFlow.layer.pipe(Layer.provide(layoutScopePolicy())))
       )
     )
   )
@@ -278,7 +280,7 @@ export const CONFIG_SCHEMA_URL = new URL("../../schema/config.schema.json", impo
 
 /** The settings and OAuth layers `deckcord auth` uses, for a config path (or the default). */
 export const authSettingsLayer = (configPath: string | undefined) =>
-  Layer.mergeAll(Settings.layerWith({ configPath, schemaUrl: CONFIG_SCHEMA_URL }), TokenStore.layer, OAuth.layer)
+  Layer.mergeAll(Settings.layerWith({ configPath, schemaUrl: CONFIG_SCHEMA_URL, check: checkLayout }), TokenStore.layer, OAuth.layer)
 
 /** `deckcord auth [--client-id ID] [--client-secret SECRET] [--reauthorize] [--config FILE]` */
 export const authCommand = Command.make(

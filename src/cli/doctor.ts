@@ -12,7 +12,9 @@ import * as Path from "node:path"
 import { closeHint } from "../protocol/RpcError.ts"
 import { socketCandidates, type SocketPathEnvironment } from "../protocol/SocketPath.ts"
 import { CloseCode } from "../protocol/RpcError.ts"
-import { configFilePath, decodeConfig, type DeckcordConfig, requiredScopes, tokenFilePath } from "../config/Config.ts"
+import { configFilePath, decodeConfig, type DeckcordConfig, tokenFilePath } from "../config/Config.ts"
+import { checkLayout } from "../control/Layout.ts"
+import { requiredScopes } from "../control/Scopes.ts"
 import { DeckProvider } from "../deck/DeckProvider.ts"
 import { DiscordIpc } from "../discord/DiscordIpc.ts"
 import { explainFileProblem, secretModeWarning } from "../config/Settings.ts"
@@ -86,7 +88,7 @@ const configChecks = (fs: FileSystem.FileSystem, file: string) =>
         checks: [fail("config", `no config file at ${file}`, "run `deckcord auth` to create it")]
       }
     }
-    const decoded = decodeConfig(file, text.value)
+    const decoded = decodeConfig(file, text.value, checkLayout)
     if (Result.isFailure(decoded)) {
       return { config: undefined, checks: [fail("config", decoded.failure.message, "fix the file, then run doctor again")] }
     }

@@ -7,8 +7,10 @@
 import * as NodePath from "node:path"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { isSnowflake, SNOWFLAKE_PATTERN } from "../protocol/Message.ts"
-import type { DeckInfo } from "../deck/Deck.ts"
-import { decodeLayout, SCOPE_EXTRAS, scopeExtrasFor } from "../control/Layout.ts"
+import { ScopeExtra } from "../protocol/Scopes.ts"
+
+// the scope vocabulary, where the config's `scopes` field and its users have always found it
+export { BASE_SCOPES, ScopeExtra, scopeExtraFor } from "../protocol/Scopes.ts"
 
 // ---------------------------------------------------------------------------------------------
 // paths
@@ -58,11 +60,6 @@ export const isClientId: (s: string) => boolean = isSnowflake
 /** Brightness when the config says nothing: readable without glare. */
 export const DEFAULT_BRIGHTNESS = 60
 
-/** Optional features that need extra OAuth scopes (docs/discord-rpc.md#scopes-per-command). @category schema */
-export const ScopeExtra = Schema.Literals(SCOPE_EXTRAS)
-/** @category schema */
-export type ScopeExtra = typeof ScopeExtra.Type
-
 /** The config file's schema. Unknown keys are dropped (and warned about by `decodeConfig`). @category schema */
 export const ConfigFile = Schema.Struct({
   /** The JSON Schema editors check the file against (`deckcord auth` writes it); deckcord ignores it. */
@@ -78,7 +75,7 @@ export const ConfigFile = Schema.Struct({
   onExit: Schema.optionalKey(Schema.Literals(["clear", "logo"])),
   /** Members' Discord avatars on voice-channel keys and the user-volume dial (default true); false: initials, nothing fetched. */
   avatars: Schema.optionalKey(Schema.Boolean),
-  /** The deck layout; decoded by the layout schema, opaque here. */
+  /** The deck layout: opaque here, decoded against the action registry by control/Layout.ts. */
   decks: Schema.optionalKey(Schema.Unknown),
   /** The web UI and HTTP control API: where to listen (default 127.0.0.1 and a fixed port), or `false` for off. */
   web: Schema.optionalKey(Schema.Union([
@@ -103,80 +100,6 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(ConfigFile.fields))
 const SECRET_KEYS: ReadonlySet<string> = new Set(["clientSecret"])
 
 // ---------------------------------------------------------------------------------------------
-// scopes
-// ---------------------------------------------------------------------------------------------
-
-/** Always requested, in this order (docs/discord-rpc.md#scopes-per-command; a constant order avoids re-prompts, docs/discord-rpc.md#authorization-pitfalls). */
-export const BASE_SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"] as const
-
-const EXTRA_SCOPES: Record<ScopeExtra, ReadonlyArray<string>> = {
-  video: ["rpc.video.read", "rpc.video.write"],
-  screenshare: ["rpc.screenshare.read", "rpc.screenshare.write"],
-  notifications: ["rpc.notifications.read"]
-}
-
-/**
- * The scope group a command or event needs beyond the base scopes (docs/discord-rpc.md#scopes-per-command), if any: what
- * to add when Discord refuses it for lack of scope.
- *
- * @category scopes
- */
-export const scopeExtraFor = (cmd: string, evt?: string): ScopeExtra | undefined => {
-  const name = cmd === "SUBSCRIBE" || cmd === "UNSUBSCRIBE" ? evt : cmd
-  switch (name) {
-    case "TOGGLE_VIDEO":
-    case "VIDEO_STATE_UPDATE":
-      return "video"
-    case "TOGGLE_SCREENSHARE":
-    case "SCREENSHARE_STATE_UPDATE":
-      return "screenshare"
-    case "NOTIFICATION_CREATE":
-      return "notifications"
-    default:
-      return undefined
-  }
-}
-
-/**
- * The OAuth scopes deckcord requests: one fixed, ordered list. Camera and screenshare
- * scopes only when the config (or `extra`, e.g. from the layout) asks for them, because
- * every scope the app may not grant fails the whole request (docs/discord-rpc.md#scopes-per-command). `decks`: the decks
- * connected, when known, so that a binding none of them has asks for nothing.
- *
- * @category scopes
- */
-export const requiredScopes = (
-  config: Pick<DeckcordConfig, "scopes" | "decks">,
-  extra: ReadonlyArray<ScopeExtra> = [],
-  decks?: ReadonlyArray<DeckInfo>
-): ReadonlyArray<string> => {
-  const wanted = new Set(neededScopeExtras(config, extra, decks))
-  const scopes: Array<string> = [...BASE_SCOPES]
-  for (const key of SCOPE_EXTRAS) {
-    if (wanted.has(key)) scopes.push(...EXTRA_SCOPES[key])
-  }
-  return scopes
-}
-
-/**
- * The scope groups behind `requiredScopes`, in a fixed order: the config's `scopes`,
- * `extra`, and the layout's camera / screen-share keys (without the user listing them;
- * given the connected decks, only keys those decks have).
- *
- * @category scopes
- */
-export const neededScopeExtras = (
-  config: Pick<DeckcordConfig, "scopes" | "decks">,
-  extra: ReadonlyArray<ScopeExtra> = [],
-  decks?: ReadonlyArray<DeckInfo>
-): ReadonlyArray<ScopeExtra> => {
-  const layout = decodeLayout(config.decks)
-  const fromLayout = Result.isSuccess(layout) ? scopeExtrasFor(layout.success, decks) : []
-  const wanted = new Set<ScopeExtra>([...config.scopes, ...extra, ...fromLayout])
-  return SCOPE_EXTRAS.filter((key) => wanted.has(key))
-}
-
-// ---------------------------------------------------------------------------------------------
 // decoding
 // ---------------------------------------------------------------------------------------------
 
@@ -190,6 +113,16 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
   file: Schema.String,
   message: Schema.String
 }) {}
+
+/**
+ * A check of a part of the config this module keeps opaque (the deck layout, which only the
+ * action registry can decode): the problems it finds, each as `at ["path"]: what is wrong`,
+ * none when the part is valid. The composition root passes the layout's check in, so an
+ * invalid layout is an invalid file, without config/ knowing any action.
+ *
+ * @category decoding
+ */
+export type ConfigCheck = (config: DeckcordConfig) => ReadonlyArray<string>
 
 /** A successfully decoded file: the config and what to warn about. @category models */
 export interface DecodedConfig {
@@ -247,10 +180,16 @@ const numericIdMessage = (text: string, parsed: number): string => {
 
 /**
  * Decode the text of a config file. Pure: the caller reads the file (once per version).
+ * `check` judges what the schema leaves opaque (pass control/Layout.ts's `checkLayout`);
+ * its problems fail the file like any other field's.
  *
  * @category decoding
  */
-export const decodeConfig = (file: string, text: string): Result.Result<DecodedConfig, ConfigError> => {
+export const decodeConfig = (
+  file: string,
+  text: string,
+  check?: ConfigCheck
+): Result.Result<DecodedConfig, ConfigError> => {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -277,11 +216,9 @@ export const decodeConfig = (file: string, text: string): Result.Result<DecodedC
     return Result.fail(new ConfigError({ file, message: lines.join("\n") }))
   }
   // the layout is part of the config: an invalid one refuses to start like any other field
-  const layout = decodeLayout(decoded.success.decks)
-  if (Result.isFailure(layout)) {
-    return Result.fail(
-      new ConfigError({ file, message: layout.failure.problems.map((problem) => `${file}: ${problem}`).join("\n") })
-    )
+  const problems = check?.(decoded.success) ?? []
+  if (problems.length > 0) {
+    return Result.fail(new ConfigError({ file, message: problems.map((problem) => `${file}: ${problem}`).join("\n") }))
   }
   const unknownKeys = Object.keys(json).filter((k) => !KNOWN_KEYS.has(k))
   return Result.succeed({ config: decoded.success, unknownKeys })

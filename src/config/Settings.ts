@@ -26,6 +26,7 @@ import {
   SubscriptionRef
 } from "effect"
 import {
+  type ConfigCheck,
   ConfigError,
   configFilePath,
   type DeckcordConfig,
@@ -202,6 +203,12 @@ export interface SettingsOptions {
    * none yet, so editors check and complete the file (`deckcord auth` passes the shipped one).
    */
   readonly schemaUrl?: string | undefined
+  /**
+   * What the schema leaves opaque, checked at every load (the daemon passes the layout's
+   * check): a file it finds problems in refuses to start, and an edit it finds problems in
+   * is not applied. Without one the layout is taken as it is.
+   */
+  readonly check?: ConfigCheck | undefined
 }
 
 export const resolvePaths = (options: SettingsOptions) => {
@@ -237,7 +244,7 @@ export class Settings extends Context.Service<Settings, {
     options: SettingsOptions = {}
   ): Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> =>
     // suspended: the paths come from the environment when the layer is built, not when this module loads
-    Layer.effect(Settings, Effect.suspend(() => makeSettings(resolvePaths(options).configPath, options.schemaUrl)))
+    Layer.effect(Settings, Effect.suspend(() => makeSettings(resolvePaths(options).configPath, options.schemaUrl, options.check)))
 
   /** `layerWith` with paths from the environment. */
   static readonly layer: Layer.Layer<Settings, ConfigError | SettingsFileError, FileSystem.FileSystem> = Settings
@@ -260,14 +267,14 @@ export class Settings extends Context.Service<Settings, {
     )
 }
 
-function makeSettings(file: string, schemaUrl: string | undefined) {
+function makeSettings(file: string, schemaUrl: string | undefined, check: ConfigCheck | undefined) {
   return Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const dir = NodePath.dirname(file)
     const name = NodePath.basename(file)
 
     const decodeText = (text: string | undefined): Result.Result<DecodedConfig, ConfigError> =>
-      text === undefined ? Result.succeed({ config: defaultConfig, unknownKeys: [] }) : decodeConfig(file, text)
+      text === undefined ? Result.succeed({ config: defaultConfig, unknownKeys: [] }) : decodeConfig(file, text, check)
     const warnUnknown = (decoded: DecodedConfig) =>
       decoded.unknownKeys.length > 0 ? Effect.logWarning(unknownKeysWarning(file, decoded.unknownKeys)) : Effect.void
 

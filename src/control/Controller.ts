@@ -7,6 +7,9 @@
  * Everything is scoped per deck and per layout version: unplugging a deck stops its fibers,
  * a config edit re-resolves its layout, and a returning deck is drawn again from state.
  *
+ * Over 400 lines because both paths meet here over one state: the layout in force, the faces
+ * shown and the inputs queued per control; the actions themselves are in `actions/`.
+ *
  * @since 0.1.0
  */
 import {
@@ -16,6 +19,7 @@ import {
   Deferred,
   Duration,
   Effect,
+  Equal,
   Exit,
   Fiber,
   FiberHandle,
@@ -227,16 +231,17 @@ const makeController = Effect.gen(function*() {
     layout: Result.isSuccess(initialLayout) ? initialLayout.success : EMPTY_LAYOUT,
     configured: initialConfig.clientId !== undefined
   })
-  let lastDecks = JSON.stringify(initialConfig.decks ?? null)
+  let lastDecks: unknown = initialConfig.decks
   yield* settings.changes.pipe(
     Stream.runForEach((config) =>
       Effect.gen(function*() {
-        const decksJson = JSON.stringify(config.decks ?? null)
+        // another key of the file changed: the same layout stays, its bindings keep their state
+        const sameDecks = Equal.equals(config.decks, lastDecks)
         const configured = config.clientId !== undefined
         const current = yield* SubscriptionRef.get(layoutState)
-        if (decksJson === lastDecks && configured === current.configured) return
-        if (decksJson === lastDecks) return yield* SubscriptionRef.set(layoutState, { ...current, configured })
-        lastDecks = decksJson
+        if (sameDecks && configured === current.configured) return
+        if (sameDecks) return yield* SubscriptionRef.set(layoutState, { ...current, configured })
+        lastDecks = config.decks
         const decoded = decodeLayout(config.decks)
         if (Result.isFailure(decoded)) {
           return yield* Effect.logError(
@@ -390,8 +395,8 @@ const makeController = Effect.gen(function*() {
       for (const channel of watched) yield* voice.watchChannel(channel)
 
       // ---- state path: model (or a binding's own state) changed → recompute, write what changed ----
-      let model = yield* voice.get
       const render = Effect.gen(function*() {
+        const model = yield* voice.get
         const changed: Array<readonly [string, Face]> = []
         for (const b of bound) {
           const face = bindingFace(model, b.binding, b.kind, b.state, configured, imageFolder)
@@ -406,7 +411,7 @@ const makeController = Effect.gen(function*() {
         if (changed.length > 0 && !tornDown) yield* setShownAll(changed)
       })
       yield* Stream.merge(
-        voice.changes.pipe(Stream.map((m) => void (model = m))),
+        voice.changes,
         Stream.fromQueue(poke)
       ).pipe(Stream.runForEach(() => render), Effect.forkScoped)
 

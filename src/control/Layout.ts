@@ -6,6 +6,10 @@
  * `decodeLayout` is pure and its errors name the JSON path; `layoutFor` resolves the layout of
  * one deck and reports bindings that do not fit it (checked when the deck appears).
  *
+ * Over 400 lines because it is one decoder with its error messages: the binding, page and
+ * navigation rules share the path and problem vocabulary, and the defaults and `layoutFor`
+ * produce the same `Layout` it decodes.
+ *
  * @since 0.1.0
  */
 import { Result, Schema, SchemaIssue } from "effect"
@@ -33,7 +37,8 @@ import {
 } from "./actions/index.ts"
 import type { DeckInfo } from "../deck/Deck.ts"
 import { ICON_NAMES, type IconName } from "../face/Face.ts"
-import { SCOPE_EXTRAS, type ScopeExtra } from "./actions/types.ts"
+import type { ConfigCheck } from "../config/Config.ts"
+import { SCOPE_EXTRAS, type ScopeExtra } from "../protocol/Scopes.ts"
 
 export { SCOPE_EXTRAS }
 
@@ -392,11 +397,36 @@ const checkNavigation = (
 }
 
 /**
+ * Layouts decoded so far, by the `decks` value they came from. A config version is one
+ * immutable value handed from the settings to everyone who reads it, so the check at load,
+ * the controller and the scope policy all get the one decode of that version.
+ */
+const decoded = new WeakMap<object, Result.Result<Layout, LayoutError>>()
+
+/**
  * Decode the config file's `decks` field (`undefined`: no layouts, every deck gets its default).
- * Paths in the errors start at `["decks"]`, as the user sees the file.
+ * Paths in the errors start at `["decks"]`, as the user sees the file. The value is treated
+ * as immutable: the same object decodes once.
  */
 export const decodeLayout = (decks: unknown): Result.Result<Layout, LayoutError> => {
   if (decks === undefined || decks === null) return Result.succeed(EMPTY_LAYOUT)
+  if (typeof decks !== "object") return decodeLayoutNow(decks)
+  let result = decoded.get(decks)
+  if (result === undefined) decoded.set(decks, result = decodeLayoutNow(decks))
+  return result
+}
+
+/**
+ * The layout check for the config file (`decodeConfig`, `Settings`): an invalid layout makes
+ * the whole file invalid, so deckcord refuses to start on it and a reload keeps the last
+ * valid file, each with the layout's own messages.
+ */
+export const checkLayout: ConfigCheck = (config) => {
+  const layout = decodeLayout(config.decks)
+  return Result.isFailure(layout) ? layout.failure.problems : []
+}
+
+const decodeLayoutNow = (decks: unknown): Result.Result<Layout, LayoutError> => {
   const root = ["decks"]
   const problems: Array<string> = []
   const out = new Map<string, DeckLayout>()

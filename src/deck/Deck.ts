@@ -8,6 +8,9 @@
  * Hardware differences are data: key grids, pixel sizes, dials and LCD strips come from the
  * library's control definitions (`StreamDeck.CONTROLS`), never from the model name.
  *
+ * Over 400 lines because it is one service over one state: the open decks, their remembered
+ * faces and the per-control writers are read and changed together on open, replug and close.
+ *
  * @since 0.1.0
  */
 import type {
@@ -159,6 +162,12 @@ export const DEFAULT_BRIGHTNESS = 60
 export const WRITE_RETRIES = 3
 /** Short: a key stays stale while we wait. */
 export const WRITE_RETRY_DELAY: Duration.Input = "20 millis"
+/**
+ * Inputs one reader may have waiting. Hours of pressing at human speed: a reader this far
+ * behind is stuck, and it loses its oldest inputs (long past their deadline) rather than
+ * growing memory.
+ */
+export const INPUT_BUFFER = 4_096
 /** A deck that stopped answering must not hold up shutdown. */
 const EXIT_TIMEOUT: Duration.Input = "1 second"
 
@@ -238,7 +247,10 @@ export interface DeckShape {
   readonly decks: Effect.Effect<ReadonlyMap<string, DeckInfo>>
   /** The open decks, current value first, then after every change. */
   readonly deckChanges: Stream.Stream<ReadonlyMap<string, DeckInfo>>
-  /** Every control event of every deck; each consumer gets all of them. */
+  /**
+   * Every control event of every deck; each consumer gets all of them (the README's library
+   * example reads this).
+   */
   readonly input: Stream.Stream<DeckInput>
   /** Like `input`, but subscribed when this runs, so nothing after it is missed. */
   readonly subscribeInput: Effect.Effect<Stream.Stream<DeckInput>, never, Scope.Scope>
@@ -299,7 +311,7 @@ const makeDeck = (options: DeckOptions) =>
 
     const infos = yield* SubscriptionRef.make<ReadonlyMap<string, DeckInfo>>(new Map())
     const status = yield* SubscriptionRef.make<DeckStatus>({ _tag: "Ok" })
-    const inputs = yield* PubSub.unbounded<DeckInput>()
+    const inputs = yield* PubSub.sliding<DeckInput>(INPUT_BUFFER)
     /** serial → control key → latest face, kept while the deck is away. */
     const faces = new Map<string, Map<string, Remembered>>()
     const brightness = new Map<string, number>()
@@ -327,8 +339,11 @@ const makeDeck = (options: DeckOptions) =>
 
     // ---- scanning ----------------------------------------------------------------------
 
-    const requests = yield* Queue.unbounded<Deferred.Deferred<void> | undefined>()
-    const requestScan = Queue.offer(requests, undefined).pipe(Effect.asVoid)
+    // Requests for a scan coalesce: one wake-up stands for any number of them, and callers of
+    // `rescan` wait in `scanWaiters` (as many as wait at once), so nothing here grows by itself.
+    const wake = yield* Queue.sliding<void>(1)
+    const scanWaiters: Array<Deferred.Deferred<void>> = []
+    const requestScan = Queue.offer(wake, undefined).pipe(Effect.asVoid)
 
     let loggedProblem: string | undefined
     const warned = new Set<string>()
@@ -637,9 +652,10 @@ const makeDeck = (options: DeckOptions) =>
     yield* scanOnce
     yield* Effect.forkScoped(Stream.runForEach(hints, () => requestScan))
     yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
-      const batch = yield* Queue.takeAll(requests)
+      yield* Queue.take(wake)
+      const batch = scanWaiters.splice(0)
       yield* scanOnce
-      for (const waiter of batch) if (waiter !== undefined) yield* Deferred.succeed(waiter, undefined)
+      for (const waiter of batch) yield* Deferred.succeed(waiter, undefined)
     })))
 
     return Deck.of({
@@ -673,7 +689,8 @@ const makeDeck = (options: DeckOptions) =>
       ),
       rescan: Effect.gen(function*() {
         const done = yield* Deferred.make<void>()
-        yield* Queue.offer(requests, done)
+        scanWaiters.push(done)
+        yield* requestScan
         yield* Deferred.await(done)
       })
     })

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { StreamDeck } from "@elgato-stream-deck/core"
-import { Context, Effect, Layer, Queue, Schema, type Scope, Stream } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Layer, Queue, Schema, type Scope, Stream } from "effect"
 import * as Fs from "node:fs"
 import { fileURLToPath } from "node:url"
 
@@ -154,72 +154,66 @@ export class DeckProvider extends Context.Service<DeckProvider, DeckProviderShap
 /** Where Linux creates `hidrawN` nodes. */
 const DEV_DIR = "/dev"
 /** A burst of /dev events (one device creates several nodes) becomes one rescan. */
-export const HOTPLUG_DEBOUNCE_MILLIS = 100
+export const HOTPLUG_DEBOUNCE = Duration.millis(100)
 /** Rescan again after this: udev applies the permission rule after the node appears. */
-export const HOTPLUG_SETTLE_MILLIS = 1_000
+export const HOTPLUG_SETTLE = Duration.seconds(1)
 /**
  * Without a /dev watch (macOS, Windows, a container without /dev events) scan this often:
  * the slowest rate that still shows a newly plugged deck within 2 s; enumerating HID
  * devices is cheap.
  */
-export const POLL_INTERVAL_MILLIS = 2_000
+export const POLL_INTERVAL = Duration.seconds(2)
 
 /**
- * Hints from `fs.watch("/dev")` on Linux (hidraw nodes appearing/disappearing: debounced,
- * then once more after the udev rule had time to apply); a fixed-interval tick elsewhere.
+ * A watch on /dev for hidraw nodes appearing and disappearing, set up at once (so nothing
+ * after it is missed) and closed with the scope; each event is offered to `events`.
+ * `undefined` where /dev cannot be watched; `failed` completes if the watch dies later
+ * (e.g. /dev unmounted in a container). A plain `fs.watch`: effect's FileSystem watch
+ * starts only when its stream is pulled, and the provider must not need a FileSystem.
+ */
+const watchDevDir = (events: Queue.Queue<void>, failed: Deferred.Deferred<void>) =>
+  Effect.acquireRelease(
+    Effect.sync((): Fs.FSWatcher | undefined => {
+      if (process.platform !== "linux") return undefined
+      try {
+        const watcher = Fs.watch(DEV_DIR, { persistent: false }, (_event, name) => {
+          if (name === null || String(name).startsWith("hidraw")) Queue.offerUnsafe(events, undefined)
+        })
+        watcher.on("error", () => {
+          watcher.close()
+          Deferred.doneUnsafe(failed, Exit.void)
+        })
+        return watcher
+      } catch {
+        return undefined
+      }
+    }),
+    (watcher) => Effect.sync(() => watcher?.close())
+  )
+
+/**
+ * Hints from the /dev watch on Linux (debounced, then once more after the udev rule had time
+ * to apply); a fixed-interval tick elsewhere, and after the watch dies.
  */
 const watchDevices: Effect.Effect<Stream.Stream<void>, never, Scope.Scope> = Effect.gen(function*() {
   const hints = yield* Queue.sliding<void>(1)
-  const hint = () => void Queue.offerUnsafe(hints, undefined)
-  yield* Effect.acquireRelease(
-    Effect.sync(() => {
-      const timers = new Set<ReturnType<typeof setTimeout>>()
-      const later = (ms: number) => {
-        const t = setTimeout(() => {
-          timers.delete(t)
-          hint()
-        }, ms)
-        t.unref()
-        timers.add(t)
-      }
-      let debounce: ReturnType<typeof setTimeout> | undefined
-      let watcher: Fs.FSWatcher | undefined
-      let poll: ReturnType<typeof setInterval> | undefined
-      if (process.platform === "linux") {
-        try {
-          watcher = Fs.watch(DEV_DIR, { persistent: false }, (_event, name) => {
-            if (name !== null && !String(name).startsWith("hidraw")) return
-            if (debounce !== undefined) clearTimeout(debounce)
-            debounce = setTimeout(() => {
-              debounce = undefined
-              hint()
-              later(HOTPLUG_SETTLE_MILLIS)
-            }, HOTPLUG_DEBOUNCE_MILLIS)
-            debounce.unref()
-          })
-          watcher.on("error", () => {
-            // The watch died (e.g. /dev unmounted in a container): fall back to polling.
-            watcher?.close()
-            watcher = undefined
-            poll = setInterval(hint, POLL_INTERVAL_MILLIS)
-            poll.unref()
-          })
-        } catch {
-          watcher = undefined
-        }
-      }
-      if (watcher === undefined) {
-        poll = setInterval(hint, POLL_INTERVAL_MILLIS)
-        poll.unref()
-      }
-      return () => {
-        watcher?.close()
-        if (debounce !== undefined) clearTimeout(debounce)
-        if (poll !== undefined) clearInterval(poll)
-        for (const t of timers) clearTimeout(t)
-      }
-    }),
-    (stop) => Effect.sync(stop)
-  )
+  const hint = Queue.offer(hints, undefined)
+  const polling = Effect.forever(Effect.sleep(POLL_INTERVAL).pipe(Effect.andThen(hint)))
+  const events = yield* Queue.sliding<void>(1)
+  const failed = yield* Deferred.make<void>()
+  const watcher = yield* watchDevDir(events, failed)
+  if (watcher === undefined) {
+    yield* Effect.forkScoped(polling)
+  } else {
+    const settled = Effect.sleep(HOTPLUG_SETTLE).pipe(Effect.andThen(hint))
+    yield* Effect.forkScoped(
+      Stream.fromQueue(events).pipe(
+        Stream.debounce(HOTPLUG_DEBOUNCE),
+        Stream.runForEach(() => hint.pipe(Effect.andThen(Effect.forkScoped(settled)))),
+        Effect.raceFirst(Deferred.await(failed)),
+        Effect.andThen(polling)
+      )
+    )
+  }
   return Stream.fromQueue(hints)
 })

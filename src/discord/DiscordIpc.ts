@@ -23,7 +23,7 @@ import {
 } from "../protocol/Message.ts"
 import { closeHint, closeName } from "../protocol/RpcError.ts"
 import { socketCandidates, type SocketPathEnvironment } from "../protocol/SocketPath.ts"
-import type { DisconnectReason } from "./DiscordRpc.ts"
+import type { DisconnectReason } from "./ConnectionState.ts"
 
 // ---------------------------------------------------------------------------------------------
 // errors

@@ -1,168 +1,58 @@
 /**
- * The Discord RPC client: one supervised connection, requests matched by nonce, a command
- * queue for outages, shared and counted subscriptions, and typed command helpers.
+ * The Discord RPC client: the service, and the supervisor that keeps one connection up
+ * (connect, authenticate, replay subscriptions, reconnect with backoff). Its parts have their
+ * own modules: requests and the command queue (`CommandQueue`), subscriptions
+ * (`Subscriptions`), the typed commands (`commands`) and the backoff (`Reconnect`).
+ *
+ * Over 400 lines because the supervisor is one loop over one connection's life: dial,
+ * authenticate, replay, serve, and decide when to try again.
  *
  * @since 0.1.0
  */
-import {
-  Cause,
-  Clock,
-  Context,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  FiberSet,
-  Layer,
-  Queue,
-  Schedule,
-  Schema,
-  type Scope,
-  Stream,
-  SubscriptionRef
-} from "effect"
-import { randomUUID } from "node:crypto"
-import {
-  type AuthenticateResult,
-  Channel,
-  Channels,
-  commandEnvelope,
-  type EventName,
-  type EventPayload,
-  EventPayloads,
-  Guild,
-  Guilds,
-  type GuildSummary,
-  type Inbound,
-  type SoundboardSound,
-  SoundboardSounds,
-  type User,
-  UserVoiceSettings,
-  VoiceSettings,
-  type VoiceSettingsPatch
-} from "../protocol/Message.ts"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, FiberSet, Layer, Queue, Schema, type Scope, Stream, SubscriptionRef } from "effect"
+import type { EventName, EventPayload, Inbound } from "../protocol/Message.ts"
 import { closeHint, CloseCode, isMissingScope } from "../protocol/RpcError.ts"
 import { type AuthenticationError, authenticationHint, Authenticator } from "./Authenticator.ts"
-import { DiscordIpc, type IpcConnectError, type IpcConnection } from "./DiscordIpc.ts"
 import {
-  CommandExpiredError,
-  ConnectionLostError,
-  QueueFullError,
-  redactTokens,
-  ReplyDecodeError,
-  RpcCommandError,
-  type RpcRequestError,
-  RpcTimeoutError
-} from "./RpcErrors.ts"
+  type Connection,
+  DEFAULT_COMMAND_DEADLINE_MILLIS,
+  DEFAULT_QUEUE_CAPACITY,
+  DEFAULT_REQUEST_TIMEOUT_MILLIS,
+  makeCommandQueue,
+  type RequestOptions
+} from "./CommandQueue.ts"
+import { type DiscordCommands, makeCommands } from "./commands.ts"
+import type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
+import { DiscordIpc, type IpcConnectError } from "./DiscordIpc.ts"
+import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions, STABLE_CONNECTION_MILLIS } from "./Reconnect.ts"
+import { redactTokens, RpcCommandError, type RpcRequestError } from "./RpcErrors.ts"
+import { DEFAULT_SUBSCRIBER_BUFFER, makeSubscriptions } from "./Subscriptions.ts"
+
+// the client's vocabulary, where its users have always found it
+export type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
+export {
+  AUTHORIZE_TIMEOUT_MILLIS,
+  CommandDeadline,
+  type Deadline,
+  deadlineFrom,
+  DEFAULT_COMMAND_DEADLINE_MILLIS,
+  DEFAULT_QUEUE_CAPACITY,
+  DEFAULT_REQUEST_TIMEOUT_MILLIS,
+  type RequestOptions
+} from "./CommandQueue.ts"
+export type { DiscordCommands, SelectVoiceChannelOptions, UserVoiceSettingsPatch } from "./commands.ts"
+export {
+  backoffDelay,
+  DEFAULT_RECONNECT,
+  reconnectSchedules,
+  type ReconnectOptions,
+  STABLE_CONNECTION_MILLIS
+} from "./Reconnect.ts"
+export { DEFAULT_SUBSCRIBER_BUFFER, subscriptionKey } from "./Subscriptions.ts"
 
 // ---------------------------------------------------------------------------------------------
-// connection state
+// models
 // ---------------------------------------------------------------------------------------------
-
-/** Why deckcord is not connected, phrased for the user, with the fix where there is one. */
-export interface DisconnectReason {
-  readonly kind:
-    | "NotStarted"
-    | "NotConfigured" // no application (client) id yet: run `deckcord auth`
-    | "NoDiscord" // no socket accepts: Discord is not running (or not visible from a sandbox)
-    | "ArRpcOnly" // only arRPC / Vesktop answered (docs/discord-rpc.md#skipping-arrpc-and-vesktop)
-    | "Closed" // Discord sent CLOSE or the socket ended
-    | "HandshakeFailed"
-    | "AuthenticationFailed"
-    | "ProtocolError" // undecodable bytes from the server
-    | "InternalError" // a bug in deckcord's connection code: logged with its cause, retried after backoff
-  readonly message: string
-  readonly hint?: string
-  /** Discord's close code, when it sent one. */
-  readonly closeCode?: number
-  /** An authentication failure deckcord retries by itself (nobody needs to run `deckcord auth`). */
-  readonly retrying?: boolean
-}
-
-/** @category models */
-export type ConnectionState =
-  | {
-    readonly _tag: "Disconnected"
-    readonly reason: DisconnectReason
-    /** When deckcord tries again by itself, once it has decided (absent: at once, or waiting for `reconnect`). */
-    readonly retryInMillis?: number
-  }
-  | { readonly _tag: "Connecting" }
-  | { readonly _tag: "Authenticating"; readonly user: User | undefined }
-  | {
-    readonly _tag: "Ready"
-    readonly user: User | undefined
-    /** AUTHENTICATE's result; undefined when no authentication was configured. */
-    readonly authenticated: AuthenticateResult | undefined
-    /** The socket path in use. */
-    readonly socketPath: string
-  }
-
-// ---------------------------------------------------------------------------------------------
-// requests
-// ---------------------------------------------------------------------------------------------
-
-/**
- * When a command entered deckcord and the instant after which it must not be sent, both in
- * epoch milliseconds of the Effect `Clock`. A key press carries its deck input's time, so the
- * 5 s it may wait run from the press, not from whenever it reaches the wire.
- *
- * @category models
- */
-export interface Deadline {
-  readonly enteredAt: number
-  readonly expiresAt: number
-}
-
-/** The deadline of something that entered at `enteredAt` and may wait `budgetMillis`. */
-export const deadlineFrom = (enteredAt: number, budgetMillis: number = DEFAULT_COMMAND_DEADLINE_MILLIS): Deadline => ({
-  enteredAt,
-  expiresAt: enteredAt + budgetMillis
-})
-
-/**
- * The deadline of every request made in this fiber, unless a request passes its own. Every
- * surface that turns an input into commands (the deck, a remote command, a plugin) sets it
- * around its handler from the input's own entry time:
- * `handler.pipe(Effect.provideService(CommandDeadline, deadlineFrom(input.at)))`.
- * A request past its deadline fails with `CommandExpiredError` and is never sent, also when
- * it waited for a reconnect in the command queue.
- *
- * @category references
- */
-export const CommandDeadline = Context.Reference<Deadline | undefined>("deckcord/CommandDeadline", {
-  defaultValue: () => undefined
-})
-
-/** @category models */
-export interface RequestOptions {
-  /** How long to wait for the reply once sent (default per command, docs/discord-rpc.md#matching-replies, docs/discord-rpc.md#how-deckcord-is-built-on-this). */
-  readonly timeoutMillis?: number
-  /** The command's own deadline (default: `CommandDeadline`, else `deadlineMillis` from now). */
-  readonly deadline?: Deadline
-  /**
-   * How long the command may wait for a connection before it fails with
-   * `CommandExpiredError` instead of firing late (default: the layer's `commandDeadline`).
-   * Used only when there is no `deadline`.
-   */
-  readonly deadlineMillis?: number
-}
-
-/** @category models */
-export interface SelectVoiceChannelOptions {
-  /** Move even when in another voice channel (deck software always does, docs/discord-rpc.md#select_voice_channel). Default true. */
-  readonly force?: boolean
-  /** Seconds Discord may wait to learn about the channel, 0–60. Default 10. */
-  readonly timeoutSeconds?: number
-  readonly navigate?: boolean
-}
-
-/** @category models */
-export interface UserVoiceSettingsPatch {
-  readonly volume?: number
-  readonly mute?: boolean
-  readonly pan?: { readonly left: number; readonly right: number }
-}
 
 /** @category models */
 export interface RpcStats {
@@ -209,37 +99,7 @@ export class DiscordRpc extends Context.Service<DiscordRpc, {
   readonly reconnect: Effect.Effect<void>
   /** Counts of what the client holds, for leak checks, tests and benchmarks. */
   readonly stats: Effect.Effect<RpcStats>
-
-  // typed helpers for docs/discord-rpc.md#voice-commands
-  readonly getVoiceSettings: Effect.Effect<VoiceSettings, RpcRequestError>
-  readonly setVoiceSettings: (patch: VoiceSettingsPatch, options?: RequestOptions) => Effect.Effect<VoiceSettings, RpcRequestError>
-  readonly pushToTalk: (active: boolean, options?: RequestOptions) => Effect.Effect<void, RpcRequestError>
-  readonly selectVoiceChannel: (
-    channelId: string | null,
-    options?: SelectVoiceChannelOptions & RequestOptions
-  ) => Effect.Effect<Channel | null, RpcRequestError>
-  readonly getSelectedVoiceChannel: Effect.Effect<Channel | null, RpcRequestError>
-  readonly selectTextChannel: (
-    channelId: string | null,
-    options?: { readonly timeoutSeconds?: number } & RequestOptions
-  ) => Effect.Effect<Channel | null, RpcRequestError>
-  readonly getChannel: (channelId: string) => Effect.Effect<Channel, RpcRequestError>
-  readonly getChannels: (guildId?: string) => Effect.Effect<ReadonlyArray<{ id: string; name?: string | null; type?: number }>, RpcRequestError>
-  readonly getGuild: (guildId: string) => Effect.Effect<GuildSummary, RpcRequestError>
-  readonly getGuilds: Effect.Effect<ReadonlyArray<GuildSummary>, RpcRequestError>
-  readonly setUserVoiceSettings: (
-    userId: string,
-    patch: UserVoiceSettingsPatch,
-    options?: RequestOptions
-  ) => Effect.Effect<{ user_id: string; volume?: number; mute?: boolean }, RpcRequestError>
-  readonly toggleVideo: (options?: RequestOptions) => Effect.Effect<void, RpcRequestError>
-  readonly toggleScreenshare: (options?: RequestOptions) => Effect.Effect<void, RpcRequestError>
-  readonly getSoundboardSounds: Effect.Effect<ReadonlyArray<SoundboardSound>, RpcRequestError>
-  readonly playSoundboardSound: (
-    sound: { readonly soundId: string; readonly guildId: string },
-    options?: RequestOptions
-  ) => Effect.Effect<void, RpcRequestError>
-}>()("deckcord/DiscordRpc") {
+} & DiscordCommands>()("deckcord/DiscordRpc") {
   /**
    * The live client. Needs a transport (`DiscordIpc.layer`) and an `Authenticator`
    * (`Authenticator.none`, `Authenticator.accessToken(token)`, or deckcord's OAuth flow).
@@ -252,19 +112,6 @@ export class DiscordRpc extends Context.Service<DiscordRpc, {
 // ---------------------------------------------------------------------------------------------
 // options
 // ---------------------------------------------------------------------------------------------
-
-/** @category options */
-export interface ReconnectOptions {
-  /** First retry delay while no socket exists (Discord not running): cheap, so retried fast. */
-  readonly absentBaseMillis?: number
-  readonly absentCapMillis?: number
-  /**
-   * First retry delay after a failure past the socket (handshake, arRPC, auth). Discord
-   * throttles handshakes per client id to two a minute (docs/discord-rpc.md#connection-throttle), so these back off slowly.
-   */
-  readonly failureBaseMillis?: number
-  readonly failureCapMillis?: number
-}
 
 /** @category options */
 export interface DiscordRpcOptions {
@@ -298,45 +145,6 @@ export interface DiscordRpcOptions {
   readonly onFatal?: (cause: Cause.Cause<unknown>) => void
 }
 
-/** A key press may wait this long for Discord; later it would surprise the user. */
-export const DEFAULT_COMMAND_DEADLINE_MILLIS = 5_000
-/** Enough for a burst of presses during a restart; more means something is stuck. */
-export const DEFAULT_QUEUE_CAPACITY = 64
-/**
- * Well above the ~650 small events one 64 KiB socket read can hold, which arrive before any
- * reader runs; a reader this far behind is stuck, not slow.
- */
-export const DEFAULT_SUBSCRIBER_BUFFER = 4_096
-/** Ordinary replies come in milliseconds; 15 s is what working clients use (docs/discord-rpc.md#how-deckcord-is-built-on-this). */
-export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 15_000
-/** An unanswered SUBSCRIBE is sent again after this, doubling up to the cap. */
-const SUBSCRIBE_RETRY_BASE_MILLIS = 250
-const SUBSCRIBE_RETRY_CAP_MILLIS = 10_000
-/** AUTHORIZE waits for a person to click in Discord (docs/discord-rpc.md#authorize). */
-export const AUTHORIZE_TIMEOUT_MILLIS = 5 * 60_000
-/** SELECT_*_CHANNEL and GET_GUILD may wait their own `timeout` argument first (docs/discord-rpc.md#matching-replies). */
-const SERVER_WAIT_MARGIN_MILLIS = 10_000
-
-export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
-  absentBaseMillis: 250,
-  absentCapMillis: 5_000,
-  failureBaseMillis: 2_000,
-  failureCapMillis: 60_000
-}
-
-/**
- * A connection that stayed Ready this long was a real one: the backoff starts over. One that
- * died sooner (Discord's updater restarting it, a crash loop) counts as a failed attempt.
- */
-export const STABLE_CONNECTION_MILLIS = 10_000
-
-/**
- * The wait before retry `attempt` (0-based): exponential from `base`, jittered by ±20 % so many
- * clients do not retry in step, then capped, so the cap is a promise (a 60 s cap never waits 72 s).
- */
-export const backoffDelay = (attempt: number, baseMillis: number, capMillis: number, random: number = Math.random()): number =>
-  Math.min(capMillis, baseMillis * 2 ** Math.min(attempt, 30) * (0.8 + 0.4 * random))
-
 const defaultOnFatal = (cause: Cause.Cause<unknown>) => {
   process.stderr.write(
     `deckcord: the Discord connection supervisor died (a bug; please report it). Exiting so the service manager ` +
@@ -350,90 +158,9 @@ const describeCause = (cause: Cause.Cause<unknown>): string => {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** Exponential, jittered, capped (the cap applies after the jitter): the two reconnect schedules. */
-export const reconnectSchedules = (options: ReconnectOptions = {}) => {
-  const o = { ...DEFAULT_RECONNECT, ...options }
-  const capped = (base: number, cap: number) =>
-    Schedule.exponential(Duration.millis(base)).pipe(
-      Schedule.jittered,
-      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(cap))))
-    )
-  return {
-    whileAbsent: capped(o.absentBaseMillis, o.absentCapMillis),
-    afterFailure: capped(o.failureBaseMillis, o.failureCapMillis)
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// implementation
+// the supervisor
 // ---------------------------------------------------------------------------------------------
-
-/** One live socket and what belongs to it. */
-interface Connection {
-  readonly ipc: IpcConnection
-  readonly pending: Map<string, Pending>
-  authenticated: boolean
-}
-
-/** A sent request awaiting its reply. */
-interface Pending {
-  readonly cmd: string
-  /** The event of a (UN)SUBSCRIBE. */
-  readonly evt: string | undefined
-  readonly reply: Deferred.Deferred<unknown, RpcRequestError>
-  /**
-   * The reply timeout: a plain timer armed at send time, cleared by the reply. An Effect-level
-   * timeout (a racing sleep fiber) cost ~3 µs per request on the hot path; this costs ~0.4 µs.
-   */
-  readonly timer: ReturnType<typeof setTimeout>
-}
-
-/** A command waiting in the queue for a Ready connection. */
-interface Queued {
-  readonly cmd: string
-  readonly args: Readonly<Record<string, unknown>>
-  readonly timeoutMillis: number
-  readonly deadline: Deadline
-  status: "waiting" | "sent" | "expired"
-  readonly sent: Deferred.Deferred<Connection, CommandExpiredError>
-  nonce: string
-  readonly reply: Deferred.Deferred<unknown, RpcRequestError>
-}
-
-interface RemoteSubscription {
-  readonly key: string
-  readonly evt: EventName
-  readonly args: Readonly<Record<string, unknown>>
-  readonly subscribers: Set<Queue.Queue<unknown>>
-}
-
-/** A stable key for (evt, args): Discord keys subscriptions by deep-equal args (docs/discord-rpc.md#subscribe-and-unsubscribe). */
-export const subscriptionKey = (evt: string, args: Readonly<Record<string, unknown>>): string =>
-  `${evt}:${stableStringify(args)}`
-
-const stableStringify = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`
-}
-
-const replyTimeoutMillis = (
-  cmd: string,
-  args: Readonly<Record<string, unknown>>,
-  fallback: number,
-  explicit: number | undefined
-): number => {
-  if (explicit !== undefined) return explicit
-  if (cmd === "AUTHORIZE") return AUTHORIZE_TIMEOUT_MILLIS
-  if (cmd === "SELECT_VOICE_CHANNEL" || cmd === "SELECT_TEXT_CHANNEL" || cmd === "GET_GUILD") {
-    const serverWait = typeof args.timeout === "number" ? args.timeout * 1000 : 0
-    return serverWait + SERVER_WAIT_MARGIN_MILLIS
-  }
-  return fallback
-}
 
 type SessionError = IpcConnectError | AuthenticationError | SetupInterruptedError | NotConfiguredError
 
@@ -474,17 +201,6 @@ const reasonOf = (error: SessionError): DisconnectReason => {
   }
 }
 
-/** One decoder per event, built once: events are the hot path (thousands a second when people talk). */
-const eventDecoders: ReadonlyMap<string, (data: unknown) => Exit.Exit<unknown, Schema.SchemaError>> = new Map(
-  Object.entries(EventPayloads).map(([evt, schema]) => [evt, Schema.decodeUnknownExit(schema as Schema.Codec<unknown>)])
-)
-
-const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(cmd: string, schema: S) =>
-(data: unknown): Effect.Effect<S["Type"], ReplyDecodeError> =>
-  Schema.decodeUnknownEffect(schema)(data).pipe(
-    Effect.mapError((e) => new ReplyDecodeError({ cmd, detail: e.message }))
-  ) as Effect.Effect<S["Type"], ReplyDecodeError>
-
 /** Build the service; its supervisor fiber lives as long as the calling scope. */
 export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: DiscordRpcOptions) {
   const ipc = yield* DiscordIpc
@@ -495,7 +211,6 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const requestTimeout = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS
   const subscriberBuffer = options.subscriberBuffer ?? DEFAULT_SUBSCRIBER_BUFFER
   const onFatal = options.onFatal ?? defaultOnFatal
-  let droppedEvents = 0
 
   const notStarted: ConnectionState = {
     _tag: "Disconnected",
@@ -504,272 +219,17 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const state = yield* SubscriptionRef.make<ConnectionState>(notStarted)
   const setState = (next: ConnectionState) => SubscriptionRef.set(state, next)
 
-  const waiting = yield* Queue.dropping<Queued>(capacity)
-  let liveWaiting = 0
   const reconnectRequests = yield* Queue.sliding<void>(1)
   let current: Connection | undefined
-  const subscriptions = new Map<string, RemoteSubscription>()
-  const subscriptionsByEvent = new Map<string, Set<RemoteSubscription>>()
-
-  // --- sending ----------------------------------------------------------------------------------
-
-  /** Forget a pending request (answered, timed out, abandoned); false when already gone. */
-  const release = (connection: Connection, nonce: string): Pending | undefined => {
-    const pending = connection.pending.get(nonce)
-    if (pending === undefined) return undefined
-    connection.pending.delete(nonce)
-    clearTimeout(pending.timer)
-    return pending
-  }
-
-  /** Write a command now, register its reply slot and arm its reply timeout. */
-  const write = (
-    connection: Connection,
-    cmd: string,
-    args: Readonly<Record<string, unknown>>,
-    reply: Deferred.Deferred<unknown, RpcRequestError>,
-    timeoutMillis: number,
-    evt?: string
-  ): string => {
-    const nonce = randomUUID()
-    const timer = setTimeout(() => {
-      if (release(connection, nonce)) {
-        Deferred.doneUnsafe(reply, Exit.fail(new RpcTimeoutError({ cmd, timeoutMillis })))
-      }
-    }, timeoutMillis)
-    connection.pending.set(nonce, { cmd, evt, reply, timer })
-    if (!connection.ipc.send(commandEnvelope(cmd, nonce, args, evt))) {
-      release(connection, nonce)
-      Deferred.doneUnsafe(reply, Exit.fail(new ConnectionLostError({ cmd, reason: "socket closed" })))
-    }
-    return nonce
-  }
-
-  /** Wait for the reply; a requester that gives up (interruption) frees its slot. */
-  const awaitReply = (connection: Connection, nonce: string, reply: Deferred.Deferred<unknown, RpcRequestError>) =>
-    Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => release(connection, nonce))))
-
-  /** Send on a specific connection, bypassing the queue (auth, subscriptions). */
-  const sendNow = (
-    connection: Connection,
-    cmd: string,
-    args: Readonly<Record<string, unknown>>,
-    timeoutMillis?: number,
-    evt?: string
-  ): Effect.Effect<unknown, RpcRequestError> =>
-    Effect.suspend(() => {
-      const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
-      const nonce = write(connection, cmd, args, reply, replyTimeoutMillis(cmd, args, requestTimeout, timeoutMillis), evt)
-      return awaitReply(connection, nonce, reply)
-    })
-
-  /** Drop expired commands from the queue so they do not hold capacity (synchronous, so atomic). */
-  const compactQueue = () => {
-    const live: Array<Queued> = []
-    for (let taken = Queue.takeUnsafe(waiting); taken !== undefined; taken = Queue.takeUnsafe(waiting)) {
-      if (Exit.isSuccess(taken) && taken.value.status === "waiting") live.push(taken.value)
-    }
-    Queue.offerAllUnsafe(waiting, live)
-  }
-
-  const expired = (cmd: string, deadline: Deadline, now: number) =>
-    new CommandExpiredError({ cmd, waitedMillis: Math.max(0, now - deadline.enteredAt) })
-
-  const enqueue = (
-    cmd: string,
-    args: Readonly<Record<string, unknown>>,
-    options: RequestOptions,
-    deadline: Deadline,
-    now: number
-  ): Effect.Effect<unknown, RpcRequestError> =>
-    Effect.suspend(() => {
-      const item: Queued = {
-        cmd,
-        args,
-        timeoutMillis: replyTimeoutMillis(cmd, args, requestTimeout, options.timeoutMillis),
-        deadline,
-        status: "waiting",
-        sent: Deferred.makeUnsafe<Connection, CommandExpiredError>(),
-        nonce: "",
-        reply: Deferred.makeUnsafe<unknown, RpcRequestError>()
-      }
-      if (!Queue.offerUnsafe(waiting, item)) {
-        compactQueue()
-        if (!Queue.offerUnsafe(waiting, item)) return Effect.fail(new QueueFullError({ cmd, capacity }))
-      }
-      liveWaiting++
-      return Deferred.await(item.sent).pipe(
-        Effect.timeoutOrElse({
-          duration: Duration.millis(deadline.expiresAt - now),
-          orElse: () =>
-            Effect.suspend(() => {
-              if (item.status !== "waiting") return Deferred.await(item.sent) // sent at the last moment
-              item.status = "expired"
-              liveWaiting--
-              return Clock.currentTimeMillis.pipe(Effect.flatMap((at) => Effect.fail(expired(cmd, deadline, at))))
-            })
-        }),
-        Effect.onInterrupt(() =>
-          Effect.sync(() => {
-            if (item.status === "waiting") {
-              item.status = "expired"
-              liveWaiting--
-            }
-          })
-        ),
-        Effect.flatMap((connection) => awaitReply(connection, item.nonce, item.reply))
-      )
-    })
-
-  const request = (
-    cmd: string,
-    args: Readonly<Record<string, unknown>> = {},
-    options: RequestOptions = {}
-  ): Effect.Effect<unknown, RpcRequestError> =>
-    // read synchronously from the fiber's context: this is the hot path of every command
-    Effect.contextWith((context: Context.Context<never>) => {
-      const now = Context.get(context, Clock.Clock).currentTimeMillisUnsafe()
-      const deadline = options.deadline ?? Context.get(context, CommandDeadline) ??
-        deadlineFrom(now, options.deadlineMillis ?? deadlineMillis)
-      // late is worse than never: a mute pressed long ago must not land now
-      if (now >= deadline.expiresAt) return Effect.fail(expired(cmd, deadline, now))
-      const connection = current
-      // the fast path keeps order: only when nothing queued could be overtaken
-      if (connection?.authenticated && liveWaiting === 0) {
-        return sendNow(connection, cmd, args, options.timeoutMillis)
-      }
-      return enqueue(cmd, args, options, deadline, now)
-    })
-
-  /**
-   * Send queued commands in order, for as long as this connection is Ready. One whose
-   * deadline passed while it waited fails here instead of going out late.
-   */
-  const drain = (connection: Connection) =>
-    Effect.forever(
-      Queue.take(waiting).pipe(
-        Effect.flatMap((item) =>
-          Clock.currentTimeMillis.pipe(Effect.map((now) => {
-            if (item.status !== "waiting") return
-            liveWaiting--
-            if (now >= item.deadline.expiresAt) {
-              item.status = "expired"
-              Deferred.doneUnsafe(item.sent, Exit.fail(expired(item.cmd, item.deadline, now)))
-              return
-            }
-            item.status = "sent"
-            item.nonce = write(connection, item.cmd, item.args, item.reply, item.timeoutMillis)
-            Deferred.doneUnsafe(item.sent, Exit.succeed(connection))
-          }))
-        )
-      )
-    )
-
-  // --- subscriptions ------------------------------------------------------------------------------
-
-  /**
-   * Write (UN)SUBSCRIBE now, synchronously — so it reaches the wire before any request issued
-   * after `subscribe` returns — and watch its reply in the background.
-   */
-  const sendSubscription = (
-    connection: Connection,
-    cmd: "SUBSCRIBE" | "UNSUBSCRIBE",
-    sub: RemoteSubscription,
-    attempt = 0
-  ): void => {
-    const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
-    const nonce = write(connection, cmd, sub.args, reply, requestTimeout, sub.evt)
-    run(
-      awaitReply(connection, nonce, reply).pipe(
-        Effect.catch((e) => {
-          // subscriptions die with the socket anyway (docs/discord-rpc.md#subscribe-and-unsubscribe): a drop is no news
-          if (e._tag === "ConnectionLostError") return Effect.logDebug(`${cmd} ${sub.evt}: ${e.message}`)
-          // an unanswered SUBSCRIBE may never have been registered: without it the state
-          // would silently stop following Discord, so it is asked again (a duplicate is a no-op)
-          if (cmd === "SUBSCRIBE" && e._tag === "RpcTimeoutError") {
-            const delay = backoffDelay(attempt, SUBSCRIBE_RETRY_BASE_MILLIS, SUBSCRIBE_RETRY_CAP_MILLIS)
-            return Effect.logWarning(`${cmd} ${sub.evt}: ${e.message}; asking again`).pipe(
-              Effect.andThen(Effect.sleep(Duration.millis(delay))),
-              Effect.andThen(Effect.sync(() => {
-                if (current === connection && connection.authenticated && subscriptions.get(sub.key) === sub) {
-                  sendSubscription(connection, cmd, sub, attempt + 1)
-                }
-              }))
-            )
-          }
-          return Effect.logWarning(`${cmd} ${sub.evt} failed: ${e.message}`)
-        }),
-        Effect.asVoid
-      )
-    )
-  }
-
-  const subscribe = <E extends EventName>(
-    evt: E,
-    args: Readonly<Record<string, unknown>> = {}
-  ): Effect.Effect<Stream.Stream<EventPayload<E>>, never, Scope.Scope> =>
-    Effect.gen(function*() {
-      // sliding: a stalled reader keeps the newest events, and Discord's initial dispatch
-      // after every reconnect (docs/discord-rpc.md#subscribe-and-unsubscribe) cannot pile up in it
-      const queue = yield* Queue.sliding<EventPayload<E>>(subscriberBuffer)
-      const key = subscriptionKey(evt, args)
-      let sub = subscriptions.get(key)
-      if (sub === undefined) {
-        sub = { key, evt, args, subscribers: new Set() }
-        subscriptions.set(key, sub)
-        let byEvent = subscriptionsByEvent.get(evt)
-        if (byEvent === undefined) subscriptionsByEvent.set(evt, byEvent = new Set())
-        byEvent.add(sub)
-        if (current?.authenticated) sendSubscription(current, "SUBSCRIBE", sub)
-      }
-      const owned = sub
-      owned.subscribers.add(queue as Queue.Queue<unknown>)
-      yield* Effect.addFinalizer(() =>
-        Effect.suspend(() => {
-          owned.subscribers.delete(queue as Queue.Queue<unknown>)
-          if (owned.subscribers.size === 0 && subscriptions.get(key) === owned) {
-            subscriptions.delete(key)
-            subscriptionsByEvent.get(evt)?.delete(owned)
-            if (current?.authenticated) sendSubscription(current, "UNSUBSCRIBE", owned)
-          }
-          return Queue.shutdown(queue)
-        })
-      )
-      return Stream.fromQueue(queue)
-    })
-
-  const dropOldest = (evt: string) => {
-    // warn on the first drop and then at powers of two, so a stuck reader is seen, not spammed
-    if (++droppedEvents & (droppedEvents - 1)) return
-    run(Effect.logWarning(
-      `a ${evt} subscriber is ${subscriberBuffer} events behind and not reading; dropped its oldest ` +
-        `(${droppedEvents} dropped so far). Read the subscription stream, or raise subscriberBuffer.`
-    ))
-  }
-
-  const dispatchEvent = (evt: string, data: unknown) => {
-    const subs = subscriptionsByEvent.get(evt)
-    if (subs === undefined || subs.size === 0) return
-    const decode = eventDecoders.get(evt)
-    if (decode === undefined) return
-    const decoded = decode(data)
-    if (Exit.isFailure(decoded)) {
-      run(Effect.logWarning(`ignored a malformed ${evt} event from Discord: ${Cause.pretty(decoded.cause)}`))
-      return
-    }
-    const payload = decoded.value as { readonly channel_id?: unknown }
-    for (const sub of subs) {
-      // events carry no subscription args; where the payload names its channel, honour it (docs/discord-rpc.md#speaking_start-and-speaking_stop)
-      if (
-        typeof payload.channel_id === "string" && typeof sub.args.channel_id === "string" &&
-        payload.channel_id !== sub.args.channel_id
-      ) continue
-      for (const subscriber of sub.subscribers) {
-        if (Queue.isFullUnsafe(subscriber)) dropOldest(evt)
-        Queue.offerUnsafe(subscriber, payload)
-      }
-    }
-  }
+  const queue = yield* makeCommandQueue({ capacity, deadlineMillis, requestTimeout, current: () => current })
+  const { failPending, release, request, sendNow } = queue
+  const subscriptions = makeSubscriptions({
+    subscriberBuffer,
+    requestTimeout,
+    run,
+    queue,
+    current: () => current
+  })
 
   const onMessage = (connection: Connection) => (message: Inbound) => {
     switch (message._tag) {
@@ -796,7 +256,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
         return
       }
       case "Event":
-        return dispatchEvent(message.evt, message.data)
+        return subscriptions.dispatch(message.evt, message.data)
       case "ServerError":
         run(Effect.logWarning(`Discord reported ${message.code}: ${redactTokens(message.message)}`))
         return
@@ -806,20 +266,6 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   }
 
   // --- the supervisor ---------------------------------------------------------------------------
-
-  /**
-   * Fail every request in flight. Completing a reply can run its waiter at once, and that
-   * waiter may release other entries (a sibling of an `Effect.all` is interrupted), so the map
-   * is emptied first and the snapshot completed after.
-   */
-  const failPending = (connection: Connection, reason: string) => {
-    const entries = [...connection.pending.values()]
-    connection.pending.clear()
-    for (const pending of entries) {
-      clearTimeout(pending.timer)
-      Deferred.doneUnsafe(pending.reply, Exit.fail(new ConnectionLostError({ cmd: pending.cmd, reason })))
-    }
-  }
 
   /** One connection from dial to drop. Succeeds, with how long it was Ready, when a Ready connection ends. */
   const session: Effect.Effect<number, SessionError> = Effect.gen(function*() {
@@ -851,8 +297,8 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     // Replay subscriptions in the same synchronous step that marks the connection usable, so a
     // subscriber arriving in between is sent exactly once (by itself or by this loop, not both).
     live.authenticated = true
-    for (const sub of subscriptions.values()) sendSubscription(live, "SUBSCRIBE", sub)
-    yield* Effect.forkScoped(drain(live))
+    subscriptions.replay(live)
+    yield* Effect.forkScoped(queue.drain(live))
     yield* setState({
       _tag: "Ready",
       user: authenticated?.user ?? ipcConnection.ready.user,
@@ -968,83 +414,22 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
       )
     )
   )
-  yield* Effect.addFinalizer(() =>
-    Effect.sync(() => {
-      // nothing waits forever for a connection that will not come
-      for (let taken = Queue.takeUnsafe(waiting); taken !== undefined; taken = Queue.takeUnsafe(waiting)) {
-        if (Exit.isSuccess(taken) && taken.value.status === "waiting") {
-          taken.value.status = "expired"
-          Deferred.doneUnsafe(
-            taken.value.reply,
-            Exit.fail(new ConnectionLostError({ cmd: taken.value.cmd, reason: "deckcord is shutting down" }))
-          )
-        }
-      }
-    })
-  )
+  // nothing waits forever for a connection that will not come
+  yield* Effect.addFinalizer(() => queue.shutdown)
 
   const reconnect = Effect.suspend(() => Queue.offer(reconnectRequests, undefined)).pipe(Effect.asVoid)
-
-  // --- typed helpers (docs/discord-rpc.md#voice-commands) ------------------------------------------------------------------
-
-  const typed = <S extends Schema.Top & { readonly DecodingServices: never }>(
-    cmd: string,
-    schema: S,
-    args: Readonly<Record<string, unknown>> = {},
-    options?: RequestOptions
-  ) => request(cmd, args, options).pipe(Effect.flatMap(decodeReply(cmd, schema)))
-
-  const NullableChannel = Schema.NullOr(Channel)
 
   return DiscordRpc.of({
     state: SubscriptionRef.get(state),
     stateChanges: SubscriptionRef.changes(state),
     request,
-    subscribe,
+    subscribe: subscriptions.subscribe,
     reconnect,
-    stats: Effect.sync(() => {
-      let localSubscribers = 0
-      for (const sub of subscriptions.values()) localSubscribers += sub.subscribers.size
-      return {
-        pendingRequests: current?.pending.size ?? 0,
-        queuedCommands: liveWaiting,
-        remoteSubscriptions: subscriptions.size,
-        localSubscribers,
-        droppedEvents
-      }
-    }),
-    getVoiceSettings: typed("GET_VOICE_SETTINGS", VoiceSettings),
-    setVoiceSettings: (patch, options) =>
-      typed("SET_VOICE_SETTINGS", VoiceSettings, patch as Readonly<Record<string, unknown>>, options),
-    pushToTalk: (active, options) => request("PUSH_TO_TALK", { active }, options).pipe(Effect.asVoid),
-    selectVoiceChannel: (channelId, options = {}) =>
-      typed("SELECT_VOICE_CHANNEL", NullableChannel, {
-        channel_id: channelId,
-        ...(channelId === null ? {} : {
-          force: options.force ?? true,
-          timeout: options.timeoutSeconds ?? 10,
-          ...(options.navigate === undefined ? {} : { navigate: options.navigate })
-        })
-      }, options),
-    getSelectedVoiceChannel: typed("GET_SELECTED_VOICE_CHANNEL", NullableChannel),
-    selectTextChannel: (channelId, options = {}) =>
-      typed("SELECT_TEXT_CHANNEL", NullableChannel, {
-        channel_id: channelId,
-        ...(channelId === null ? {} : { timeout: options.timeoutSeconds ?? 10 })
-      }, options),
-    getChannel: (channelId) => typed("GET_CHANNEL", Channel, { channel_id: channelId }),
-    getChannels: (guildId) =>
-      typed("GET_CHANNELS", Channels, guildId === undefined ? {} : { guild_id: guildId }).pipe(
-        Effect.map((r) => r.channels)
-      ),
-    getGuild: (guildId) => typed("GET_GUILD", Guild, { guild_id: guildId, timeout: 10 }),
-    getGuilds: typed("GET_GUILDS", Guilds).pipe(Effect.map((r) => r.guilds)),
-    setUserVoiceSettings: (userId, patch, options) =>
-      typed("SET_USER_VOICE_SETTINGS", UserVoiceSettings, { user_id: userId, ...patch }, options),
-    toggleVideo: (options) => request("TOGGLE_VIDEO", {}, options).pipe(Effect.asVoid),
-    toggleScreenshare: (options) => request("TOGGLE_SCREENSHARE", {}, options).pipe(Effect.asVoid),
-    getSoundboardSounds: typed("GET_SOUNDBOARD_SOUNDS", SoundboardSounds),
-    playSoundboardSound: ({ guildId, soundId }, options) =>
-      request("PLAY_SOUNDBOARD_SOUND", { guild_id: guildId, sound_id: soundId }, options).pipe(Effect.asVoid)
+    stats: Effect.sync(() => ({
+      pendingRequests: current?.pending.size ?? 0,
+      queuedCommands: queue.queued(),
+      ...subscriptions.stats()
+    })),
+    ...makeCommands(request)
   })
 })

@@ -2,8 +2,8 @@
  * One observable model of Discord's voice state, fed by initial fetches and events
  * (docs/discord-rpc.md#voice-commands, docs/discord-rpc.md#subscriptions-and-events). Keys are pure functions of it, so after a reconnect or a replug they simply
  * re-render. The channels themselves are tracked in `ChannelTrackers`; this file keeps the
- * registry of which are followed, the sync after every Ready and the model they commit to,
- * which share one set of sequence numbers and so stay together.
+ * registry of which are followed, the sync after every Ready and the model they commit to.
+ * Over 400 lines because those three share one set of sequence numbers and so stay together.
  *
  * @since 0.1.0
  */

@@ -1,9 +1,9 @@
 /**
  * The pure core of the renderer: where every part of a face goes at a size (glyph, text
  * lines, badge, value bar, overlays), as boxes. `FaceSvg` draws those boxes. Tests check the
- * boxes: the overlays never cover the glyph or the text, and text stays readable. One file,
- * past the usual length, because every part is placed against the others (corners, bar,
- * text, glyph or people); split, each piece would need all the others' boxes.
+ * boxes: the overlays never cover the glyph or the text, and text stays readable.
+ * Over 400 lines because every part is placed against the others (corners, bar, text, glyph
+ * or people); split, each piece would need all the others' boxes.
  *
  * @since 0.1.0
  */

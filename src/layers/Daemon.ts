@@ -5,7 +5,9 @@
  * @since 0.1.0
  */
 import { Effect, Layer, Redacted, Ref, Stream } from "effect"
-import { type DeckcordConfig, neededScopeExtras, requiredScopes } from "../config/Config.ts"
+import type { DeckcordConfig } from "../config/Config.ts"
+import { checkLayout } from "../control/Layout.ts"
+import { layoutScopePolicy, requiredScopes } from "../control/Scopes.ts"
 import { Controller } from "../control/Controller.ts"
 import { Deck, type DeckInfo } from "../deck/Deck.ts"
 import type { DeckProvider, DeckProviderShape } from "../deck/DeckProvider.ts"
@@ -37,25 +39,13 @@ const scopesFor = (config: DeckcordConfig, decks: ReadonlyMap<string, DeckInfo>)
   requiredScopes(config, [], [...decks.values()])
 
 /**
- * The config as the OAuth flow sees it: the layout's camera and screen-share keys count
- * only where a connected deck has that key, so an ignored binding asks Discord for nothing.
- * Everything else (the Controller, the reload) sees the real config.
+ * The OAuth flow's scope policy: the layout's camera and screen-share keys count only where
+ * a connected deck has that key, so an ignored binding asks Discord for nothing.
  */
-const settingsForAuthorization = Layer.effect(
-  Settings,
+const scopesOfConnectedDecks = Layer.unwrap(
   Effect.gen(function*() {
-    const settings = yield* Settings
     const deck = yield* Deck
-    // the layout's needs move into `scopes`, and the layout itself is left out of this view
-    const narrow = (config: DeckcordConfig, decks: ReadonlyMap<string, DeckInfo>): DeckcordConfig => {
-      const { decks: _layout, ...rest } = config
-      return { ...rest, scopes: neededScopeExtras(config, [], [...decks.values()]) }
-    }
-    return Settings.of({
-      ...settings,
-      config: Effect.all([settings.config, deck.decks]).pipe(Effect.map(([config, decks]) => narrow(config, decks))),
-      changes: settings.changes.pipe(Stream.zipLatest(deck.deckChanges), Stream.map(([c, d]) => narrow(c, d)))
-    })
+    return layoutScopePolicy(Effect.map(deck.decks, (decks) => [...decks.values()]))
   })
 )
 
@@ -188,7 +178,7 @@ const services = (options: DaemonOptions) =>
       const rpc = discordClientLayer(
         config,
         settings,
-        OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(settingsForAuthorization))
+        OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(scopesOfConnectedDecks))
       )
       const deck = Deck.layerWith({
         brightness: config.brightness,
@@ -213,6 +203,6 @@ const services = (options: DaemonOptions) =>
 export const daemonLayer = (options: DaemonOptions = {}) => {
   const files = { configPath: options.configPath, tokenPath: options.tokenPath }
   return services(options).pipe(
-    Layer.provideMerge(Layer.mergeAll(Settings.layerWith(files), TokenStore.layerWith(files)))
+    Layer.provideMerge(Layer.mergeAll(Settings.layerWith({ ...files, check: checkLayout }), TokenStore.layerWith(files)))
   )
 }

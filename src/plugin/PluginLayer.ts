@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import { Effect, Layer, Logger, Redacted, Stream } from "effect"
-import { requiredScopes } from "../config/Config.ts"
+import { checkLayout } from "../control/Layout.ts"
+import { layoutScopePolicy, requiredScopes } from "../control/Scopes.ts"
 import { Controller } from "../control/Controller.ts"
 import { DiscordRpc } from "../discord/DiscordRpc.ts"
 import { OAuth } from "../auth/OAuth.ts"
@@ -71,7 +72,7 @@ export const pluginLayer = (options: PluginOptions) =>
     Effect.gen(function*() {
       const settings = yield* Settings
       const config = yield* settings.config
-      const rpc = discordClientLayer(config, settings, OAuthFlow.layer.pipe(Layer.provide(OAuth.layer)))
+      const rpc = discordClientLayer(config, settings, OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(layoutScopePolicy())))
       return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange, inspectorLayer).pipe(
         Layer.provideMerge(VoiceState.layer),
         Layer.provideMerge(rpc)
@@ -81,7 +82,7 @@ export const pluginLayer = (options: PluginOptions) =>
     Layer.provideMerge(pluginSettingsLayer),
     Layer.provideMerge(pluginDeckLayer(options.info)),
     Layer.provide(wasmRendererLayer(rendererFilesIn(options.pluginDir))),
-    Layer.provide(Layer.mergeAll(Settings.layer, TokenStore.layer))
+    Layer.provide(Layer.mergeAll(Settings.layerWith({ check: checkLayout }), TokenStore.layer))
   )
 
 /**

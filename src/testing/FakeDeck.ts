@@ -5,7 +5,8 @@
  * input parsing; the fake plays the USB device: it answers feature reports, reassembles the
  * image packets it receives, and sends input reports for key presses, dials and LCD touches.
  *
- * All USB protocol knowledge of deckcord lives in this file:
+ * All USB protocol knowledge of deckcord lives here and in `fakeDeck/` (packets, calibration,
+ * the HID session):
  * - images: gen2 keys `02 07`, LCD regions `02 0c`, the Neo strip `02 0b`, gen1 keys `02 01`
  *   (BMP payload); the fake's `encodeJPEG` passes the library's transformed RGBA through
  *   unencoded, so read-back pixels are exact;
@@ -16,15 +17,13 @@
  * `FakeDeckProvider` is a `DeckProvider` over a set of these, with deterministic plug,
  * unplug and rescan hints for tests and a `--deck=virtual` mode.
  *
+ * Over 400 lines because `FakeDeck` is one device: its feature reports, input reports and
+ * read-back share one state; the protocol pieces it builds on are in `fakeDeck/`.
+ *
  * @since 0.1.0
  */
 import {
-  type ChildHIDDeviceInfo,
-  DEVICE_MODELS2,
   DeviceModelId,
-  type HIDDevice,
-  type HIDDeviceEvents,
-  type HIDDeviceInfo,
   type StreamDeck,
   type StreamDeckButtonControlDefinition,
   type StreamDeckControlDefinition,
@@ -32,21 +31,26 @@ import {
   type StreamDeckLcdSegmentControlDefinition
 } from "@elgato-stream-deck/core"
 import { Context, Effect, Layer, PubSub, type Scope, Stream } from "effect"
-import { EventEmitter } from "eventemitter3"
 import { type DeckCandidate, DeckProvider } from "../deck/DeckProvider.ts"
+import {
+  calibrate,
+  type FakeImage,
+  keyDataOffset,
+  openWith,
+  RecordingHid,
+  type Rgb,
+  solid,
+  specOf,
+  uprightFrom
+} from "./fakeDeck/calibration.ts"
+import { type ImagePayload, wirePixels } from "./fakeDeck/packets.ts"
+import { FakeHidSession, UNPLUGGED_ERROR, WRITE_ERROR } from "./fakeDeck/session.ts"
+
+export type { FakeImage, Rgb } from "./fakeDeck/calibration.ts"
 
 // ---------------------------------------------------------------------------------------------
 // models
 // ---------------------------------------------------------------------------------------------
-
-/** Upright RGBA pixels, `width * height * 4` bytes, row-major, top-left first. */
-export interface FakeImage {
-  readonly width: number
-  readonly height: number
-  readonly rgba: Uint8Array
-}
-
-export type Rgb = readonly [r: number, g: number, b: number]
 
 export interface FakeDeckOptions {
   /** The library's `DeviceModelId`, e.g. "original-mk2", "xl", "mini", "plus", "neo", "pedal". */
@@ -65,248 +69,6 @@ export const FAKE_DECK_MODELS: ReadonlyArray<string> = Object.values(DeviceModel
   (m) => m !== DeviceModelId.NETWORK_DOCK
 )
 
-const UNPLUGGED_ERROR = "could not read from HID device"
-const WRITE_ERROR = "could not write to HID device"
-
-// ---------------------------------------------------------------------------------------------
-// packets (the protocol side)
-// ---------------------------------------------------------------------------------------------
-
-/** What an image was drawn on. */
-type ImageTarget =
-  | { readonly kind: "key"; readonly hidIndex: number }
-  | { readonly kind: "lcd"; readonly x: number; readonly y: number; readonly width?: number; readonly height?: number }
-
-interface ImagePayload {
-  readonly target: ImageTarget
-  readonly payload: Uint8Array
-}
-
-/** Packet size of the gen1 "original" writer, which splits an image into two equal halves. */
-const ORIGINAL_PACKET_SIZE = 8191
-const GEN1_HEADER = 16
-
-const u16 = (p: Uint8Array, at: number) => (p[at] ?? 0) | ((p[at + 1] ?? 0) << 8)
-const concat = (parts: ReadonlyArray<Uint8Array>) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
-/** Reassembles image packets into whole payloads, one in-progress image per target. */
-class PacketAssembler {
-  readonly #parts = new Map<string, { target: ImageTarget; bodies: Array<Uint8Array>; gen1Original: boolean }>()
-
-  /** Feed one packet; returns the finished image when this was its last packet. */
-  push(p: Uint8Array): ImagePayload | undefined {
-    if (p[0] !== 0x02) return undefined
-    let target: ImageTarget
-    let last: boolean
-    let body: Uint8Array
-    switch (p[1]) {
-      case 0x07: // gen2 key: 02 07 key last len16 part16
-        target = { kind: "key", hidIndex: p[2] ?? 0 }
-        last = p[3] === 1
-        body = p.subarray(8, 8 + u16(p, 4))
-        break
-      case 0x01: // gen1 key: 02 01 part 00 last key+1 (no length: padded to the packet)
-        target = { kind: "key", hidIndex: (p[5] ?? 1) - 1 }
-        last = p[4] === 1
-        body = p.subarray(GEN1_HEADER)
-        break
-      case 0x0c: // LCD region: 02 0c x16 y16 w16 h16 last part16 len16
-        target = { kind: "lcd", x: u16(p, 2), y: u16(p, 4), width: u16(p, 6), height: u16(p, 8) }
-        last = p[10] === 1
-        body = p.subarray(16, 16 + u16(p, 13))
-        break
-      case 0x0b: // Neo strip: 02 0b 00 last len16 part16
-        target = { kind: "lcd", x: 0, y: 0 }
-        last = p[3] === 1
-        body = p.subarray(8, 8 + u16(p, 4))
-        break
-      default:
-        return undefined
-    }
-    const key = target.kind === "key" ? `key:${target.hidIndex}` : `lcd:${target.x},${target.y}`
-    const entry = this.#parts.get(key) ?? { target, bodies: [], gen1Original: p.length === ORIGINAL_PACKET_SIZE }
-    entry.bodies.push(body.slice())
-    this.#parts.set(key, entry)
-    if (!last) return undefined
-    this.#parts.delete(key)
-    return { target: entry.target, payload: joinBodies(entry.bodies, entry.gen1Original) }
-  }
-}
-
-/** Gen1 payloads are BMPs whose own header gives the length; the "original" splits it in halves. */
-const joinBodies = (bodies: ReadonlyArray<Uint8Array>, gen1Original: boolean): Uint8Array => {
-  const first = bodies[0]
-  if (first === undefined || first[0] !== 0x42 || first[1] !== 0x4d) return concat(bodies)
-  const size = new DataView(first.buffer, first.byteOffset, first.byteLength).getUint32(2, true)
-  if (gen1Original) return concat(bodies.map((b) => b.subarray(0, size / bodies.length)))
-  return concat(bodies).subarray(0, size)
-}
-
-/** An image payload as RGB triples in wire order (before undoing the model's transform). */
-const wirePixels = (payload: Uint8Array, pixelCount: number): Uint8Array => {
-  const out = new Uint8Array(pixelCount * 3)
-  if (payload[0] === 0x42 && payload[1] === 0x4d) {
-    // BMP (gen1): 54-byte header, then BGR
-    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
-    const start = view.getUint32(10, true)
-    for (let i = 0; i < pixelCount; i++) {
-      out[i * 3] = payload[start + i * 3 + 2] ?? 0
-      out[i * 3 + 1] = payload[start + i * 3 + 1] ?? 0
-      out[i * 3 + 2] = payload[start + i * 3] ?? 0
-    }
-    return out
-  }
-  // gen2: the fake's encodeJPEG passes the transformed RGBA through
-  for (let i = 0; i < pixelCount; i++) {
-    out[i * 3] = payload[i * 4] ?? 0
-    out[i * 3 + 1] = payload[i * 4 + 1] ?? 0
-    out[i * 3 + 2] = payload[i * 4 + 2] ?? 0
-  }
-  return out
-}
-
-/** The fake's "JPEG encoder": keep the library's transformed pixels as they are. */
-const passThroughJpeg = async (buffer: Uint8Array) => buffer.slice()
-
-// ---------------------------------------------------------------------------------------------
-// calibration: learn each model's pixel transform from the library itself
-// ---------------------------------------------------------------------------------------------
-
-/** A HID device that only records what the library writes (for calibration). */
-class RecordingHid extends EventEmitter<HIDDeviceEvents> implements HIDDevice {
-  readonly images: Array<ImagePayload> = []
-  readonly #assembler = new PacketAssembler()
-  readonly #info: HIDDeviceInfo
-  constructor(info: HIDDeviceInfo) {
-    super()
-    this.#info = info
-  }
-  async close() {}
-  async sendFeatureReport() {}
-  async getFeatureReport(reportId: number, reportLength: number) {
-    const r = new Uint8Array(reportLength)
-    r[0] = reportId
-    return r
-  }
-  async sendReports(buffers: Array<Uint8Array>) {
-    for (const b of buffers) {
-      const done = this.#assembler.push(b)
-      if (done) this.images.push(done)
-    }
-  }
-  async getDeviceInfo() {
-    return this.#info
-  }
-  async getChildDeviceInfo(): Promise<ChildHIDDeviceInfo | null> {
-    return null
-  }
-}
-
-const specOf = (model: string) => {
-  const spec = (DEVICE_MODELS2 as Record<string, (typeof DEVICE_MODELS2)[DeviceModelId] | undefined>)[model]
-  if (spec === undefined) throw new Error(`FakeDeck: unknown Stream Deck model "${model}"`)
-  return spec
-}
-
-const openWith = async (model: string, hid: HIDDevice): Promise<StreamDeck> =>
-  specOf(model).factory(hid, { encodeJPEG: passThroughJpeg })
-
-/** perm[wireIndex] = uprightIndex, per (model, what, size). */
-const calibrations = new Map<string, Promise<Uint32Array>>()
-
-const codedImage = (pixels: number) => {
-  const rgb = new Uint8Array(pixels * 3)
-  for (let i = 0; i < pixels; i++) {
-    rgb[i * 3] = i & 0xff
-    rgb[i * 3 + 1] = (i >> 8) & 0xff
-    rgb[i * 3 + 2] = (i >> 16) & 0xff
-  }
-  return rgb
-}
-
-type Drawable =
-  | { readonly kind: "key"; readonly index: number }
-  | { readonly kind: "lcd" }
-  | { readonly kind: "region" }
-
-const calibrate = (model: string, what: Drawable, width: number, height: number): Promise<Uint32Array> => {
-  const cacheKey = `${model}|${what.kind}|${width}x${height}`
-  const cached = calibrations.get(cacheKey)
-  if (cached) return cached
-  const run = async () => {
-    const spec = specOf(model)
-    const hid = new RecordingHid({ path: "calibration", vendorId: spec.vendorId, productId: spec.productIds[0] ?? 0 })
-    const deck = await openWith(model, hid)
-    try {
-      const pixels = width * height
-      const image = codedImage(pixels)
-      if (what.kind === "key") await deck.fillKeyBuffer(what.index, image, { format: "rgb" })
-      else if (what.kind === "lcd") await deck.fillLcd(0, image, { format: "rgb" })
-      else await deck.fillLcdRegion(0, 0, 0, image, { format: "rgb", width, height })
-      const sent = hid.images[0]
-      if (sent === undefined) throw new Error(`FakeDeck: calibration of ${model} ${what.kind} sent no image`)
-      const wire = wirePixels(sent.payload, pixels)
-      const perm = new Uint32Array(pixels)
-      for (let o = 0; o < pixels; o++) perm[o] = wire[o * 3]! | (wire[o * 3 + 1]! << 8) | (wire[o * 3 + 2]! << 16)
-      return perm
-    } finally {
-      await deck.close()
-    }
-  }
-  const p = run()
-  calibrations.set(cacheKey, p)
-  p.catch(() => calibrations.delete(cacheKey))
-  return p
-}
-
-const uprightFrom = (wire: Uint8Array, perm: Uint32Array, width: number, height: number): FakeImage => {
-  const rgba = new Uint8Array(width * height * 4)
-  for (let o = 0; o < perm.length; o++) {
-    const u = perm[o]!
-    rgba[u * 4] = wire[o * 3]!
-    rgba[u * 4 + 1] = wire[o * 3 + 1]!
-    rgba[u * 4 + 2] = wire[o * 3 + 2]!
-    rgba[u * 4 + 3] = 255
-  }
-  return { width, height, rgba }
-}
-
-const solid = (width: number, height: number, [r, g, b]: Rgb): FakeImage => {
-  const rgba = new Uint8Array(width * height * 4)
-  for (let i = 0; i < width * height; i++) rgba.set([r, g, b, 255], i * 4)
-  return { width, height, rgba }
-}
-
-/** Gen1 input reports are plain key bytes; gen2 ones start with a 3-byte header. Learnt, not tabled. */
-const keyDataOffsets = new Map<string, Promise<number>>()
-const keyDataOffset = (model: string, controls: ReadonlyArray<StreamDeckControlDefinition>): Promise<number> => {
-  const cached = keyDataOffsets.get(model)
-  if (cached) return cached
-  const run = async () => {
-    if (!controls.some((c) => c.type === "button")) return 3
-    const spec = specOf(model)
-    const hid = new RecordingHid({ path: "calibration", vendorId: spec.vendorId, productId: spec.productIds[0] ?? 0 })
-    const deck = await openWith(model, hid)
-    let pressed = false
-    deck.on("down", () => (pressed = true))
-    // byte 0 set: a gen1 key press; for gen2 an unknown report type, ignored
-    hid.emit("input", new Uint8Array(64).fill(1, 0, 1))
-    await deck.close()
-    return pressed ? 0 : 3
-  }
-  const p = run()
-  keyDataOffsets.set(model, p)
-  return p
-}
-
 // ---------------------------------------------------------------------------------------------
 // the fake device
 // ---------------------------------------------------------------------------------------------
@@ -315,69 +77,6 @@ let nextHidraw = 100
 let nextSerial = 1
 
 type KeyState = { readonly kind: "image"; readonly image: FakeImage } | { readonly kind: "color"; readonly rgb: Rgb }
-
-/** One open handle on the fake device, what `HID.HIDAsync.open(path)` gives the library. */
-class FakeHidSession extends EventEmitter<HIDDeviceEvents> implements HIDDevice {
-  closed = false
-  dead = false
-  readonly path: string
-  readonly #deck: FakeDeck
-  readonly #assembler = new PacketAssembler()
-  /** Writes are serialised like node's `NodeHIDDevice` does (one p-queue, concurrency 1). */
-  #tail: Promise<unknown> = Promise.resolve()
-
-  constructor(deck: FakeDeck, path: string) {
-    super()
-    this.#deck = deck
-    this.path = path
-  }
-  #check() {
-    if (this.closed) throw new Error("HID device is closed")
-    if (this.dead) throw new Error(WRITE_ERROR)
-  }
-  #queued<A>(job: () => Promise<A>): Promise<A> {
-    const run = this.#tail.then(job, job)
-    this.#tail = run.catch(() => undefined)
-    return run
-  }
-  async close() {
-    if (this.closed) return
-    this.closed = true
-    this.#deck.sessionClosed(this)
-  }
-  sendFeatureReport(data: Uint8Array): Promise<void> {
-    return this.#queued(async () => {
-      this.#check()
-      this.#deck.takeWriteFailure()
-      this.#deck.featureReport(data)
-    })
-  }
-  async getFeatureReport(reportId: number, reportLength: number): Promise<Uint8Array> {
-    this.#check()
-    return this.#deck.readFeatureReport(reportId, reportLength)
-  }
-  sendReports(buffers: Array<Uint8Array>): Promise<void> {
-    return this.#queued(async () => {
-      this.#check()
-      this.#deck.takeWriteFailure()
-      const delay = this.#deck.writeDelayMs
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
-      this.#check()
-      const done: Array<ImagePayload> = []
-      for (const b of buffers) {
-        const image = this.#assembler.push(b)
-        if (image) done.push(image)
-      }
-      for (const image of done) await this.#deck.imageReceived(image)
-    })
-  }
-  async getDeviceInfo(): Promise<HIDDeviceInfo> {
-    return { path: this.path, vendorId: this.#deck.vendorId, productId: this.#deck.productId }
-  }
-  async getChildDeviceInfo(): Promise<ChildHIDDeviceInfo | null> {
-    return null
-  }
-}
 
 /**
  * A fake Stream Deck: plug it in, open it (a real library `StreamDeck`), press its keys,

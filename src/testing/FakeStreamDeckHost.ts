@@ -18,6 +18,9 @@
  *
  * Promise API: `await FakeStreamDeckHost.start(options)`, then `await host.close()`.
  *
+ * Over 400 lines because it is one protocol peer: the launch, the registration, the devices,
+ * the instances and the checks of every command share one host state.
+ *
  * @since 0.1.0
  */
 import { type ChildProcess, spawn } from "node:child_process"

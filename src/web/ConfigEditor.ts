@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto"
 import { Context, Effect, FileSystem, Layer, Redacted, Result, Schema, Semaphore } from "effect"
 import { decodeConfig } from "../config/Config.ts"
+import { checkLayout } from "../control/Layout.ts"
 import { explainFileProblem, SECRET_FILE_MODE, Settings, SettingsFileError, writeFileAtomic } from "../config/Settings.ts"
 
 /** What a read returns: the file's JSON without the secret, and the version to save against. */
@@ -125,7 +126,7 @@ const makeConfigEditor = (file: string) =>
       } catch {
         json = undefined
       }
-      const decoded = decodeConfig(file, text)
+      const decoded = decodeConfig(file, text, checkLayout)
       const problems = Result.isFailure(decoded) ? problemsOf(file, decoded.failure.message) : []
       const object = isRecord(json) ? json : {}
       return {
@@ -164,7 +165,7 @@ const makeConfigEditor = (file: string) =>
         const next: Record<string, unknown> = { ...withoutSecret({ ...config }) }
         if (typeof keptSecret === "string" && keptSecret !== "") next["clientSecret"] = keptSecret
         const text = JSON.stringify(next, null, 2) + "\n"
-        const decoded = decodeConfig(file, text)
+        const decoded = decodeConfig(file, text, checkLayout)
         if (Result.isFailure(decoded)) {
           return yield* new ConfigInvalid({
             file,

@@ -9,6 +9,7 @@ import { Clock, Context, Duration, Effect, Schema, Stream } from "effect"
 import { SNOWFLAKE_PATTERN, type VoiceSettings, type VoiceSettingsPatch } from "../../protocol/Message.ts"
 import { CommandDeadline, deadlineFrom, type DiscordRpc, type UserVoiceSettingsPatch } from "../../discord/DiscordRpc.ts"
 import type { Face, IconName } from "../../face/Face.ts"
+import type { ScopeExtra } from "../../protocol/Scopes.ts"
 import { CommandExpiredError, type RpcRequestError } from "../../discord/RpcErrors.ts"
 import type { Member, VoiceModel, VoiceState } from "../../discord/VoiceState.ts"
 
@@ -225,12 +226,8 @@ export interface ActionDef<O, L = undefined> {
   readonly offline?: boolean
 }
 
-/**
- * Optional features that need extra OAuth scopes (docs/discord-rpc.md#scopes-per-command), in
- * the order they are requested: a constant order avoids re-prompts.
- */
-export const SCOPE_EXTRAS = ["video", "screenshare", "notifications"] as const
-export type ScopeExtra = (typeof SCOPE_EXTRAS)[number]
+// the scope groups are Discord's vocabulary; re-exported for the actions that declare them
+export { SCOPE_EXTRAS, type ScopeExtra } from "../../protocol/Scopes.ts"
 
 /** Type-checks a definition without widening its types. */
 export const defineAction = <O, L = undefined>(def: ActionDef<O, L>): ActionDef<O, L> => def

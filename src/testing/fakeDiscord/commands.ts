@@ -4,6 +4,8 @@
  * its subscription-args schema (docs/discord-rpc.md#events-deckcord-follows). Handlers return plain outcomes; the server
  * turns them into replies.
  *
+ * Over 400 lines because it is one table: a row per command and per event.
+ *
  * @since 0.1.0
  */
 import type { FakeAuthority } from "../FakeAuthority.ts"

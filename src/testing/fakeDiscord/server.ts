@@ -3,19 +3,21 @@
  * with callbacks only — no Effect, no Schema, no logging per frame — because benchmarks
  * measure clients through it. `FakeDiscord.ts` wraps it for Effect and Promise users.
  *
+ * Over 400 lines because it is one socket server: its connections, logs, scripted faults and
+ * test controls share one state; the pieces without state are in `connection.ts`, `faults.ts`,
+ * `commands.ts` and `validate.ts`.
+ *
  * @since 0.1.0
  */
 import * as Fs from "node:fs"
 import * as Net from "node:net"
-import * as Os from "node:os"
 import * as Path from "node:path"
-import { encodeFrame, type Frame, type FrameDecodeError, type FrameDecoder, makeFrameDecoder, Opcode } from "../../protocol/Frame.ts"
+import { encodeFrame, type Frame, makeFrameDecoder, Opcode } from "../../protocol/Frame.ts"
 import { simpleAuthority } from "../FakeAuthority.ts"
 import {
   type AuthConfig,
   type AuthorizeBehavior,
   COMMANDS,
-  type CommandConn,
   DEFAULT_GRANTABLE_SCOPES,
   EVENTS,
   hasScope,
@@ -24,7 +26,21 @@ import {
 } from "./commands.ts"
 import { type FakeUser, type FakeVoiceState, fixtures } from "./fixtures.ts"
 import type { FakeDiscordOptions, HandshakeRecord, ReceivedFrame, SubscriptionRecord } from "./options.ts"
+import {
+  ARRPC_USER,
+  canonical,
+  closeMessage,
+  type Conn,
+  frameBody,
+  isRecord,
+  makeRuntimeDir,
+  matches,
+  READY_CONFIG
+} from "./connection.ts"
+import { type FaultKind, type FaultStep, GARBAGE, type ScriptedFault, sameStep } from "./faults.ts"
 import { validateArgs } from "./validate.ts"
+
+export type { FaultKind, FaultStep } from "./faults.ts"
 import { type FakeDiscordState, type FakeVoiceSettingsPatch, type UserLocalSettings, World } from "./world.ts"
 
 /** Frames kept in the `framesReceived` log (oldest dropped): enough for any test, bounded for benchmarks. */
@@ -33,123 +49,6 @@ export const FRAMES_LOG_CAP = 10_000
 export const HANDSHAKES_LOG_CAP = 1_000
 /** Discord's cap on one incoming frame body (docs/discord-rpc.md#opcodes). */
 export const MAX_INCOMING_FRAME = 3 * 1024 * 1024
-/** Keep socket paths under the ~104-byte sun_path limit of macOS (docs/discord-rpc.md#unix-socket-paths), with margin. */
-const MAX_SOCKET_PATH = 100
-
-/** arRPC's READY user (docs/discord-rpc.md#skipping-arrpc-and-vesktop). */
-const ARRPC_USER = {
-  id: "1045800378228281345",
-  username: "arrpc",
-  discriminator: "0",
-  global_name: "arRPC",
-  avatar: "cfefa4d9839fb4bdf030f91c2a13e95c",
-  bot: false
-}
-
-const READY_CONFIG = { cdn_host: "cdn.discordapp.com", api_endpoint: "//discord.com/api", environment: "production" }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/** Stable text for deep-equal subscription keys (docs/discord-rpc.md#subscribe-and-unsubscribe). */
-const canonical = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`
-  if (isRecord(value)) {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`
-  }
-  return JSON.stringify(value) ?? "null"
-}
-
-/** Discord's dispatch filter: every key of `match` equals the subscription's arg (docs/discord-rpc.md#subscribe-and-unsubscribe). */
-const matches = (match: Readonly<Record<string, string>> | undefined, args: Readonly<Record<string, unknown>>) => {
-  if (match === undefined) return true
-  for (const key in match) if (canonical(args[key]) !== canonical(match[key])) return false
-  return true
-}
-
-const frameBody = (cmd: string | null, data: unknown, evt: string | null, nonce: unknown) =>
-  encodeFrame(Opcode.Frame, { cmd, data, evt, nonce })
-
-/**
- * Where in the connection sequence a scripted fault strikes: as a client connects, when its
- * HANDSHAKE arrives, instead of READY, or when a command (optionally a SUBSCRIBE to one
- * event) arrives.
- *
- * @category models
- */
-export type FaultStep =
-  | { readonly _tag: "Connect" }
-  | { readonly _tag: "Handshake" }
-  | { readonly _tag: "Ready" }
-  | { readonly _tag: "Command"; readonly cmd: string; readonly evt?: string }
-
-/**
- * What happens there: the socket is destroyed without CLOSE (a crash), Discord sends CLOSE
- * with a code, the reply (or READY) never comes, or bytes that are no frame are sent.
- *
- * @category models
- */
-export type FaultKind =
-  | { readonly _tag: "Drop" }
-  | { readonly _tag: "Close"; readonly code: number; readonly message: string }
-  | { readonly _tag: "Withhold" }
-  | { readonly _tag: "Garbage" }
-
-interface ScriptedFault {
-  readonly step: FaultStep
-  readonly fault: FaultKind
-  remaining: number
-}
-
-const GARBAGE = Buffer.from("\u00ff\u00fe not a frame \u0000\u0001\u0002\u0003")
-
-interface Subscription {
-  readonly evt: string
-  readonly args: Readonly<Record<string, unknown>>
-}
-
-interface Conn extends CommandConn {
-  readonly id: number
-  readonly socket: Net.Socket
-  readonly decoder: FrameDecoder
-  clientId: string
-  phase: "new" | "throttled" | "ready"
-  closing: boolean
-  readonly subs: Map<string, Subscription>
-  readonly queued: Array<unknown>
-  readonly cancels: Set<() => void>
-  readonly awaitingPongs: Set<string>
-}
-
-const closeMessage = (error: FrameDecodeError): string => {
-  switch (error.reason) {
-    case "FrameTooLarge":
-      return "message too large"
-    case "InvalidJson": // Discord closes with the parser's own message (docs/discord-rpc.md#opcodes)
-      return error.message.slice(error.message.indexOf("JSON: ") + 6)
-    default:
-      return "protocol error"
-  }
-}
-
-const sameStep = (scripted: FaultStep, at: FaultStep): boolean => {
-  if (scripted._tag !== at._tag) return false
-  if (scripted._tag !== "Command" || at._tag !== "Command") return true
-  return scripted.cmd === at.cmd && (scripted.evt === undefined || scripted.evt === at.evt)
-}
-
-/** Make the temp runtime dir: `<tmpdir>/dcf-XXXXXX`, falling back to /tmp when too long. */
-const makeRuntimeDir = (tail: string): string => {
-  const base = Path.join(Os.tmpdir(), "dcf-XXXXXX", tail).length <= MAX_SOCKET_PATH ? Os.tmpdir() : "/tmp"
-  return Fs.mkdtempSync(Path.join(base, "dcf-"))
-}
-
-/**
- * The fake Discord client's IPC server. Sync getters and mutators; `start`, `stop`,
- * `close` and `pingStorm` return promises.
- *
- * @category server
- */
 /** What `notify` needs: who wrote what where; title and body default like Discord's (the author's name, the text). */
 export interface FakeNotification {
   readonly channelId: string
@@ -159,6 +58,12 @@ export interface FakeNotification {
   readonly body?: string
 }
 
+/**
+ * The fake Discord client's IPC server. Sync getters and mutators; `start`, `stop`,
+ * `close` and `pingStorm` return promises.
+ *
+ * @category server
+ */
 export class FakeDiscordServer {
   readonly runtimeDir: string
   readonly socketPath: string

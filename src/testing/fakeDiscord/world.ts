@@ -4,6 +4,9 @@
  * screenshare. Every mutation reports the events Discord would dispatch through an
  * `EventSink`; the server decides which subscriptions receive them.
  *
+ * Over 400 lines because it is one model: each mutation changes several parts of it (a move
+ * changes the channel, its members and the voice states) and reports all their events at once.
+ *
  * @since 0.1.0
  */
 import {
