@@ -17,7 +17,9 @@ export {
   type Authenticated,
   AuthenticationError,
   authenticateWith,
-  Authenticator
+  authenticationHint,
+  Authenticator,
+  RETRIES_BY_ITSELF_HINT
 } from "./discord/Authenticator.ts"
 export {
   ArRpcOnlyError,
@@ -70,7 +72,17 @@ export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from
 // the deck and its faces
 export * from "./face/Face.ts"
 export { FontLoadError, KeyRenderer, type RenderedFace } from "./face/KeyRenderer.ts"
-export { contrastRatio, relativeLuminance, TONE_COLORS, type ToneColors } from "./face/Palette.ts"
+export {
+  ALERT_COLOR,
+  ALERT_EDGE,
+  contrastRatio,
+  hexToRgb,
+  PENDING_COLOR,
+  relativeLuminance,
+  SPEAKING_RING,
+  TONE_COLORS,
+  type ToneColors
+} from "./face/Palette.ts"
 export {
   Deck,
   type DeckControl,
@@ -138,9 +150,12 @@ export {
   type ActionInput,
   actionNamed,
   ACTIONS,
+  type AnyActionDef,
+  type ControlKind,
   defineAction,
   type KnownState,
   LIVE_WAIT_MILLIS,
+  LONG_PRESS_MILLIS,
   makeKnownState
 } from "./control/actions/index.ts"
 export {
