@@ -17,10 +17,15 @@ import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
 import { KeyRenderer } from "../src/face/KeyRenderer.ts"
 import { Settings } from "../src/config/Settings.ts"
 import { VoiceState } from "../src/discord/VoiceState.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
-import { FIXTURE_CLIENT_ID, fixtures, startFakeDiscord } from "../src/testing/FakeDiscord.ts"
-import type { FakeDiscordServer } from "../src/testing/fakeDiscord/server.ts"
+import {
+  type FakeDeck,
+  FakeDeckProvider,
+  type FakeDiscordServer,
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority,
+  startFakeDiscord
+} from "../src/testing/index.ts"
 import { BENCH_SCOPES, FAST_RECONNECT } from "./setup.ts"
 import { heapAfterGc, MiB, type Row, single, sleep, summarize } from "./stats.ts"
 import { STORM_RATE, STORM_SECONDS } from "./storm.ts"

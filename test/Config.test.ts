@@ -9,7 +9,7 @@ import {
   tokenFilePath
 } from "../src/config/Config.ts"
 import { describeDeck } from "../src/deck/Deck.ts"
-import { FakeDeck } from "../src/testing/FakeDeck.ts"
+import { FakeDeck } from "../src/testing/index.ts"
 
 const FILE = "/home/u/.config/deckcord/config.json"
 const ID = "112233445566778899"

@@ -10,16 +10,17 @@ import { Deck } from "../src/deck/Deck.ts"
 import type { Face } from "../src/face/Face.ts"
 import { KeyRenderer } from "../src/face/KeyRenderer.ts"
 import { Settings } from "../src/config/Settings.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
 import {
+  type FakeDeck,
+  FakeDeckProvider,
   FakeDiscord,
+  fakeDiscordClient,
   type FakeDiscordOptions,
   type FakeDiscordShape,
   FIXTURE_CLIENT_ID,
-  fixtures
-} from "../src/testing/FakeDiscord.ts"
-import { fakeDiscordClient } from "../src/testing/layers.ts"
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "controller-test-token"

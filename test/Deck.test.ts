@@ -6,7 +6,7 @@ import { Deck, type DeckInfo, type DeckInput, type DeckInputEvent, type DeckOpti
 import type { Face } from "../src/face/Face.ts"
 import { DeckProvider, UDEV_RULES_PATH } from "../src/deck/DeckProvider.ts"
 import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { FakeDeckProvider, type FakeDeckProviderOptions } from "../src/testing/FakeDeck.ts"
+import { FakeDeckProvider, type FakeDeckProviderOptions } from "../src/testing/index.ts"
 import { hexToRgb, TONE_COLORS } from "../src/face/Palette.ts"
 import { captureLogs } from "./support/effects.ts"
 

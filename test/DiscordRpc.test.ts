@@ -8,9 +8,14 @@ import {
   DiscordRpc,
   type DiscordRpcOptions
 } from "../src/discord/DiscordRpc.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
-import type { FakeDiscordOptions } from "../src/testing/fakeDiscord/options.ts"
+import {
+  FakeDiscord,
+  type FakeDiscordOptions,
+  type FakeDiscordShape,
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { eventually } from "./support/effects.ts"
 
 const TOKEN = "test-access-token-0123456789abcdef"

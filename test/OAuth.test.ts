@@ -4,7 +4,7 @@ import { HttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as Net from "node:net"
 import { isTransientOAuthError, keepAliveHttpClient, OAuth, type OAuthCredentials } from "../src/auth/OAuth.ts"
-import { FakeOAuth, type FakeOAuthServer } from "../src/testing/FakeOAuth.ts"
+import { FakeOAuth, type FakeOAuthServer } from "../src/testing/index.ts"
 
 const ID = "112233445566778899"
 const SECRET = "client-secret-value-123"

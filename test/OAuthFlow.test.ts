@@ -17,8 +17,13 @@ import type { VoiceModel } from "../src/discord/VoiceState.ts"
 import { redactTokens, RpcCommandError, type RpcRequestError, RpcTimeoutError } from "../src/discord/RpcErrors.ts"
 import { Settings } from "../src/config/Settings.ts"
 import { type StoredToken, TokenStore } from "../src/auth/TokenStore.ts"
-import { FakeDiscord, type FakeDiscordShape } from "../src/testing/FakeDiscord.ts"
-import { FakeOAuth, type FakeOAuthServer, type FakeTokenBehavior } from "../src/testing/FakeOAuth.ts"
+import {
+  FakeDiscord,
+  type FakeDiscordShape,
+  FakeOAuth,
+  type FakeOAuthServer,
+  type FakeTokenBehavior
+} from "../src/testing/index.ts"
 
 const ID = "112233445566778899"
 const SECRET = "client-secret-value-123"

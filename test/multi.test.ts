@@ -17,10 +17,16 @@ import { KeyRenderer } from "../src/face/KeyRenderer.ts"
 import { decodeLayout, type Layout, scopeExtrasFor } from "../src/control/Layout.ts"
 import { Settings } from "../src/config/Settings.ts"
 import type { VoiceModel } from "../src/discord/VoiceState.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
-import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
-import { fakeDiscordClient } from "../src/testing/layers.ts"
+import {
+  type FakeDeck,
+  FakeDeckProvider,
+  FakeDiscord,
+  fakeDiscordClient,
+  type FakeDiscordShape,
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const { booth, lounge } = fixtures.channels

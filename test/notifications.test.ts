@@ -13,10 +13,15 @@ import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
 import type { Face } from "../src/face/Face.ts"
 import { KeyRenderer } from "../src/face/KeyRenderer.ts"
 import { Settings } from "../src/config/Settings.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
-import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
-import { fakeDiscordClient } from "../src/testing/layers.ts"
+import {
+  FakeDeckProvider,
+  FakeDiscord,
+  fakeDiscordClient,
+  type FakeDiscordShape,
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "notifications-test-token"

@@ -19,8 +19,16 @@ import { OAuthFlow } from "../../src/auth/OAuthFlow.ts"
 import { Settings } from "../../src/config/Settings.ts"
 import { TokenStore } from "../../src/auth/TokenStore.ts"
 import { SyncTiming, type VoiceModel, VoiceState } from "../../src/discord/VoiceState.ts"
-import { FakeDiscord, type FakeDiscordShape, type FaultKind, type FaultStep, fixtures } from "../../src/testing/FakeDiscord.ts"
-import { type FakeOAuthServer, type FakeTokenBehavior, FakeOAuth } from "../../src/testing/FakeOAuth.ts"
+import {
+  FakeDiscord,
+  type FakeDiscordShape,
+  FakeOAuth,
+  type FakeOAuthServer,
+  type FakeTokenBehavior,
+  type FaultKind,
+  type FaultStep,
+  fixtures
+} from "../../src/testing/index.ts"
 
 export const CLIENT_ID = "112233445566778899"
 const SECRET = "fault-client-secret-value"
