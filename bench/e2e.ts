@@ -8,15 +8,10 @@
  *   while someone speaks: images written vs events (writes must be coalesced), CPU and memory.
  */
 import { Effect, Layer, ManagedRuntime, Redacted, References, Stream, SubscriptionRef } from "effect"
-import { Authenticator } from "../src/discord/Authenticator.ts"
-import type { DeckcordConfig } from "../src/config/Config.ts"
+import { Authenticator, type DeckcordConfig, DiscordIpc, DiscordRpc, Settings, VoiceState } from "../src/index.ts"
 import { Controller } from "../src/control/Controller.ts"
 import { Deck } from "../src/deck/Deck.ts"
-import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
 import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { Settings } from "../src/config/Settings.ts"
-import { VoiceState } from "../src/discord/VoiceState.ts"
 import {
   type FakeDeck,
   FakeDeckProvider,

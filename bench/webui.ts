@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url"
 import { chromium } from "playwright-core"
 import { controlledDaemonLayer } from "../src/layers/ControlledDaemon.ts"
 import { WebAccess } from "../src/control/Server.ts"
-import { VoiceState } from "../src/discord/VoiceState.ts"
+import { VoiceState } from "../src/index.ts"
 import {
   FakeDeckProvider,
   type FakeDiscordServer,

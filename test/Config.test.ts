@@ -7,7 +7,7 @@ import {
   DEFAULT_BRIGHTNESS,
   requiredScopes,
   tokenFilePath
-} from "../src/config/Config.ts"
+} from "../src/index.ts"
 import { describeDeck } from "../src/deck/Deck.ts"
 import { FakeDeck } from "../src/testing/index.ts"
 

@@ -4,7 +4,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
+import { DiscordIpc } from "../src/index.ts"
 import { FakeDiscord, FIXTURE_CLIENT_ID, simpleAuthority } from "../src/testing/index.ts"
 import { header } from "./support/frames.ts"
 

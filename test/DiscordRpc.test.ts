@@ -1,13 +1,15 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Effect, Exit, Fiber, Layer, Redacted, Ref, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Authenticator } from "../src/discord/Authenticator.ts"
-import { DiscordIpc, DiscordNotFoundError, HandshakeClosedError } from "../src/discord/DiscordIpc.ts"
 import {
+  Authenticator,
   type ConnectionState,
+  DiscordIpc,
+  DiscordNotFoundError,
   DiscordRpc,
-  type DiscordRpcOptions
-} from "../src/discord/DiscordRpc.ts"
+  type DiscordRpcOptions,
+  HandshakeClosedError
+} from "../src/index.ts"
 import {
   FakeDiscord,
   type FakeDiscordOptions,

@@ -3,7 +3,7 @@ import { Clock, Effect, Fiber, Layer, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as Net from "node:net"
-import { isTransientOAuthError, keepAliveHttpClient, OAuth, type OAuthCredentials } from "../src/auth/OAuth.ts"
+import { isTransientOAuthError, keepAliveHttpClient, OAuth, type OAuthCredentials } from "../src/index.ts"
 import { FakeOAuth, type FakeOAuthServer } from "../src/testing/index.ts"
 
 const ID = "112233445566778899"

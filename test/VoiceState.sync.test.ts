@@ -4,8 +4,7 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream } from "effect"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import { SYNC_READ_TIMEOUT_MILLIS, type VoiceModel, VoiceState } from "../src/discord/VoiceState.ts"
+import { DiscordRpc, SYNC_READ_TIMEOUT_MILLIS, type VoiceModel, VoiceState } from "../src/index.ts"
 import { FakeDiscord, fakeDiscordClient, fixtures, simpleAuthority } from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 

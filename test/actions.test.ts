@@ -30,8 +30,7 @@ import {
 } from "../src/control/actions/index.ts"
 import { memberBadge } from "../src/control/actions/channels.ts"
 import { SHEET_FACES } from "../src/cli/render.ts"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import type { ChannelView, Member, VoiceModel } from "../src/discord/VoiceState.ts"
+import { type ChannelView, DiscordRpc, type Member, type VoiceModel } from "../src/index.ts"
 
 // ---------------------------------------------------------------------------------------------
 // a hand-made model

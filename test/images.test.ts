@@ -14,7 +14,7 @@ import { bindingFace } from "../src/control/Controller.ts"
 import type { Face } from "../src/face/Face.ts"
 import { KeyRenderer, type RenderedFace } from "../src/face/KeyRenderer.ts"
 import { type Binding, decodeLayout } from "../src/control/Layout.ts"
-import type { VoiceModel } from "../src/discord/VoiceState.ts"
+import type { VoiceModel } from "../src/index.ts"
 import { captureLogs } from "./support/effects.ts"
 
 const folder = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-images-"))

@@ -8,15 +8,20 @@ import { Clock, Context, Duration, Effect, Fiber, Layer, Result, Stream, Subscri
 import { TestClock } from "effect/testing"
 import type { VoiceSettings, VoiceSettingsPatch } from "../src/protocol/Message.ts"
 import { type ActionEnv, makeKnownState, multi, type MultiLocal, type MultiOptions } from "../src/control/actions/index.ts"
-import { type DeckcordConfig, requiredScopes } from "../src/config/Config.ts"
+import {
+  CommandDeadline,
+  type Deadline,
+  type DeckcordConfig,
+  type DiscordRpc,
+  requiredScopes,
+  Settings,
+  type VoiceModel
+} from "../src/index.ts"
 import { Controller, controlId, PRESS_DEADLINE_MILLIS } from "../src/control/Controller.ts"
 import { Deck } from "../src/deck/Deck.ts"
-import { CommandDeadline, type Deadline, type DiscordRpc } from "../src/discord/DiscordRpc.ts"
 import type { Face } from "../src/face/Face.ts"
 import { KeyRenderer } from "../src/face/KeyRenderer.ts"
 import { decodeLayout, type Layout, scopeExtrasFor } from "../src/control/Layout.ts"
-import { Settings } from "../src/config/Settings.ts"
-import type { VoiceModel } from "../src/discord/VoiceState.ts"
 import {
   type FakeDeck,
   FakeDeckProvider,

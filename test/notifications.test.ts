@@ -5,14 +5,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig, requiredScopes } from "../src/config/Config.ts"
+import { type DeckcordConfig, DiscordRpc, requiredScopes, Settings } from "../src/index.ts"
 import { LONG_PRESS_MILLIS } from "../src/control/actions/index.ts"
 import { Controller, controlId } from "../src/control/Controller.ts"
 import { Deck } from "../src/deck/Deck.ts"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
 import type { Face } from "../src/face/Face.ts"
 import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { Settings } from "../src/config/Settings.ts"
 import {
   FakeDeckProvider,
   FakeDiscord,

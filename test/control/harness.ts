@@ -12,8 +12,7 @@ import type { WebAccess } from "../../src/control/Server.ts"
 import type { RouteLayer } from "../../src/control/Server.ts"
 import { WebAccess as WebAccessTag } from "../../src/control/Server.ts"
 import { runRemote } from "../../src/cli/remote.ts"
-import { requiredScopes } from "../../src/config/Config.ts"
-import { VoiceState } from "../../src/discord/VoiceState.ts"
+import { requiredScopes, VoiceState } from "../../src/index.ts"
 import {
   type FakeDeck,
   FakeDeckProvider,

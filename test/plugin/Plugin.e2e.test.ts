@@ -8,7 +8,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import { requiredScopes } from "../../src/config/Config.ts"
+import { requiredScopes } from "../../src/index.ts"
 import { buildPlugin } from "../../src/plugin/Build.ts"
 import { actionUuid } from "../../src/plugin/PluginSurface.ts"
 import {
