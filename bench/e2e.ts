@@ -8,10 +8,17 @@
  *   while someone speaks: images written vs events (writes must be coalesced), CPU and memory.
  */
 import { Effect, Layer, ManagedRuntime, Redacted, References, Stream, SubscriptionRef } from "effect"
-import { Authenticator, type DeckcordConfig, DiscordIpc, DiscordRpc, Settings, VoiceState } from "../src/index.ts"
-import { Controller } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
+import {
+  Authenticator,
+  Controller,
+  Deck,
+  type DeckcordConfig,
+  DiscordIpc,
+  DiscordRpc,
+  KeyRenderer,
+  Settings,
+  VoiceState
+} from "../src/index.ts"
 import {
   type FakeDeck,
   FakeDeckProvider,

@@ -5,10 +5,10 @@ import {
   configFilePath,
   decodeConfig,
   DEFAULT_BRIGHTNESS,
+  describeDeck,
   requiredScopes,
   tokenFilePath
 } from "../src/index.ts"
-import { describeDeck } from "../src/deck/Deck.ts"
 import { FakeDeck } from "../src/testing/index.ts"
 
 const FILE = "/home/u/.config/deckcord/config.json"

@@ -5,11 +5,18 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig, requiredScopes, Settings } from "../src/index.ts"
-import { CONTROL_QUEUE_CAPACITY, Controller, controlId, PRESS_DEADLINE_MILLIS } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import type { Face } from "../src/face/Face.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
+import {
+  CONTROL_QUEUE_CAPACITY,
+  controlId,
+  Controller,
+  Deck,
+  type DeckcordConfig,
+  type Face,
+  KeyRenderer,
+  PRESS_DEADLINE_MILLIS,
+  requiredScopes,
+  Settings
+} from "../src/index.ts"
 import {
   type FakeDeck,
   FakeDeckProvider,

@@ -4,11 +4,16 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig, requiredScopes, Settings } from "../src/index.ts"
-import { Controller, controlId } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import type { Face } from "../src/face/Face.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
+import {
+  controlId,
+  Controller,
+  Deck,
+  type DeckcordConfig,
+  type Face,
+  KeyRenderer,
+  requiredScopes,
+  Settings
+} from "../src/index.ts"
 import {
   type FakeDeck,
   FakeDeckProvider,

@@ -2,17 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Schema, Stream, SubscriptionRef } from "effect"
 import type { VoiceSettings } from "../src/protocol/Message.ts"
 import {
-  type ActionEnv,
-  type ActionInput,
-  type AnyActionDef,
   camera,
-  type ControlKind,
   deafen,
   inputDevice,
   inputMode,
   inputVolume,
   leaveCall,
-  makeKnownState,
   mute,
   outputDevice,
   outputVolume,
@@ -30,7 +25,17 @@ import {
 } from "../src/control/actions/index.ts"
 import { memberBadge } from "../src/control/actions/channels.ts"
 import { SHEET_FACES } from "../src/cli/render.ts"
-import { type ChannelView, DiscordRpc, type Member, type VoiceModel } from "../src/index.ts"
+import {
+  type ActionEnv,
+  type ActionInput,
+  type AnyActionDef,
+  type ChannelView,
+  type ControlKind,
+  DiscordRpc,
+  makeKnownState,
+  type Member,
+  type VoiceModel
+} from "../src/index.ts"
 
 // ---------------------------------------------------------------------------------------------
 // a hand-made model

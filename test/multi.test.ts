@@ -7,21 +7,27 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Fiber, Layer, Result, Stream, SubscriptionRef } from "effect"
 import { TestClock } from "effect/testing"
 import type { VoiceSettings, VoiceSettingsPatch } from "../src/protocol/Message.ts"
-import { type ActionEnv, makeKnownState, multi, type MultiLocal, type MultiOptions } from "../src/control/actions/index.ts"
+import { multi, type MultiLocal, type MultiOptions } from "../src/control/actions/index.ts"
 import {
+  type ActionEnv,
   CommandDeadline,
+  controlId,
+  Controller,
   type Deadline,
+  Deck,
   type DeckcordConfig,
+  decodeLayout,
   type DiscordRpc,
+  type Face,
+  KeyRenderer,
+  type Layout,
+  makeKnownState,
+  PRESS_DEADLINE_MILLIS,
   requiredScopes,
+  scopeExtrasFor,
   Settings,
   type VoiceModel
 } from "../src/index.ts"
-import { Controller, controlId, PRESS_DEADLINE_MILLIS } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import type { Face } from "../src/face/Face.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { decodeLayout, type Layout, scopeExtrasFor } from "../src/control/Layout.ts"
 import {
   type FakeDeck,
   FakeDeckProvider,

@@ -5,12 +5,18 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig, DiscordRpc, requiredScopes, Settings } from "../src/index.ts"
-import { LONG_PRESS_MILLIS } from "../src/control/actions/index.ts"
-import { Controller, controlId } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import type { Face } from "../src/face/Face.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
+import {
+  controlId,
+  Controller,
+  Deck,
+  type DeckcordConfig,
+  DiscordRpc,
+  type Face,
+  KeyRenderer,
+  LONG_PRESS_MILLIS,
+  requiredScopes,
+  Settings
+} from "../src/index.ts"
 import {
   FakeDeckProvider,
   FakeDiscord,
