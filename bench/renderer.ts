@@ -4,6 +4,7 @@
  */
 import { Effect } from "effect"
 import type { Face, PixelSize } from "../src/index.ts"
+// deep on purpose: times the renderer itself (makeKeyRenderer), outside its service layer
 import { FONT_FILES, makeKeyRenderer } from "../src/face/KeyRenderer.ts"
 import { type Row, summarize } from "./stats.ts"
 

@@ -19,6 +19,8 @@ import {
   TONE_COLORS
 } from "../src/index.ts"
 import { PREVIEW_FACES, PREVIEW_SIZES, renderPreviews, renderSheet, SHEET_FACES } from "../src/cli/render.ts"
+// white-box: font metrics, text fitting, the SVG document and the font lookup are the renderer's
+// internals, tested here one by one
 import { FontParseError, parseFontMetrics, textWidth } from "../src/face/FontMetrics.ts"
 import {
   type Box,

@@ -26,6 +26,7 @@ import {
   type VoiceModel
 } from "../src/index.ts"
 import { TestClock } from "effect/testing"
+// white-box: when the flow schedules a refresh, and how the status action words an outage
 import { refreshDelayMillis } from "../src/auth/OAuthFlow.ts"
 import { unavailability } from "../src/control/actions/status.ts"
 import {

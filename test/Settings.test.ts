@@ -5,6 +5,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { Settings, type StoredToken, TokenStore } from "../src/index.ts"
+// white-box: the wording of a file problem and of a too-open secret file
 import { explainFileProblem, secretModeWarning } from "../src/config/Settings.ts"
 
 const ID = "112233445566778899"

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Schema, Stream, SubscriptionRef } from "effect"
 import type { VoiceSettings } from "../src/protocol/Message.ts"
+// white-box: unit tests of each action definition, driven directly with a fake environment
 import {
   camera,
   deafen,

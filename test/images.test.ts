@@ -9,6 +9,7 @@ import { Effect, Result } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+// white-box: a face needs the mute action's own initial state
 import { mute } from "../src/control/actions/index.ts"
 import {
   type Binding,

@@ -7,6 +7,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Fiber, Layer, Result, Stream, SubscriptionRef } from "effect"
 import { TestClock } from "effect/testing"
 import type { VoiceSettings, VoiceSettingsPatch } from "../src/protocol/Message.ts"
+// white-box: the multi action's definition and its local state
 import { multi, type MultiLocal, type MultiOptions } from "../src/control/actions/index.ts"
 import {
   type ActionEnv,
