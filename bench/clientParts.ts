@@ -7,7 +7,8 @@ import { Deferred, Duration, Effect, Exit } from "effect"
 import { randomUUID } from "node:crypto"
 import { encodeFrame, makeFrameDecoder, Opcode } from "../src/protocol/Frame.ts"
 import { commandEnvelope, decodeInbound } from "../src/protocol/Message.ts"
-import { fixtures } from "../src/testing/FakeDiscord.ts"
+import { fixtures } from "../src/testing/index.ts"
+// white-box: the fake's voice model alone makes the reply payload, without a socket
 import { World } from "../src/testing/fakeDiscord/world.ts"
 import { type Row, summarize } from "./stats.ts"
 

@@ -20,7 +20,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { FAKE_DECKS_ENV } from "../src/layers/FakeDecksFromEnv.ts"
-import { FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
+import { FIXTURE_CLIENT_ID } from "../src/testing/index.ts"
 import { BENCH_SCOPES, BENCH_TOKEN, type ForkedFake, forkFake } from "./setup.ts"
 import { MiB, pending, type Row, single, sleep, summarize } from "./stats.ts"
 

@@ -5,9 +5,8 @@
  * not USB or JPEG cost. Target: one key ≤ 5 ms, a full page ≤ 100 ms.
  */
 import { Effect, Layer, ManagedRuntime } from "effect"
-import { Deck, faceColor } from "../src/deck/Deck.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
+import { Deck, faceColor, KeyRenderer } from "../src/index.ts"
+import { FakeDeckProvider } from "../src/testing/index.ts"
 import { type Row, summarize } from "./stats.ts"
 
 /** Enough rounds for a stable median on a shared 2-core machine in about a second per row. */

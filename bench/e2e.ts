@@ -8,19 +8,26 @@
  *   while someone speaks: images written vs events (writes must be coalesced), CPU and memory.
  */
 import { Effect, Layer, ManagedRuntime, Redacted, References, Stream, SubscriptionRef } from "effect"
-import { Authenticator } from "../src/discord/Authenticator.ts"
-import type { DeckcordConfig } from "../src/config/Config.ts"
-import { Controller } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { Settings } from "../src/config/Settings.ts"
-import { VoiceState } from "../src/discord/VoiceState.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
-import { FIXTURE_CLIENT_ID, fixtures, startFakeDiscord } from "../src/testing/FakeDiscord.ts"
-import type { FakeDiscordServer } from "../src/testing/fakeDiscord/server.ts"
+import {
+  Authenticator,
+  Controller,
+  Deck,
+  type DeckcordConfig,
+  DiscordIpc,
+  DiscordRpc,
+  KeyRenderer,
+  Settings,
+  VoiceState
+} from "../src/index.ts"
+import {
+  type FakeDeck,
+  FakeDeckProvider,
+  type FakeDiscordServer,
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority,
+  startFakeDiscord
+} from "../src/testing/index.ts"
 import { BENCH_SCOPES, FAST_RECONNECT } from "./setup.ts"
 import { heapAfterGc, MiB, type Row, single, sleep, summarize } from "./stats.ts"
 import { STORM_RATE, STORM_SECONDS } from "./storm.ts"

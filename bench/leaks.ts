@@ -6,8 +6,8 @@
  */
 import { Effect, Fiber, Stream } from "effect"
 import * as Net from "node:net"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import { fixtures } from "../src/testing/FakeDiscord.ts"
+import { DiscordRpc } from "../src/index.ts"
+import { fixtures } from "../src/testing/index.ts"
 import { forkFake, readyRuntime } from "./setup.ts"
 import { survivorsOf } from "./heapObjects.ts"
 import { heapAfterGc, MiB, type Row, single, sleep } from "./stats.ts"

@@ -3,7 +3,8 @@
  * at the common key sizes. Targets: cold 96 px ≤ 2 ms, cache hit ≤ 0.05 ms.
  */
 import { Effect } from "effect"
-import type { Face, PixelSize } from "../src/face/Face.ts"
+import type { Face, PixelSize } from "../src/index.ts"
+// deep on purpose: times the renderer itself (makeKeyRenderer), outside its service layer
 import { FONT_FILES, makeKeyRenderer } from "../src/face/KeyRenderer.ts"
 import { type Row, summarize } from "./stats.ts"
 

@@ -5,13 +5,8 @@
 import * as ChildProcess from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
-import { Authenticator } from "../src/discord/Authenticator.ts"
-import { BASE_SCOPES } from "../src/config/Config.ts"
-import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
-import { DiscordRpc, type DiscordRpcOptions } from "../src/discord/DiscordRpc.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FIXTURE_CLIENT_ID, startFakeDiscord } from "../src/testing/FakeDiscord.ts"
-import type { FakeDiscordServer } from "../src/testing/fakeDiscord/server.ts"
+import { Authenticator, BASE_SCOPES, DiscordIpc, DiscordRpc, type DiscordRpcOptions } from "../src/index.ts"
+import { type FakeDiscordServer, FIXTURE_CLIENT_ID, simpleAuthority, startFakeDiscord } from "../src/testing/index.ts"
 
 /** The token the fake accepts, with every voice scope. */
 export const BENCH_TOKEN = "bench-access-token-0123456789"

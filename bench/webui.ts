@@ -19,11 +19,14 @@ import { fileURLToPath } from "node:url"
 import { chromium } from "playwright-core"
 import { controlledDaemonLayer } from "../src/layers/ControlledDaemon.ts"
 import { WebAccess } from "../src/control/Server.ts"
-import { VoiceState } from "../src/discord/VoiceState.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
-import { FIXTURE_CLIENT_ID, startFakeDiscord } from "../src/testing/FakeDiscord.ts"
-import type { FakeDiscordServer } from "../src/testing/fakeDiscord/server.ts"
+import { VoiceState } from "../src/index.ts"
+import {
+  FakeDeckProvider,
+  type FakeDiscordServer,
+  FIXTURE_CLIENT_ID,
+  simpleAuthority,
+  startFakeDiscord
+} from "../src/testing/index.ts"
 import { webUiRoutes } from "../src/web/index.ts"
 import { BENCH_SCOPES } from "./setup.ts"
 import { heapAfterGc, type Row, single, sleep, summarize } from "./stats.ts"

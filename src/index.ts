@@ -17,7 +17,9 @@ export {
   type Authenticated,
   AuthenticationError,
   authenticateWith,
-  Authenticator
+  authenticationHint,
+  Authenticator,
+  RETRIES_BY_ITSELF_HINT
 } from "./discord/Authenticator.ts"
 export {
   ArRpcOnlyError,
@@ -72,7 +74,18 @@ export { oauthScopes, SCOPE_EXTRAS } from "./protocol/Scopes.ts"
 // the deck and its faces
 export * from "./face/Face.ts"
 export { FontLoadError, KeyRenderer, type RenderedFace } from "./face/KeyRenderer.ts"
-export { AVATAR_TINTS, contrastRatio, relativeLuminance, TONE_COLORS, type ToneColors } from "./face/Palette.ts"
+export {
+  ALERT_COLOR,
+  ALERT_EDGE,
+  AVATAR_TINTS,
+  contrastRatio,
+  hexToRgb,
+  PENDING_COLOR,
+  relativeLuminance,
+  SPEAKING_RING,
+  TONE_COLORS,
+  type ToneColors
+} from "./face/Palette.ts"
 export {
   Deck,
   type DeckControl,
@@ -158,9 +171,12 @@ export {
   type ActionInput,
   actionNamed,
   ACTIONS,
+  type AnyActionDef,
+  type ControlKind,
   defineAction,
   type KnownState,
   LIVE_WAIT_MILLIS,
+  LONG_PRESS_MILLIS,
   makeKnownState
 } from "./control/actions/index.ts"
 export {

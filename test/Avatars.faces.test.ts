@@ -3,12 +3,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem } from "effect"
 import { writeFileSync } from "node:fs"
 import * as Path from "node:path"
-import type { Face, FaceAvatar, PixelSize } from "../src/face/Face.ts"
+import { AVATAR_TINTS, contrastRatio, type Face, type FaceAvatar, hexToRgb, initialsOf, MAX_FACE_AVATARS, type PixelSize } from "../src/index.ts"
+import { solidPng } from "../src/testing/index.ts"
 import { type Box, faceLayout, FONT_FILES, intersects, loadFonts, makeKeyRenderer, type RenderedFace } from "../src/face/KeyRenderer.ts"
 import { noSystemFonts } from "../src/face/SystemFonts.ts"
-import { AVATAR_TINTS, contrastRatio, initialsOf, MAX_FACE_AVATARS } from "../src/index.ts"
-import { hexToRgb } from "../src/face/Palette.ts"
-import { solidPng } from "../src/testing/FakeAvatarCdn.ts"
 
 const fonts = Effect.runSync(loadFonts(FONT_FILES, noSystemFonts))
 const KEY: PixelSize = { width: 72, height: 72 }

@@ -1,9 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, Result } from "effect"
-import { BASE_SCOPES, configFilePath, decodeConfig, DEFAULT_BRIGHTNESS, tokenFilePath } from "../src/config/Config.ts"
-import { checkLayout, requiredScopes } from "../src/index.ts"
-import { describeDeck } from "../src/deck/Deck.ts"
-import { FakeDeck } from "../src/testing/FakeDeck.ts"
+import {
+  BASE_SCOPES,
+  checkLayout,
+  configFilePath,
+  decodeConfig,
+  DEFAULT_BRIGHTNESS,
+  describeDeck,
+  requiredScopes,
+  tokenFilePath
+} from "../src/index.ts"
+import { FakeDeck } from "../src/testing/index.ts"
 
 const FILE = "/home/u/.config/deckcord/config.json"
 const ID = "112233445566778899"

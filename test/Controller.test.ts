@@ -4,23 +4,27 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig } from "../src/config/Config.ts"
-import { requiredScopes } from "../src/index.ts"
-import { Controller, controlId } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import type { Face } from "../src/face/Face.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { Settings } from "../src/config/Settings.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
 import {
+  controlId,
+  Controller,
+  Deck,
+  type DeckcordConfig,
+  type Face,
+  KeyRenderer,
+  requiredScopes,
+  Settings
+} from "../src/index.ts"
+import {
+  type FakeDeck,
+  FakeDeckProvider,
   FakeDiscord,
+  fakeDiscordClient,
   type FakeDiscordOptions,
   type FakeDiscordShape,
   FIXTURE_CLIENT_ID,
-  fixtures
-} from "../src/testing/FakeDiscord.ts"
-import { fakeDiscordClient } from "../src/testing/layers.ts"
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "controller-test-token"

@@ -2,12 +2,21 @@ import { DEVICE_MODELS2, DeviceModelId, VENDOR_ID } from "@elgato-stream-deck/co
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
 import { readFileSync } from "node:fs"
-import { Deck, type DeckInfo, type DeckInput, type DeckInputEvent, type DeckOptions, faceColor } from "../src/deck/Deck.ts"
-import type { Face } from "../src/face/Face.ts"
-import { DeckProvider, UDEV_RULES_PATH } from "../src/deck/DeckProvider.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { FakeDeckProvider, type FakeDeckProviderOptions } from "../src/testing/FakeDeck.ts"
-import { hexToRgb, TONE_COLORS } from "../src/face/Palette.ts"
+import {
+  Deck,
+  type DeckInfo,
+  type DeckInput,
+  type DeckInputEvent,
+  type DeckOptions,
+  DeckProvider,
+  type Face,
+  faceColor,
+  hexToRgb,
+  KeyRenderer,
+  TONE_COLORS,
+  UDEV_RULES_PATH
+} from "../src/index.ts"
+import { FakeDeckProvider, type FakeDeckProviderOptions } from "../src/testing/index.ts"
 import { captureLogs } from "./support/effects.ts"
 
 /** A stand-in renderer: the face's background (or tone) colour, solid. Counts renders. */

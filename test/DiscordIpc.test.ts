@@ -4,9 +4,8 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDiscord, FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
+import { DiscordIpc } from "../src/index.ts"
+import { FakeDiscord, FIXTURE_CLIENT_ID, simpleAuthority } from "../src/testing/index.ts"
 import { header } from "./support/frames.ts"
 
 /** A unix socket that accepts and runs `onConnection`, closed with the test's scope. */

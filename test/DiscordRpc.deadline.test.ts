@@ -4,11 +4,15 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Layer, Redacted, Stream } from "effect"
-import { Authenticator } from "../src/discord/Authenticator.ts"
-import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
-import { CommandDeadline, type ConnectionState, deadlineFrom, DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDiscord, FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
+import {
+  Authenticator,
+  CommandDeadline,
+  type ConnectionState,
+  deadlineFrom,
+  DiscordIpc,
+  DiscordRpc
+} from "../src/index.ts"
+import { FakeDiscord, FIXTURE_CLIENT_ID, simpleAuthority } from "../src/testing/index.ts"
 
 const TOKEN = "test-access-token-0123456789abcdef"
 const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]

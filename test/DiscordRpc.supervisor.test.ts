@@ -4,11 +4,16 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Redacted, Ref, Stream } from "effect"
-import { Authenticator, authenticateWith } from "../src/discord/Authenticator.ts"
-import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
-import { backoffDelay, type ConnectionState, DiscordRpc, type DiscordRpcOptions } from "../src/discord/DiscordRpc.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDiscord, FIXTURE_CLIENT_ID } from "../src/testing/FakeDiscord.ts"
+import {
+  authenticateWith,
+  Authenticator,
+  backoffDelay,
+  type ConnectionState,
+  DiscordIpc,
+  DiscordRpc,
+  type DiscordRpcOptions
+} from "../src/index.ts"
+import { FakeDiscord, FIXTURE_CLIENT_ID, simpleAuthority } from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "test-access-token-0123456789abcdef"

@@ -1,16 +1,23 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Effect, Exit, Fiber, Layer, Redacted, Ref, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Authenticator } from "../src/discord/Authenticator.ts"
-import { DiscordIpc, DiscordNotFoundError, HandshakeClosedError } from "../src/discord/DiscordIpc.ts"
 import {
+  Authenticator,
   type ConnectionState,
+  DiscordIpc,
+  DiscordNotFoundError,
   DiscordRpc,
-  type DiscordRpcOptions
-} from "../src/discord/DiscordRpc.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
-import type { FakeDiscordOptions } from "../src/testing/fakeDiscord/options.ts"
+  type DiscordRpcOptions,
+  HandshakeClosedError
+} from "../src/index.ts"
+import {
+  FakeDiscord,
+  type FakeDiscordOptions,
+  type FakeDiscordShape,
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { eventually } from "./support/effects.ts"
 
 const TOKEN = "test-access-token-0123456789abcdef"

@@ -1,8 +1,8 @@
 import { DEVICE_MODELS2, type StreamDeck } from "@elgato-stream-deck/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
-import { DeckProvider } from "../src/deck/DeckProvider.ts"
-import { FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
+import { DeckProvider } from "../src/index.ts"
+import { FakeDeck, FakeDeckProvider } from "../src/testing/index.ts"
 
 const open = (model: string, serial?: string) =>
   Effect.promise(async () => {

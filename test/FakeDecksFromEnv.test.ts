@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Result } from "effect"
-import { DeckProvider } from "../src/deck/DeckProvider.ts"
+import { DeckProvider } from "../src/index.ts"
 import { deckProviderFromEnv, FAKE_DECKS_ENV } from "../src/layers/FakeDecksFromEnv.ts"
 
 /** Log lines written while building the provider, instead of printing them. */

@@ -7,7 +7,13 @@ import { Effect, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import { encodeFrame, type Frame, makeFrameDecoder, Opcode } from "../src/protocol/Frame.ts"
-import { FakeDiscord, type FakeDiscordOptions, type FakeDiscordShape, fixtures, startFakeDiscord } from "../src/testing/FakeDiscord.ts"
+import {
+  FakeDiscord,
+  type FakeDiscordOptions,
+  type FakeDiscordShape,
+  fixtures,
+  startFakeDiscord
+} from "../src/testing/index.ts"
 
 const CLIENT_ID = "1187365420193771520"
 const { channels, users } = fixtures

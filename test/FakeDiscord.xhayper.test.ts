@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Client } from "@xhayper/discord-rpc"
 import { Effect } from "effect"
-import { FakeDiscord, type FakeDiscordShape, fixtures } from "../src/testing/FakeDiscord.ts"
+import { FakeDiscord, type FakeDiscordShape, fixtures } from "../src/testing/index.ts"
 
 const CLIENT_ID = "1187365420193771520"
 const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"] as const

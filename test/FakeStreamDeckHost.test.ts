@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import { decodeImageDataUrl, FAKE_HOST_DEVICES, FakeStreamDeckHost } from "../src/testing/FakeStreamDeckHost.ts"
+import { decodeImageDataUrl, FAKE_HOST_DEVICES, FakeStreamDeckHost } from "../src/testing/index.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const MINI = FAKE_HOST_DEVICES.mini()

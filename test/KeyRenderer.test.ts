@@ -4,9 +4,23 @@ import { Effect, FileSystem, Layer, Path } from "effect"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { faceColor } from "../src/deck/Deck.ts"
+import {
+  ALERT_COLOR,
+  ALERT_EDGE,
+  contrastRatio,
+  type Face,
+  faceColor,
+  ICON_NAMES,
+  KeyRenderer,
+  PENDING_COLOR,
+  type PixelSize,
+  type RenderedFace,
+  SPEAKING_RING,
+  TONE_COLORS
+} from "../src/index.ts"
 import { PREVIEW_FACES, PREVIEW_SIZES, renderPreviews, renderSheet, SHEET_FACES } from "../src/cli/render.ts"
-import { type Face, ICON_NAMES, type PixelSize } from "../src/face/Face.ts"
+// white-box: font metrics, text fitting, the SVG document and the font lookup are the renderer's
+// internals, tested here one by one
 import { FontParseError, hasGlyph, parseFontMetrics, textWidth } from "../src/face/FontMetrics.ts"
 import {
   type Box,
@@ -16,15 +30,12 @@ import {
   fitText,
   FONT_FILES,
   intersects,
-  KeyRenderer,
   loadFonts,
   makeKeyRenderer,
   RENDER_CACHE_MAX_ENTRIES,
-  type RenderedFace,
   REPLACEMENT_CHAR,
   sanitizeText
 } from "../src/face/KeyRenderer.ts"
-import { ALERT_COLOR, ALERT_EDGE, contrastRatio, PENDING_COLOR, SPEAKING_RING, TONE_COLORS } from "../src/face/Palette.ts"
 import { fontconfigLookup, noSystemFonts, type SystemFontLookup } from "../src/face/SystemFonts.ts"
 
 const bold = parseFontMetrics(readFileSync(FONT_FILES.label))

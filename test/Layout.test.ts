@@ -1,8 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
-import { describeDeck, type DeckInfo } from "../src/deck/Deck.ts"
-import { decodeLayout, defaultLayout, type Layout, layoutFor, scopeExtrasFor } from "../src/control/Layout.ts"
-import { FakeDeck } from "../src/testing/FakeDeck.ts"
+import {
+  type DeckInfo,
+  decodeLayout,
+  defaultLayout,
+  describeDeck,
+  type Layout,
+  layoutFor,
+  scopeExtrasFor
+} from "../src/index.ts"
+import { FakeDeck } from "../src/testing/index.ts"
 
 const LOUNGE = "613425648685547545"
 

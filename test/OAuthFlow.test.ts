@@ -5,20 +5,37 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { runAuth } from "../src/cli/auth.ts"
-import { DiscordIpc } from "../src/discord/DiscordIpc.ts"
-import { type ConnectionState, DiscordRpc } from "../src/discord/DiscordRpc.ts"
+import {
+  authenticationHint,
+  Authenticator,
+  type AuthSession,
+  type ConnectionState,
+  type DeckcordConfig,
+  DiscordIpc,
+  DiscordRpc,
+  OAuth,
+  OAuthFlow,
+  redactTokens,
+  RETRIES_BY_ITSELF_HINT,
+  RpcCommandError,
+  type RpcRequestError,
+  RpcTimeoutError,
+  Settings,
+  type StoredToken,
+  TokenStore,
+  type VoiceModel
+} from "../src/index.ts"
 import { TestClock } from "effect/testing"
-import { type AuthSession, authenticationHint, Authenticator, RETRIES_BY_ITSELF_HINT } from "../src/discord/Authenticator.ts"
-import type { DeckcordConfig } from "../src/config/Config.ts"
-import { OAuth } from "../src/auth/OAuth.ts"
-import { OAuthFlow, refreshDelayMillis } from "../src/auth/OAuthFlow.ts"
+// white-box: when the flow schedules a refresh, and how the status action words an outage
+import { refreshDelayMillis } from "../src/auth/OAuthFlow.ts"
 import { unavailability } from "../src/control/actions/status.ts"
-import type { VoiceModel } from "../src/discord/VoiceState.ts"
-import { redactTokens, RpcCommandError, type RpcRequestError, RpcTimeoutError } from "../src/discord/RpcErrors.ts"
-import { Settings } from "../src/config/Settings.ts"
-import { type StoredToken, TokenStore } from "../src/auth/TokenStore.ts"
-import { FakeDiscord, type FakeDiscordShape } from "../src/testing/FakeDiscord.ts"
-import { FakeOAuth, type FakeOAuthServer, type FakeTokenBehavior } from "../src/testing/FakeOAuth.ts"
+import {
+  FakeDiscord,
+  type FakeDiscordShape,
+  FakeOAuth,
+  type FakeOAuthServer,
+  type FakeTokenBehavior
+} from "../src/testing/index.ts"
 
 const ID = "112233445566778899"
 const SECRET = "client-secret-value-123"

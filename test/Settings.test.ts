@@ -4,8 +4,9 @@ import { Effect, Exit, FileSystem, Layer, Logger, Option, Redacted, Stream } fro
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import { explainFileProblem, secretModeWarning, Settings } from "../src/config/Settings.ts"
-import { type StoredToken, TokenStore } from "../src/auth/TokenStore.ts"
+import { Settings, type StoredToken, TokenStore } from "../src/index.ts"
+// white-box: the wording of a file problem and of a too-open secret file
+import { explainFileProblem, secretModeWarning } from "../src/config/Settings.ts"
 
 const ID = "112233445566778899"
 const ID2 = "998877665544332211"

@@ -4,11 +4,8 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream } from "effect"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import { SYNC_READ_TIMEOUT_MILLIS, type VoiceModel, VoiceState } from "../src/discord/VoiceState.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDiscord, fixtures } from "../src/testing/FakeDiscord.ts"
-import { fakeDiscordClient } from "../src/testing/layers.ts"
+import { DiscordRpc, SYNC_READ_TIMEOUT_MILLIS, type VoiceModel, VoiceState } from "../src/index.ts"
+import { FakeDiscord, fakeDiscordClient, fixtures, simpleAuthority } from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "tok"

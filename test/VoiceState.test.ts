@@ -1,16 +1,23 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Layer, Redacted, Schedule, Scope, Stream } from "effect"
-import { type Authenticated, Authenticator, authenticateWith, AuthenticationError } from "../src/discord/Authenticator.ts"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import { CHANNEL_FETCH_RETRIES, type VoiceModel, VoiceState } from "../src/discord/VoiceState.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
+import {
+  type Authenticated,
+  authenticateWith,
+  AuthenticationError,
+  Authenticator,
+  CHANNEL_FETCH_RETRIES,
+  DiscordRpc,
+  type VoiceModel,
+  VoiceState
+} from "../src/index.ts"
 import {
   FakeDiscord,
+  fakeDiscordClient,
   type FakeDiscordOptions,
   type FakeDiscordShape,
-  fixtures
-} from "../src/testing/FakeDiscord.ts"
-import { fakeDiscordClient } from "../src/testing/layers.ts"
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { captureLogs } from "./support/effects.ts"
 
 const TOKEN = "tok"

@@ -1,18 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Schema, Stream, SubscriptionRef } from "effect"
 import type { VoiceSettings } from "../src/protocol/Message.ts"
+// white-box: unit tests of each action definition, driven directly with a fake environment
 import {
-  type ActionEnv,
-  type ActionInput,
-  type AnyActionDef,
   camera,
-  type ControlKind,
   deafen,
   inputDevice,
   inputMode,
   inputVolume,
   leaveCall,
-  makeKnownState,
   mute,
   outputDevice,
   outputVolume,
@@ -31,8 +27,17 @@ import {
 import { defaultAvatarIndex } from "../src/index.ts"
 import { memberBadge } from "../src/control/actions/channels.ts"
 import { SHEET_FACES } from "../src/cli/render.ts"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import type { ChannelView, Member, VoiceModel } from "../src/discord/VoiceState.ts"
+import {
+  type ActionEnv,
+  type ActionInput,
+  type AnyActionDef,
+  type ChannelView,
+  type ControlKind,
+  DiscordRpc,
+  makeKnownState,
+  type Member,
+  type VoiceModel
+} from "../src/index.ts"
 
 // ---------------------------------------------------------------------------------------------
 // a hand-made model

@@ -6,8 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as Fs from "node:fs"
-import { decodeConfig } from "../src/config/Config.ts"
-import { checkLayout } from "../src/index.ts"
+import { checkLayout, decodeConfig } from "../src/index.ts"
 import { CONFIG_SCHEMA_FILE, configJsonSchema, configJsonSchemaText } from "../src/control/ConfigSchema.ts"
 import { jsonSchemaErrors } from "./support/jsonSchema.ts"
 

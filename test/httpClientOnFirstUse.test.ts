@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
-import { httpClientOnFirstUse } from "../src/auth/OAuth.ts"
+import { httpClientOnFirstUse } from "../src/index.ts"
 
 describe("httpClientOnFirstUse", () => {
   it.effect("builds the real client on the first request only, and releases it with the scope", () =>

@@ -9,12 +9,17 @@ import { Effect, Result } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+// white-box: a face needs the mute action's own initial state
 import { mute } from "../src/control/actions/index.ts"
-import { bindingFace } from "../src/control/Controller.ts"
-import type { Face } from "../src/face/Face.ts"
-import { KeyRenderer, type RenderedFace } from "../src/face/KeyRenderer.ts"
-import { type Binding, decodeLayout } from "../src/control/Layout.ts"
-import type { VoiceModel } from "../src/discord/VoiceState.ts"
+import {
+  type Binding,
+  bindingFace,
+  decodeLayout,
+  type Face,
+  KeyRenderer,
+  type RenderedFace,
+  type VoiceModel
+} from "../src/index.ts"
 import { captureLogs } from "./support/effects.ts"
 
 const folder = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-images-"))

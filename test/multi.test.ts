@@ -7,21 +7,38 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Fiber, Layer, Result, Stream, SubscriptionRef } from "effect"
 import { TestClock } from "effect/testing"
 import type { VoiceSettings, VoiceSettingsPatch } from "../src/protocol/Message.ts"
-import { type ActionEnv, makeKnownState, multi, type MultiLocal, type MultiOptions } from "../src/control/actions/index.ts"
-import { type DeckcordConfig } from "../src/config/Config.ts"
-import { requiredScopes } from "../src/index.ts"
-import { Controller, controlId, PRESS_DEADLINE_MILLIS } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import { CommandDeadline, type Deadline, type DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import type { Face } from "../src/face/Face.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { decodeLayout, type Layout, scopeExtrasFor } from "../src/control/Layout.ts"
-import { Settings } from "../src/config/Settings.ts"
-import type { VoiceModel } from "../src/discord/VoiceState.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { type FakeDeck, FakeDeckProvider } from "../src/testing/FakeDeck.ts"
-import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
-import { fakeDiscordClient } from "../src/testing/layers.ts"
+// white-box: the multi action's definition and its local state
+import { multi, type MultiLocal, type MultiOptions } from "../src/control/actions/index.ts"
+import {
+  type ActionEnv,
+  CommandDeadline,
+  controlId,
+  Controller,
+  type Deadline,
+  Deck,
+  type DeckcordConfig,
+  decodeLayout,
+  type DiscordRpc,
+  type Face,
+  KeyRenderer,
+  type Layout,
+  makeKnownState,
+  PRESS_DEADLINE_MILLIS,
+  requiredScopes,
+  scopeExtrasFor,
+  Settings,
+  type VoiceModel
+} from "../src/index.ts"
+import {
+  type FakeDeck,
+  FakeDeckProvider,
+  FakeDiscord,
+  fakeDiscordClient,
+  type FakeDiscordShape,
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const { booth, lounge } = fixtures.channels

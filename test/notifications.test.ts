@@ -5,19 +5,27 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Layer, Stream, SubscriptionRef } from "effect"
-import { type DeckcordConfig } from "../src/config/Config.ts"
-import { requiredScopes } from "../src/index.ts"
-import { LONG_PRESS_MILLIS } from "../src/control/actions/index.ts"
-import { Controller, controlId } from "../src/control/Controller.ts"
-import { Deck } from "../src/deck/Deck.ts"
-import { DiscordRpc } from "../src/discord/DiscordRpc.ts"
-import type { Face } from "../src/face/Face.ts"
-import { KeyRenderer } from "../src/face/KeyRenderer.ts"
-import { Settings } from "../src/config/Settings.ts"
-import { simpleAuthority } from "../src/testing/FakeAuthority.ts"
-import { FakeDeckProvider } from "../src/testing/FakeDeck.ts"
-import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID, fixtures } from "../src/testing/FakeDiscord.ts"
-import { fakeDiscordClient } from "../src/testing/layers.ts"
+import {
+  controlId,
+  Controller,
+  Deck,
+  type DeckcordConfig,
+  DiscordRpc,
+  type Face,
+  KeyRenderer,
+  LONG_PRESS_MILLIS,
+  requiredScopes,
+  Settings
+} from "../src/index.ts"
+import {
+  FakeDeckProvider,
+  FakeDiscord,
+  fakeDiscordClient,
+  type FakeDiscordShape,
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority
+} from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "notifications-test-token"

@@ -5,10 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as Fs from "node:fs"
-import { decodeConfig } from "../src/config/Config.ts"
-import { checkLayout } from "../src/index.ts"
-import { ACTIONS } from "../src/control/actions/index.ts"
-import { ICON_NAMES } from "../src/face/Face.ts"
+import { ACTIONS, checkLayout, decodeConfig, ICON_NAMES } from "../src/index.ts"
 
 const readme = Fs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
 

@@ -4,8 +4,7 @@ import { Effect, FileSystem } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { type Check, formatChecks, runChecks } from "../../src/cli/doctor.ts"
-import { FakeDiscord, FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
-import { FakeDeckProvider } from "../../src/testing/FakeDeck.ts"
+import { FakeDeckProvider, FakeDiscord, FIXTURE_CLIENT_ID } from "../../src/testing/index.ts"
 
 const byName = (checks: ReadonlyArray<Check>, name: string) => checks.filter((c) => c.name === name)
 

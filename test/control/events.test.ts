@@ -8,7 +8,7 @@ import { Effect, Schema, type Scope } from "effect"
 import * as Http from "node:http"
 import { DeckStatus, StateEvent, Status } from "../../src/control/Api.ts"
 import { runRemote } from "../../src/cli/remote.ts"
-import { fixtures } from "../../src/testing/fakeDiscord/fixtures.ts"
+import { fixtures } from "../../src/testing/index.ts"
 import { captureLogs, eventually } from "../support/effects.ts"
 import { type Harness, rawRequest, startDaemon } from "./harness.ts"
 

@@ -12,12 +12,16 @@ import type { WebAccess } from "../../src/control/Server.ts"
 import type { RouteLayer } from "../../src/control/Server.ts"
 import { WebAccess as WebAccessTag } from "../../src/control/Server.ts"
 import { runRemote } from "../../src/cli/remote.ts"
-import { requiredScopes } from "../../src/index.ts"
-import { VoiceState } from "../../src/discord/VoiceState.ts"
-import { simpleAuthority } from "../../src/testing/FakeAuthority.ts"
-import { type FakeDeck, FakeDeckProvider } from "../../src/testing/FakeDeck.ts"
-import { FakeDiscord, type FakeDiscordShape, FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
-import { makeFakeAvatarCdn } from "../../src/testing/FakeAvatarCdn.ts"
+import { requiredScopes, VoiceState } from "../../src/index.ts"
+import {
+  type FakeDeck,
+  FakeDeckProvider,
+  FakeDiscord,
+  type FakeDiscordShape,
+  FIXTURE_CLIENT_ID,
+  makeFakeAvatarCdn,
+  simpleAuthority
+} from "../../src/testing/index.ts"
 
 export const ACCESS_TOKEN = "control-test-token-0123456789abcdef"
 export const CLIENT_SECRET = "control-test-client-secret-value"

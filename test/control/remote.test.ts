@@ -12,7 +12,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { runRemote } from "../../src/cli/remote.ts"
 import { Status } from "../../src/control/Api.ts"
-import { fixtures } from "../../src/testing/fakeDiscord/fixtures.ts"
+import { fixtures } from "../../src/testing/index.ts"
 import { captureLogs, eventually } from "../support/effects.ts"
 import { startDaemon } from "./harness.ts"
 

@@ -12,7 +12,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { prepareSocketPath } from "../../src/control/Server.ts"
 import { controlledDaemonLayer } from "../../src/layers/ControlledDaemon.ts"
-import { FakeDeckProvider } from "../../src/testing/FakeDeck.ts"
+import { FakeDeckProvider } from "../../src/testing/index.ts"
 import { captureLogs } from "../support/effects.ts"
 import { startDaemon } from "./harness.ts"
 

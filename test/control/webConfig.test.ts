@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
-import { decodeConfig } from "../../src/config/Config.ts"
+import { decodeConfig } from "../../src/index.ts"
 
 const decode = (web: unknown) => decodeConfig("config.json", JSON.stringify({ web }))
 

@@ -11,15 +11,17 @@ import { fileURLToPath } from "node:url"
 import { requiredScopes } from "../../src/index.ts"
 import { buildPlugin } from "../../src/plugin/Build.ts"
 import { actionUuid } from "../../src/plugin/PluginSurface.ts"
-import { simpleAuthority } from "../../src/testing/FakeAuthority.ts"
-import { FIXTURE_CLIENT_ID, fixtures, startFakeDiscord } from "../../src/testing/FakeDiscord.ts"
-import type { FakeDiscordServer } from "../../src/testing/fakeDiscord/server.ts"
 import {
   FAKE_HOST_DEVICES,
+  type FakeDiscordServer,
   type FakeHostProfile,
+  FakeStreamDeckHost,
   type FakeStreamDeckHostOptions,
-  FakeStreamDeckHost
-} from "../../src/testing/FakeStreamDeckHost.ts"
+  FIXTURE_CLIENT_ID,
+  fixtures,
+  simpleAuthority,
+  startFakeDiscord
+} from "../../src/testing/index.ts"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 /**

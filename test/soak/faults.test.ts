@@ -7,8 +7,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
 import { encodeFrame, Opcode } from "../../src/protocol/Frame.ts"
-import type { DiscordRpc } from "../../src/discord/DiscordRpc.ts"
-import type { FakeDiscordShape } from "../../src/testing/FakeDiscord.ts"
+import type { DiscordRpc } from "../../src/index.ts"
+import type { FakeDiscordShape } from "../../src/testing/index.ts"
 import { client, eventually, fakeWith, header, recordStates } from "./harness.ts"
 import { recordSoak } from "./record.ts"
 

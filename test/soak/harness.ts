@@ -3,12 +3,15 @@
  * built in the test's scope, and a recorder of every connection state it passes through.
  */
 import { Effect, Layer, Redacted, References, Stream } from "effect"
-import { Authenticator } from "../../src/discord/Authenticator.ts"
-import { DiscordIpc } from "../../src/discord/DiscordIpc.ts"
-import { type ConnectionState, DiscordRpc, type DiscordRpcOptions, type ReconnectOptions } from "../../src/discord/DiscordRpc.ts"
-import { simpleAuthority } from "../../src/testing/FakeAuthority.ts"
-import { FakeDiscord, FIXTURE_CLIENT_ID } from "../../src/testing/FakeDiscord.ts"
-import type { FakeDiscordOptions } from "../../src/testing/fakeDiscord/options.ts"
+import {
+  Authenticator,
+  type ConnectionState,
+  DiscordIpc,
+  DiscordRpc,
+  type DiscordRpcOptions,
+  type ReconnectOptions
+} from "../../src/index.ts"
+import { FakeDiscord, type FakeDiscordOptions, FIXTURE_CLIENT_ID, simpleAuthority } from "../../src/testing/index.ts"
 
 export const TOKEN = "soak-access-token-0123456789abcdef"
 export const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]

@@ -8,14 +8,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted, References } from "effect"
-import { DiscordIpc } from "../../src/discord/DiscordIpc.ts"
-import { DiscordRpc } from "../../src/discord/DiscordRpc.ts"
-import { OAuth } from "../../src/auth/OAuth.ts"
-import { OAuthFlow } from "../../src/auth/OAuthFlow.ts"
-import { Settings } from "../../src/config/Settings.ts"
-import { TokenStore } from "../../src/auth/TokenStore.ts"
-import { FakeDiscord } from "../../src/testing/FakeDiscord.ts"
-import { type FakeTokenBehavior, FakeOAuth } from "../../src/testing/FakeOAuth.ts"
+import { DiscordIpc, DiscordRpc, OAuth, OAuthFlow, Settings, TokenStore } from "../../src/index.ts"
+import { FakeDiscord, FakeOAuth, type FakeTokenBehavior } from "../../src/testing/index.ts"
 import { FAST, recordStates } from "./harness.ts"
 import { recordSoak } from "./record.ts"
 

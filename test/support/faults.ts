@@ -12,15 +12,30 @@
  * - at most one consent prompt (AUTHORIZE) per connection; token requests stay bounded.
  */
 import { Context, Effect, Exit, Fiber, Layer, Option, Redacted, References, Stream } from "effect"
-import { DiscordIpc } from "../../src/discord/DiscordIpc.ts"
-import { type ConnectionState, deadlineFrom, DiscordRpc, type ReconnectOptions } from "../../src/discord/DiscordRpc.ts"
-import { OAuth } from "../../src/auth/OAuth.ts"
-import { OAuthFlow } from "../../src/auth/OAuthFlow.ts"
-import { Settings } from "../../src/config/Settings.ts"
-import { TokenStore } from "../../src/auth/TokenStore.ts"
-import { SyncTiming, type VoiceModel, VoiceState } from "../../src/discord/VoiceState.ts"
-import { FakeDiscord, type FakeDiscordShape, type FaultKind, type FaultStep, fixtures } from "../../src/testing/FakeDiscord.ts"
-import { type FakeOAuthServer, type FakeTokenBehavior, FakeOAuth } from "../../src/testing/FakeOAuth.ts"
+import {
+  type ConnectionState,
+  deadlineFrom,
+  DiscordIpc,
+  DiscordRpc,
+  OAuth,
+  OAuthFlow,
+  type ReconnectOptions,
+  Settings,
+  SyncTiming,
+  TokenStore,
+  type VoiceModel,
+  VoiceState
+} from "../../src/index.ts"
+import {
+  FakeDiscord,
+  type FakeDiscordShape,
+  FakeOAuth,
+  type FakeOAuthServer,
+  type FakeTokenBehavior,
+  type FaultKind,
+  type FaultStep,
+  fixtures
+} from "../../src/testing/index.ts"
 
 export const CLIENT_ID = "112233445566778899"
 const SECRET = "fault-client-secret-value"
