@@ -5,11 +5,10 @@
  * the full parser in `program.ts`, which gives the errors and the help. A test checks that
  * both read each command line this accepts the same way.
  */
-import type { LogFormat } from "./logging.ts"
-
 export interface DaemonArgs {
   readonly config: string | undefined
-  readonly logFormat: LogFormat
+  /** `LogFormat` of cli/logging.ts, spelled out: this module imports nothing. */
+  readonly logFormat: "pretty" | "json"
 }
 
 const LOG_FORMATS: ReadonlyArray<string> = ["pretty", "json"]
@@ -29,5 +28,5 @@ export const daemonArgs = (args: ReadonlyArray<string>): DaemonArgs | undefined 
   }
   const logFormat = values.get("log-format") ?? "pretty"
   if (!LOG_FORMATS.includes(logFormat)) return undefined
-  return { config: values.get("config"), logFormat: logFormat as LogFormat }
+  return { config: values.get("config"), logFormat: logFormat as DaemonArgs["logFormat"] }
 }

@@ -30,7 +30,7 @@ describe("the remote commands' client", () => {
     }
     visit(Path.join(src, "main.ts"))
     expect(seen.size).toBeGreaterThan(1) // the scan follows main.ts into the client
-    expect([...seen].map((f) => Path.relative(src, f)).sort()).toEqual(["cli/remote.ts", "control/paths.ts", "main.ts"])
+    expect([...seen].map((f) => Path.relative(src, f)).sort()).toEqual(["cli/daemonArgs.ts", "cli/remote.ts", "control/paths.ts", "main.ts"])
     expect([...packages].filter((p) => !p.startsWith("node:"))).toEqual([])
   })
 })
