@@ -113,6 +113,9 @@ export const dynamicImportsOfCommonJs = (metafile) => {
   return [...problems]
 }
 
+/** V8's `--bytecode-old-age` (Node 22 and 24): full GCs a function must sit out before its bytecode goes. */
+const BYTECODE_OLD_AGE = 6
+
 /** Returns the files written (absolute paths). */
 export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, external = [] }) => {
   const esbuild = await import("esbuild")
@@ -123,12 +126,16 @@ export const bundleEntry = async ({ entry, resolveDir, outdir, chunksDir, extern
         "#!/usr/bin/env node",
         'import * as Module from "node:module"',
         "try { Module.enableCompileCache?.() } catch {}",
-        // A daemon's young generation: start-up grows it to 16 MiB (keeping it small from the
-        // first line costs start-up 15-20 ms of extra scavenges), and V8 gives none of it back
-        // while the daemon idles. So once a process has run 5 s, one memory-reducing full GC
-        // shrinks it to 1 MiB and growth stops (-10 MiB resident). The timer is unref'd: a
-        // short command never waits for it. A user's own semi-space flag wins.
-        'if (!/semi[-_]space/.test(`${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`)) setTimeout(async () => { const V8 = await import("node:v8"); V8.setFlagsFromString("--semi-space-growth-factor=1"); V8.setFlagsFromString("--expose-gc"); (await import("node:vm")).runInNewContext("gc")({ type: "major", execution: "sync", flavor: "last-resort" }) }, 5000).unref()',
+        // Settling once start-up is over. The young generation: start-up grows it to 16 MiB
+        // (keeping it small from the first line costs start-up 15-20 ms of extra scavenges),
+        // and V8 gives none of it back while the daemon idles. The bytecode of code that ran
+        // once (module initialisers, start-up paths) stays too: V8 drops it only after
+        // BYTECODE_OLD_AGE full collections it did not run across, and an idle daemon collects
+        // rarely. So once a process has run 5 s, memory-reducing full GCs back to back shrink
+        // the young generation to 1 MiB, stop its growth and flush that bytecode (about 10 MiB
+        // resident and 1 MiB of heap, ~20 ms of CPU once). The timer is unref'd: a short
+        // command never waits for it. A user's own semi-space flag wins.
+        'if (!/semi[-_]space/.test(`${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`)) setTimeout(async () => { const V8 = await import("node:v8"); V8.setFlagsFromString("--semi-space-growth-factor=1"); V8.setFlagsFromString("--expose-gc"); const gc = (await import("node:vm")).runInNewContext("gc"); for (let i = 0; i <= BYTECODE_OLD_AGE; i++) gc({ type: "major", execution: "sync", flavor: "last-resort" }) }, 5000).unref()'.replace("BYTECODE_OLD_AGE", String(BYTECODE_OLD_AGE)),
         `await import(${JSON.stringify(entry)})`
       ].join("\n"),
       resolveDir,
