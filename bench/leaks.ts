@@ -84,11 +84,15 @@ export async function benchLeaks(): Promise<Array<Row>> {
     await cycles(WARMUP_CYCLES)
     await settle()
     const listenersBefore = socketListeners()
-    const heapBefore = await heapAfterGc()
     const cycleSurvivors = await survivorsOf(async () => {
       await cycles(SUBSCRIBE_CYCLES)
       await settle()
     })
+    // the heap delta over a second batch: V8's heap profiler keeps its object-id map once the
+    // first snapshot is taken (several MiB), which would count against the cycles otherwise
+    const heapBefore = await heapAfterGc()
+    await cycles(SUBSCRIBE_CYCLES)
+    await settle()
     const heapAfterSubscribe = await heapAfterGc()
     const { count: remoteAfterSubscribe } = await fake.ask<{ count: number }>({ type: "subscriptions" }, "subscriptions")
 
