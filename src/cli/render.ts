@@ -78,11 +78,25 @@ export const SHEET_FACES: ReadonlyArray<PreviewFace> = [
   { name: "PTT", face: { icon: "push-to-talk", tone: "neutral", label: "PTT" } },
   { name: "PTT: talking", face: { icon: "push-to-talk", tone: "active", label: "Talking" } },
   { name: "Input mode", face: { icon: "voice-activity", tone: "neutral", label: "Voice activity" } },
-  { name: "Voice channel", face: { icon: "voice-channel", tone: "active", label: "General", sublabel: "My Server", badge: "3", highlight: true } },
+  {
+    name: "Voice channel",
+    face: {
+      icon: "voice-channel",
+      tone: "active",
+      label: "General",
+      sublabel: "My Server",
+      badge: "3",
+      highlight: true,
+      avatars: [{ initials: "AL", tint: 0 }, { initials: "SK", tint: 3, speaking: true }, { initials: "M", tint: 4 }]
+    }
+  },
   { name: "Leave", face: { icon: "leave-call", tone: "muted", label: "Leave", sublabel: "General" } },
   { name: "Mic volume", face: { icon: "mic", tone: "neutral", label: "Mic +10", sublabel: "100%", value: 1 } },
   { name: "Output volume", face: { icon: "volume", tone: "neutral", label: "Output +10", sublabel: "100%", value: 0.5, mark: 0.5 } },
-  { name: "User volume", face: { icon: "user", tone: "neutral", label: "Alex", sublabel: "150%", value: 0.75, mark: 0.5 } },
+  {
+    name: "User volume",
+    face: { icon: "user", tone: "neutral", label: "Alex", sublabel: "150%", value: 0.75, mark: 0.5, avatars: [{ initials: "AL", tint: 0 }] }
+  },
   { name: "Soundboard", face: { icon: "soundboard", glyph: "🎺", tone: "neutral", label: "Airhorn" } },
   { name: "Soundboard (no emoji)", face: { icon: "soundboard", tone: "neutral", label: "Quack" } },
   { name: "Noise suppression", face: { icon: "voice-processing", tone: "active", label: "Noise filter", sublabel: "on" } },
