@@ -187,6 +187,27 @@ describe("hot-plug hints by polling", () => {
       assert.isAtLeast(at[0]! - failedAt, POLL)
       assert.strictEqual(at[1]! - at[0]!, POLL)
     }))
+  it.effect("when the watched directory goes away, the watch is closed and polling takes over", () =>
+    Effect.gen(function*() {
+      const parent = yield* tempDir
+      const dir = Path.join(parent, "dev")
+      Fs.mkdirSync(dir)
+      const spy = yield* spyWatch
+      const at = yield* record(yield* watchWith({ dir, platform: "linux", watch: spy.watch }))
+      // an entry named like the directory is no sign of its end
+      touch(dir, "dev")
+      Fs.renameSync(Path.join(dir, "dev"), Path.join(dir, "dev.old"))
+      yield* spy.sawEventFor("dev.old")
+      yield* advance(2 * POLL)
+      assert.deepStrictEqual(at, [], "the watch still lives")
+
+      const goneAt = yield* Clock.currentTimeMillis
+      Fs.rmSync(dir, { recursive: true })
+      yield* spy.closed
+      yield* advanceUntil(at, 2, 3 * POLL)
+      assert.isAtLeast(at[0]! - goneAt, POLL)
+      assert.strictEqual(at[1]! - at[0]!, POLL)
+    }))
 })
 
 describe("closing the scope", () => {

@@ -10,6 +10,7 @@
 import type { StreamDeck } from "@elgato-stream-deck/core"
 import { Context, Deferred, Duration, Effect, Exit, Layer, Queue, Schema, type Scope, Stream } from "effect"
 import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 
 // ---------------------------------------------------------------------------------------------
@@ -183,11 +184,21 @@ export interface HotplugOptions {
   ) => Fs.FSWatcher
 }
 
+/** The directory's device and inode, to tell the directory itself from an entry that shares its name. */
+const identity = (dir: string): string | undefined => {
+  try {
+    const stat = Fs.statSync(dir)
+    return `${stat.dev}:${stat.ino}`
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * A watch on the device directory for hidraw nodes appearing and disappearing, set up at
  * once (so nothing after it is missed) and closed with the scope; each event is offered to
  * `events`. `undefined` where the directory cannot be watched; `failed` completes if the
- * watch dies later (e.g. /dev unmounted in a container). A plain `fs.watch`: effect's
+ * watch dies later (an error, or the directory gone). A plain `fs.watch`: effect's
  * FileSystem watch starts only when its stream is pulled, and the provider must not need a
  * FileSystem.
  */
@@ -196,14 +207,23 @@ const watchDevDir = (options: HotplugOptions, events: Queue.Queue<void>, failed:
     Effect.sync((): Fs.FSWatcher | undefined => {
       if ((options.platform ?? process.platform) !== "linux") return undefined
       const dir = options.dir ?? "/dev"
+      const self = Path.basename(dir)
+      const before = identity(dir)
       try {
-        const watcher = (options.watch ?? Fs.watch)(dir, { persistent: false }, (_event, name) => {
-          if (name === null || name.startsWith("hidraw")) Queue.offerUnsafe(events, undefined)
+        const watcher = (options.watch ?? Fs.watch)(dir, { persistent: false }, (event, name) => {
+          if (name === null || name.startsWith("hidraw")) {
+            Queue.offerUnsafe(events, undefined)
+          } else if (event === "rename" && name === self && identity(dir) !== before) {
+            // The watched directory itself went (removed, or /dev unmounted in a container):
+            // the kernel ends the watch, and Node reports only this event, no error.
+            dead()
+          }
         })
-        watcher.on("error", () => {
+        const dead = () => {
           watcher.close()
           Deferred.doneUnsafe(failed, Exit.void)
-        })
+        }
+        watcher.on("error", dead)
         return watcher
       } catch {
         return undefined
