@@ -116,6 +116,25 @@ describe("hot-plug hints from a watched directory", () => {
       assert.strictEqual(at.length, 2, "nothing more without new events, and no polling while the watch lives")
     }))
 
+  it.effect("nodes that keep coming within the debounce delay make one hint, the delay after the last", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const spy = yield* spyWatch
+      const at = yield* record(yield* watchWith({ dir, platform: "linux", watch: spy.watch }))
+      const gap = DEBOUNCE / 2
+      for (const n of [0, 1, 2]) {
+        touch(dir, `hidraw${n}`)
+        yield* spy.sawEventFor(`hidraw${n}`)
+        if (n < 2) yield* advance(gap)
+      }
+      const last = yield* Clock.currentTimeMillis
+      yield* advanceUntil(at, 2, 5 * SETTLE)
+      assert.isAtLeast(at[0]! - last, DEBOUNCE, "each node restarts the debounce delay")
+      assert.strictEqual(at[1]! - at[0]!, SETTLE)
+      yield* advance(3 * POLL)
+      assert.strictEqual(at.length, 2)
+    }))
+
   it.effect("a node that is not hidraw makes no hint", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir

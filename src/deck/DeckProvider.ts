@@ -168,8 +168,9 @@ export const HOTPLUG_SETTLE = Duration.seconds(1)
 export const POLL_INTERVAL = Duration.seconds(2)
 
 /**
- * Where and how the hot-plug watcher looks; every default is the real system's. Another
- * directory suits a container that mounts the host's device nodes elsewhere, and tests.
+ * Where and how the hot-plug watcher looks. Every default is the real system's; tests point
+ * the watch at a directory of their own. Only the hints come from here: listing and opening
+ * still go through node-hid.
  */
 export interface HotplugOptions {
   /** The directory where `hidrawN` nodes appear (default `/dev`). */
