@@ -110,6 +110,10 @@ export {
   DeckHidError,
   DeckProvider,
   type DeckProviderShape,
+  HOTPLUG_DEBOUNCE,
+  HOTPLUG_SETTLE,
+  type HotplugOptions,
+  POLL_INTERVAL,
   UDEV_RULES_PATH
 } from "./deck/DeckProvider.ts"
 

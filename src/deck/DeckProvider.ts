@@ -10,6 +10,7 @@
 import type { StreamDeck } from "@elgato-stream-deck/core"
 import { Context, Deferred, Duration, Effect, Exit, Layer, Queue, Schema, type Scope, Stream } from "effect"
 import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 
 // ---------------------------------------------------------------------------------------------
@@ -129,30 +130,32 @@ export class DeckProvider extends Context.Service<DeckProvider, DeckProviderShap
    * binding) loads on first use, so a machine without libusb still starts; every scan tries
    * again, so installing the library later needs no restart of the rest of the daemon.
    */
-  static readonly layerNode: Layer.Layer<DeckProvider> = Layer.sync(DeckProvider, () => {
-    const lib = () => import("./hidLibrary.ts")
-    return DeckProvider.of(DeckProvider.fromPromises({
-      list: async () => {
-        const found = await (await lib()).listStreamDecks()
-        return found.map((d): DeckCandidate =>
-          d.serialNumber === undefined || d.serialNumber === ""
-            ? { path: d.path, model: d.model }
-            : { path: d.path, model: d.model, serial: d.serialNumber }
-        )
-      },
-      // JPEG settings as Companion uses them: high quality, 4:2:2 keeps text edges crisp.
-      open: async (path) => (await lib()).openStreamDeck(path, { jpegOptions: { quality: 95, subsampling: 1 } }),
-      watch: watchDevices
-    }))
-  })
+  static readonly layerNodeWith = (options: HotplugOptions = {}): Layer.Layer<DeckProvider> =>
+    Layer.sync(DeckProvider, () => {
+      const lib = () => import("./hidLibrary.ts")
+      return DeckProvider.of(DeckProvider.fromPromises({
+        list: async () => {
+          const found = await (await lib()).listStreamDecks()
+          return found.map((d): DeckCandidate =>
+            d.serialNumber === undefined || d.serialNumber === ""
+              ? { path: d.path, model: d.model }
+              : { path: d.path, model: d.model, serial: d.serialNumber }
+          )
+        },
+        // JPEG settings as Companion uses them: high quality, 4:2:2 keeps text edges crisp.
+        open: async (path) => (await lib()).openStreamDeck(path, { jpegOptions: { quality: 95, subsampling: 1 } }),
+        watch: watchDevices(options)
+      }))
+    })
+
+  /** `layerNodeWith()`: hot-plug hints from /dev. */
+  static readonly layerNode: Layer.Layer<DeckProvider> = DeckProvider.layerNodeWith()
 }
 
 // ---------------------------------------------------------------------------------------------
 // hot-plug hints
 // ---------------------------------------------------------------------------------------------
 
-/** Where Linux creates `hidrawN` nodes. */
-const DEV_DIR = "/dev"
 /** A burst of /dev events (one device creates several nodes) becomes one rescan. */
 export const HOTPLUG_DEBOUNCE = Duration.millis(100)
 /** Rescan again after this: udev applies the permission rule after the node appears. */
@@ -165,24 +168,63 @@ export const HOTPLUG_SETTLE = Duration.seconds(1)
 export const POLL_INTERVAL = Duration.seconds(2)
 
 /**
- * A watch on /dev for hidraw nodes appearing and disappearing, set up at once (so nothing
- * after it is missed) and closed with the scope; each event is offered to `events`.
- * `undefined` where /dev cannot be watched; `failed` completes if the watch dies later
- * (e.g. /dev unmounted in a container). A plain `fs.watch`: effect's FileSystem watch
- * starts only when its stream is pulled, and the provider must not need a FileSystem.
+ * Where and how the hot-plug watcher looks. Every default is the real system's; tests point
+ * the watch at a directory of their own. Only the hints come from here: listing and opening
+ * still go through node-hid.
  */
-const watchDevDir = (events: Queue.Queue<void>, failed: Deferred.Deferred<void>) =>
+export interface HotplugOptions {
+  /** The directory where `hidrawN` nodes appear (default `/dev`). */
+  readonly dir?: string
+  /** Only Linux has hidraw nodes to watch; elsewhere hints come from polling (default `process.platform`). */
+  readonly platform?: string
+  /** Starts the directory watch (default `fs.watch`); throwing means the directory cannot be watched. */
+  readonly watch?: (
+    dir: string,
+    options: { readonly persistent: boolean },
+    listener: (event: Fs.WatchEventType, name: string | null) => void
+  ) => Fs.FSWatcher
+}
+
+/** The directory's device and inode, to tell the directory itself from an entry that shares its name. */
+const identity = (dir: string): string | undefined => {
+  try {
+    const stat = Fs.statSync(dir)
+    return `${stat.dev}:${stat.ino}`
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A watch on the device directory for hidraw nodes appearing and disappearing, set up at
+ * once (so nothing after it is missed) and closed with the scope; each event is offered to
+ * `events`. `undefined` where the directory cannot be watched; `failed` completes if the
+ * watch dies later (an error, or the directory gone). A plain `fs.watch`: effect's
+ * FileSystem watch starts only when its stream is pulled, and the provider must not need a
+ * FileSystem.
+ */
+const watchDevDir = (options: HotplugOptions, events: Queue.Queue<void>, failed: Deferred.Deferred<void>) =>
   Effect.acquireRelease(
     Effect.sync((): Fs.FSWatcher | undefined => {
-      if (process.platform !== "linux") return undefined
+      if ((options.platform ?? process.platform) !== "linux") return undefined
+      const dir = options.dir ?? "/dev"
+      const self = Path.basename(dir)
+      const before = identity(dir)
       try {
-        const watcher = Fs.watch(DEV_DIR, { persistent: false }, (_event, name) => {
-          if (name === null || String(name).startsWith("hidraw")) Queue.offerUnsafe(events, undefined)
+        const watcher = (options.watch ?? Fs.watch)(dir, { persistent: false }, (event, name) => {
+          if (name === null || name.startsWith("hidraw")) {
+            Queue.offerUnsafe(events, undefined)
+          } else if (event === "rename" && name === self && identity(dir) !== before) {
+            // The watched directory itself went (removed, or /dev unmounted in a container):
+            // the kernel ends the watch, and Node reports only this event, no error.
+            dead()
+          }
         })
-        watcher.on("error", () => {
+        const dead = () => {
           watcher.close()
           Deferred.doneUnsafe(failed, Exit.void)
-        })
+        }
+        watcher.on("error", dead)
         return watcher
       } catch {
         return undefined
@@ -192,28 +234,29 @@ const watchDevDir = (events: Queue.Queue<void>, failed: Deferred.Deferred<void>)
   )
 
 /**
- * Hints from the /dev watch on Linux (debounced, then once more after the udev rule had time
- * to apply); a fixed-interval tick elsewhere, and after the watch dies.
+ * Hints from the device directory's watch on Linux (debounced, then once more after the udev
+ * rule had time to apply); a fixed-interval tick elsewhere, and after the watch dies.
  */
-const watchDevices: Effect.Effect<Stream.Stream<void>, never, Scope.Scope> = Effect.gen(function*() {
-  const hints = yield* Queue.sliding<void>(1)
-  const hint = Queue.offer(hints, undefined)
-  const polling = Effect.forever(Effect.sleep(POLL_INTERVAL).pipe(Effect.andThen(hint)))
-  const events = yield* Queue.sliding<void>(1)
-  const failed = yield* Deferred.make<void>()
-  const watcher = yield* watchDevDir(events, failed)
-  if (watcher === undefined) {
-    yield* Effect.forkScoped(polling)
-  } else {
-    const settled = Effect.sleep(HOTPLUG_SETTLE).pipe(Effect.andThen(hint))
-    yield* Effect.forkScoped(
-      Stream.fromQueue(events).pipe(
-        Stream.debounce(HOTPLUG_DEBOUNCE),
-        Stream.runForEach(() => hint.pipe(Effect.andThen(Effect.forkScoped(settled)))),
-        Effect.raceFirst(Deferred.await(failed)),
-        Effect.andThen(polling)
+const watchDevices = (options: HotplugOptions): Effect.Effect<Stream.Stream<void>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const hints = yield* Queue.sliding<void>(1)
+    const hint = Queue.offer(hints, undefined)
+    const polling = Effect.forever(Effect.sleep(POLL_INTERVAL).pipe(Effect.andThen(hint)))
+    const events = yield* Queue.sliding<void>(1)
+    const failed = yield* Deferred.make<void>()
+    const watcher = yield* watchDevDir(options, events, failed)
+    if (watcher === undefined) {
+      yield* Effect.forkScoped(polling)
+    } else {
+      const settled = Effect.sleep(HOTPLUG_SETTLE).pipe(Effect.andThen(hint))
+      yield* Effect.forkScoped(
+        Stream.fromQueue(events).pipe(
+          Stream.debounce(HOTPLUG_DEBOUNCE),
+          Stream.runForEach(() => hint.pipe(Effect.andThen(Effect.forkScoped(settled)))),
+          Effect.raceFirst(Deferred.await(failed)),
+          Effect.andThen(polling)
+        )
       )
-    )
-  }
-  return Stream.fromQueue(hints)
-})
+    }
+    return Stream.fromQueue(hints)
+  })
