@@ -23,7 +23,6 @@ export const MAX_BODY_BYTES = 1024 * 1024
 /** The 413 for a body over `MAX_BODY_BYTES`. */
 export const bodyTooLarge = () =>
   deny(413, "PayloadTooLarge", `a request body may be at most ${MAX_BODY_BYTES} bytes (1 MiB)`)
-const tooLarge = bodyTooLarge
 
 /**
  * A body read that went past `MaxBodySize` (a chunked body has no Content-Length to check
@@ -35,7 +34,6 @@ export const isBodyTooLarge = (error: unknown): boolean => {
   const reason = (error as { readonly reason?: { readonly cause?: unknown } }).reason
   return /maxBytes exceeded/.test(String(reason?.cause ?? (error as { readonly cause?: unknown }).cause))
 }
-const isOverflow = isBodyTooLarge
 
 const schemaMessage = (error: unknown): string => {
   const cause = (error as { readonly cause?: unknown }).cause
@@ -86,13 +84,13 @@ export const answered = (routes: RouteTable) =>
 <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const length = Number(request.headers["content-length"] ?? 0)
-    if (Number.isFinite(length) && length > MAX_BODY_BYTES) return Effect.succeed(tooLarge())
+    if (Number.isFinite(length) && length > MAX_BODY_BYTES) return Effect.succeed(bodyTooLarge())
     return app.pipe(
       Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(MAX_BODY_BYTES)),
       Effect.catchCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse, never, never> => {
         if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
         const error = Cause.squash(cause)
-        if (isOverflow(error)) return Effect.succeed(tooLarge())
+        if (isBodyTooLarge(error)) return Effect.succeed(bodyTooLarge())
         if (HttpApiError.HttpApiSchemaError.is(error) && error.kind !== "Body" && error.kind !== "ResponseHeaders") {
           return Effect.succeed(deny(400, "Invalid", schemaMessage(error)))
         }

@@ -62,13 +62,13 @@ const kindOf = (stat: Fs.Stats): string =>
 
 const ELSEWHERE = "or point $DECKCORD_CONTROL_SOCKET or $XDG_RUNTIME_DIR elsewhere"
 
+/** The directories `controlSocketPath` makes for deckcord: `…/deckcord` and `…/deckcord-<uid>`. */
+const isOwnSocketDirectory = (dir: string): boolean => /^deckcord(-\d+)?$/.test(Path.basename(dir))
+
 /**
  * mkdir -m 0700 (ours only), refuse a live socket, remove a stale one. Nothing is followed
  * through a link and nothing but a socket is removed: the path may be the user's own file.
  */
-/** The directories `controlSocketPath` makes for deckcord: `…/deckcord` and `…/deckcord-<uid>`. */
-const isOwnSocketDirectory = (dir: string): boolean => /^deckcord(-\d+)?$/.test(Path.basename(dir))
-
 export const prepareSocketPath = (socketPath: string) =>
   Effect.gen(function*() {
     const dir = Path.dirname(socketPath)
