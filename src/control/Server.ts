@@ -44,7 +44,8 @@ import {
   type StateEvent
 } from "./Api.ts"
 import { answered, recordingRouter, RouteTable } from "./Answers.ts"
-import { currentStatus, deckStatus, pressControl, runAction, statusChanges } from "./Commands.ts"
+import { pressControl, runAction } from "./Commands.ts"
+import { currentStatus, deckStatus, statusChanges } from "./Status.ts"
 import { GRACEFUL_SHUTDOWN } from "./ControlSocket.ts"
 import { guarded } from "./RequestGuard.ts"
 import { VirtualDecks } from "./VirtualDecks.ts"
