@@ -36,6 +36,8 @@ describe("the remote commands' client", () => {
     expect([...seen].map((f) => Path.relative(src, f)).sort()).toEqual([
       "cli/daemonArgs.ts",
       "cli/remote.ts",
+      "cli/remoteArgs.ts",
+      "cli/remoteOutput.ts",
       "control/paths.ts",
       "main.ts"
     ])
