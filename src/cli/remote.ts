@@ -12,8 +12,9 @@
  */
 import * as Http from "node:http"
 import { controlSocketPath } from "../control/paths.ts"
+import { commandName, localizeCommands } from "./invocation.ts"
 import { parseRemote, type Request, UsageError } from "./remoteArgs.ts"
-import { formatStatus, NOT_RUNNING_MESSAGE, type StatusView, waybarLine, waybarNotRunningLine, watchLine } from "./remoteOutput.ts"
+import { formatStatus, notRunningMessage, type StatusView, usageText, waybarLine, waybarNotRunningLine, watchLine } from "./remoteOutput.ts"
 
 export const EXIT = {
   done: 0,
@@ -52,6 +53,8 @@ export interface RemoteIo {
   readonly signal?: AbortSignal
   /** How long to wait for an answer (default `ANSWER_TIMEOUT_MILLIS`). */
   readonly answerTimeoutMillis?: number
+  /** How messages name the deckcord command; by default as this process was started (`commandName`). */
+  readonly command?: string
 }
 
 const defaultIo: RemoteIo = {
@@ -59,25 +62,6 @@ const defaultIo: RemoteIo = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text)
 }
-
-const USAGE = `Commands for the running daemon:
-  deckcord mute [toggle|on|off]          mute your microphone (default: toggle)
-  deckcord deafen [toggle|on|off]        deafen (default: toggle)
-  deckcord ptt start|stop                hold / release push-to-talk
-  deckcord ptt --for 2s                  hold push-to-talk for a while (ms, s)
-  deckcord input-mode [toggle|ptt|va]    push-to-talk or voice activity (default: toggle)
-  deckcord join <id | "Server/Channel">  join a voice channel
-  deckcord leave                         leave the voice channel
-  deckcord volume input|output [+N|-N|N] change or set a volume; without a value, show it
-  deckcord sound <name>                  play a soundboard sound
-  deckcord press <serial|virtual> <key>  press a deck's key as the hardware would
-                                         (key: 3, key:3 or dial:0; --down, --up, --turn N, --touch)
-  deckcord status [--json]               connection, user, mute, deafen, mode, channel, decks
-  deckcord watch [--json|--waybar]       one line per state change
-  deckcord web                           print the web UI's address (with its token)
-Exit codes: 0 done, 2 bad usage, 3 deckcord not running, 4 Discord not connected,
-5 refused by Discord, 6 no such channel, sound, deck or key, 1 anything else.
-`
 
 // ---------------------------------------------------------------------------------------------
 // transport
@@ -148,7 +132,7 @@ const failureText = (reply: Reply): string => {
 // watch: SSE over the socket
 // ---------------------------------------------------------------------------------------------
 
-const watch = (socketPath: string, format: "text" | "json" | "waybar", io: RemoteIo): Promise<number> =>
+const watch = (socketPath: string, format: "text" | "json" | "waybar", io: RemoteIo, command: () => string): Promise<number> =>
   new Promise((resolve, reject) => {
     const req = Http.request({ socketPath, method: "GET", path: "/api/events", headers: { host: "deckcord", accept: "text/event-stream" } }, (res) => {
       if (res.statusCode !== 200) {
@@ -182,7 +166,7 @@ const watch = (socketPath: string, format: "text" | "json" | "waybar", io: Remot
       })
       res.on("end", () => {
         if (io.signal?.aborted) return resolve(EXIT.done)
-        if (format === "waybar") io.out(`${waybarNotRunningLine()}\n`)
+        if (format === "waybar") io.out(`${waybarNotRunningLine(command())}\n`)
         io.err("deckcord stopped\n")
         resolve(EXIT.notRunning)
       })
@@ -211,16 +195,21 @@ const openInBrowser = (url: string) => {
 
 /** Run one remote command; resolves to its exit code. Never throws. */
 export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defaultIo): Promise<number> => {
+  // looked up only for a message that names a command (it reads the file system)
+  let name: string | undefined
+  const command = () =>
+    name ??= io.command ?? commandName({ argv: process.argv, cwd: process.cwd(), pathVariable: io.env["PATH"] })
+  const failure = (reply: Reply) => localizeCommands(failureText(reply), command())
   let parsed: Request
   try {
     parsed = parseRemote(args)
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
-    io.err(`deckcord: ${e.message}\n(see \`deckcord ${args[0] ?? ""} --help\`)\n`)
+    io.err(`deckcord: ${e.message}\n${localizeCommands(`(see \`deckcord ${args[0] ?? ""} --help\`)`, command())}\n`)
     return EXIT.usage
   }
   if (parsed.kind === "help") {
-    io.out(USAGE)
+    io.out(usageText(command()))
     return EXIT.done
   }
   const socketPath = controlSocketPath(io.env)
@@ -231,7 +220,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
         const holds = parsed.action["_tag"] === "PushToTalkFor" ? Number(parsed.action["millis"]) : 0
         const reply = await request(socketPath, "POST", "/api/actions", parsed.action, timeout + holds)
         if (reply.status !== 200) {
-          io.err(`deckcord: ${failureText(reply)}\n`)
+          io.err(`deckcord: ${failure(reply)}\n`)
           return exitFor(reply.status)
         }
         return EXIT.done
@@ -239,7 +228,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
       case "press": {
         const reply = await request(socketPath, "POST", `/api/decks/${encodeURIComponent(parsed.serial)}/press`, parsed.body, timeout)
         if (reply.status !== 200) {
-          io.err(`deckcord: ${failureText(reply)}\n`)
+          io.err(`deckcord: ${failure(reply)}\n`)
           return exitFor(reply.status)
         }
         return EXIT.done
@@ -248,7 +237,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
       case "volume": {
         const reply = await request(socketPath, "GET", "/api/status", undefined, timeout)
         if (reply.status !== 200) {
-          io.err(`deckcord: ${failureText(reply)}\n`)
+          io.err(`deckcord: ${failure(reply)}\n`)
           return exitFor(reply.status)
         }
         const status = reply.body as StatusView
@@ -265,7 +254,7 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
         return EXIT.done
       }
       case "watch":
-        return await watch(socketPath, parsed.format, io)
+        return await watch(socketPath, parsed.format, io, command)
       case "web": {
         const reply = await request(socketPath, "GET", "/api/web", undefined, timeout)
         const url = (reply.body as { url?: unknown } | undefined)?.url
@@ -280,8 +269,8 @@ export const runRemote = async (args: ReadonlyArray<string>, io: RemoteIo = defa
     }
   } catch (e) {
     if (e instanceof NotRunning) {
-      if (parsed.kind === "watch" && parsed.format === "waybar") io.out(`${waybarNotRunningLine()}\n`)
-      io.err(`${NOT_RUNNING_MESSAGE}\n`)
+      if (parsed.kind === "watch" && parsed.format === "waybar") io.out(`${waybarNotRunningLine(command())}\n`)
+      io.err(`${notRunningMessage(command())}\n`)
       return EXIT.notRunning
     }
     io.err(`deckcord: ${e instanceof Error ? e.message : String(e)}\n`)

@@ -1,12 +1,46 @@
 /**
  * What the remote commands print: `status` for people, `watch`'s lines, waybar's JSON, and
- * what is said when no daemon answers. Pure; imports nothing.
+ * what is said when no daemon answers, and the help. Pure. Commands are named as the user
+ * started this one (`node dist/main.js mute`, not a `deckcord` that is not installed).
  *
  * @since 0.2.0
  */
+import { localizeCommands } from "./invocation.ts"
 
-export const NOT_RUNNING_MESSAGE =
+const NOT_RUNNING_MESSAGE =
   "deckcord is not running — start it with `deckcord` or `systemctl --user start deckcord`"
+
+/** What is said when no daemon answers; `command` is how deckcord was started (`commandName`). */
+export const notRunningMessage = (command: string): string => localizeCommands(NOT_RUNNING_MESSAGE, command)
+
+/** The remote commands: what follows the command's name, and what it does. */
+const USAGE_ROWS: ReadonlyArray<readonly [string, string]> = [
+  ["mute [toggle|on|off]", "mute your microphone (default: toggle)"],
+  ["deafen [toggle|on|off]", "deafen (default: toggle)"],
+  ["ptt start|stop", "hold / release push-to-talk"],
+  ["ptt --for 2s", "hold push-to-talk for a while (ms, s)"],
+  ["input-mode [toggle|ptt|va]", "push-to-talk or voice activity (default: toggle)"],
+  ["join <id | \"Server/Channel\">", "join a voice channel"],
+  ["leave", "leave the voice channel"],
+  ["volume input|output [+N|-N|N]", "change or set a volume; without a value, show it"],
+  ["sound <name>", "play a soundboard sound"],
+  ["press <serial|virtual> <key>", "press a deck's key as the hardware would\n(key: 3, key:3 or dial:0; --down, --up, --turn N, --touch)"],
+  ["status [--json]", "connection, user, mute, deafen, mode, channel, decks"],
+  ["watch [--json|--waybar]", "one line per state change"],
+  ["web", "print the web UI's address (with its token)"]
+]
+
+/** `deckcord <command> --help`, in columns that fit the command's name as it was started. */
+export const usageText = (command: string): string => {
+  const width = Math.max(...USAGE_ROWS.map(([args]) => args.length))
+  const indent = " ".repeat(2 + command.length + 1 + width + 1)
+  const rows = USAGE_ROWS.map(([args, what]) => `  ${command} ${args.padEnd(width)} ${what.split("\n").join(`\n${indent}`)}`)
+  return `Commands for the running daemon:
+${rows.join("\n")}
+Exit codes: 0 done, 2 bad usage, 3 deckcord not running, 4 Discord not connected,
+5 refused by Discord, 6 no such channel, sound, deck or key, 1 anything else.
+`
+}
 
 export interface StatusView {
   readonly connection: { readonly state: string; readonly live: boolean; readonly message?: string; readonly fix?: string }
@@ -74,8 +108,8 @@ export const waybarLine = (s: StatusView): string => {
 }
 
 /** What the bar shows while no daemon answers: waybar reads stdout only, so say it there too. */
-export const waybarNotRunningLine = (): string =>
-  JSON.stringify({ text: "offline", alt: "offline", class: "offline", tooltip: NOT_RUNNING_MESSAGE })
+export const waybarNotRunningLine = (command: string): string =>
+  JSON.stringify({ text: "offline", alt: "offline", class: "offline", tooltip: notRunningMessage(command) })
 
 export const watchLine = (s: StatusView): string => {
   const c = s.connection

@@ -35,6 +35,7 @@ describe("the remote commands' client", () => {
     expect(seen.size).toBeGreaterThan(1) // the scan follows main.ts into the client
     expect([...seen].map((f) => Path.relative(src, f)).sort()).toEqual([
       "cli/daemonArgs.ts",
+      "cli/invocation.ts",
       "cli/remote.ts",
       "cli/remoteArgs.ts",
       "cli/remoteOutput.ts",
