@@ -41,7 +41,7 @@ import {
   type ControlFace,
   DEFAULT_WEB_PORT,
   NotFound,
-  type StateEvent
+  StateEvent
 } from "./Api.ts"
 import { answered, recordingRouter, RouteTable } from "./Answers.ts"
 import { pressControl, runAction } from "./Commands.ts"
@@ -124,6 +124,7 @@ const ActionHandlers = HttpApiBuilder.group(ControlApi, "actions", (handlers) =>
     return handlers.handle("run", ({ payload }) => Effect.provideContext(runAction(payload), context))
   }))
 
+/** A deck's faces; the API's schema leaves out the files they are drawn from (`FaceSchema`). */
 const facesOf = (faces: ReadonlyMap<string, Face>, serial: string): Array<ControlFace> => {
   const prefix = `${serial}/`
   return [...faces].filter(([id]) => id.startsWith(prefix)).map(([id, face]) => ({ control: id.slice(prefix.length), face }))
@@ -175,7 +176,8 @@ export class StreamsShutdown extends Context.Service<StreamsShutdown, Deferred.D
   "deckcord/control/StreamsShutdown"
 ) {}
 
-const encodeEvent = Schema.encodeSync(Schema.fromJsonString(Schema.Unknown))
+/** Through the API's own schema: a face goes out with the fields a client may see, no file paths. */
+const encodeEvent = Schema.encodeSync(Schema.fromJsonString(StateEvent))
 const sseFrame = (event: StateEvent) => `event: ${event._tag}\ndata: ${encodeEvent(event)}\n\n`
 
 /** A comment line now and then keeps proxies and idle timeouts from closing a quiet stream. */
