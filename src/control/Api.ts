@@ -34,7 +34,11 @@ import { ICON_NAMES } from "../face/Face.ts"
 // faces
 // ---------------------------------------------------------------------------------------------
 
-/** A control's face, as the renderer draws it (the same fields as `Face`). */
+/**
+ * What a client sees of a control's face: the fields of `Face` that describe it, without the
+ * files it is drawn from (a custom image, people's pictures: paths on the daemon's machine).
+ * The drawn face is at `/api/decks/:serial/:control/face.svg` (or `.png`).
+ */
 export const FaceSchema = Schema.Struct({
   icon: Schema.optionalKey(Schema.Literals(ICON_NAMES)),
   tone: Schema.optionalKey(Schema.Literals(["neutral", "active", "muted", "warning", "offline"])),

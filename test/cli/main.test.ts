@@ -174,6 +174,17 @@ describe("the deckcord command", { timeout: 30_000 }, () => {
       cleanup()
     }
   })
+
+  it("the remote commands too: with no daemon, `node src/main.ts mute` says to start `node src/main.ts`", async () => {
+    const { env, cleanup } = sandbox()
+    try {
+      const run = start(["mute"], env) // nothing listens in the sandbox's runtime directory
+      assert.strictEqual(await run.exited, 3)
+      assert.include(run.output().stderr, "start it with `node src/main.ts` or")
+    } finally {
+      cleanup()
+    }
+  })
 })
 
 describe("commandName", () => {

@@ -4,10 +4,14 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schema, type Scope } from "effect"
+import { Context, Effect, Schema, type Scope } from "effect"
+import * as Fs from "node:fs"
 import * as Http from "node:http"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { DeckStatus, StateEvent, Status } from "../../src/control/Api.ts"
 import { runRemote } from "../../src/cli/remote.ts"
+import { Controller } from "../../src/index.ts"
 import { fixtures } from "../../src/testing/index.ts"
 import { captureLogs, eventually } from "../support/effects.ts"
 import { type Harness, rawRequest, startDaemon } from "./harness.ts"
@@ -125,6 +129,60 @@ describe("watch", () => {
 })
 
 describe("the event stream and faces", () => {
+  it.live("face data carries no file path: a custom image is the daemon's business, the client fetches the drawn face", () => {
+    const folder = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-face-image-"))
+    const image = Path.join(folder, "mic.svg")
+    Fs.writeFileSync(image, `<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#f00"/></svg>`)
+    /** Every string in a JSON value that is an absolute path. */
+    const paths = (value: unknown): Array<string> =>
+      typeof value === "string"
+        ? (Path.isAbsolute(value) ? [value] : [])
+        : typeof value === "object" && value !== null
+        ? Object.values(value).flatMap(paths)
+        : []
+    /** The raw SSE text of `/api/events?faces=true` up to the first face of key:0. */
+    const rawFaceEvents = (socketPath: string) =>
+      Effect.promise(() =>
+        new Promise<string>((resolve, reject) => {
+          const req = Http.request({ socketPath, path: "/api/events?faces=true", headers: { host: "deckcord" } }, (res) => {
+            let text = ""
+            res.setEncoding("utf8")
+            res.on("data", (chunk: string) => {
+              text += chunk
+              if (/event: Face\ndata: [^\n]*"control":"key:0"[^\n]*\n\n/.test(text)) {
+                req.destroy()
+                resolve(text)
+              }
+            })
+          })
+          req.on("error", reject)
+          req.end()
+        })
+      )
+    return withDaemon((h) =>
+      Effect.gen(function*() {
+        yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(folder, { recursive: true, force: true })))
+        const sse = yield* rawFaceEvents(h.socketPath)
+        const frames = sse.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)) as unknown)
+        const faceEvent = frames.find((f) => (f as { _tag?: string; control?: string })._tag === "Face" && (f as { control?: string }).control === "key:0")
+        expect(faceEvent).toMatchObject({ face: { icon: expect.any(String) } })
+        expect(frames.flatMap(paths)).toEqual([])
+        expect(sse).not.toContain(folder)
+
+        const faces = yield* rawRequest({ socketPath: h.socketPath }, { path: "/api/decks/IMAGE0000001/faces", headers: { host: "deckcord" } })
+        expect(faces.status).toBe(200)
+        expect(JSON.parse(faces.body)).toContainEqual(expect.objectContaining({ control: "key:0" }))
+        expect(paths(JSON.parse(faces.body))).toEqual([])
+        expect(faces.body).not.toContain(folder)
+        // the face itself has the picture: the API left it out
+        const controller = Context.get(h.context as Context.Context<Controller>, Controller)
+        expect((yield* controller.faces).get("IMAGE0000001/key:0")?.image).toBe(image)
+      }), {
+      decks: [{ model: "original-mk2", serial: "IMAGE0000001" }],
+      layout: { "*": { keys: { "0": { action: "mute", image } } } }
+    })
+  })
+
   it.live("streams each face as the deck shows it, and serves it as SVG", () =>
     withDaemon((h) =>
       Effect.gen(function*() {

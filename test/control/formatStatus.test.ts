@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { formatStatus } from "../../src/cli/remote.ts"
+import { formatStatus } from "../../src/cli/remoteOutput.ts"
 
 type View = Parameters<typeof formatStatus>[0]
 

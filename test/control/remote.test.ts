@@ -214,6 +214,33 @@ describe("Discord away", () => {
     ))
 })
 
+describe("a daemon's fix that names a command", () => {
+  it.live("is said with the command as this one was started", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-fix-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const socketPath = Path.join(dir, "control.sock")
+      // answers every request as a daemon without a token does
+      const server = Http.createServer((_, res) => {
+        res.writeHead(503, { "content-type": "application/json" })
+        res.end(JSON.stringify({ _tag: "NotConnected", message: "not authorized", fix: "run `deckcord auth`" }))
+      })
+      yield* Effect.promise(() => new Promise<void>((resolve) => server.listen(socketPath, resolve)))
+      yield* Effect.addFinalizer(() => Effect.sync(() => server.close()))
+      let err = ""
+      const code = yield* Effect.promise(() =>
+        runRemote(["mute"], {
+          env: { DECKCORD_CONTROL_SOCKET: socketPath },
+          out: () => {},
+          err: (t) => void (err += t),
+          command: "node dist/main.js"
+        })
+      )
+      expect(code).toBe(4)
+      expect(err).toBe("deckcord: not authorized\n  fix: run `node dist/main.js auth`\n")
+    }).pipe(Effect.scoped))
+})
+
 describe("a daemon that does not answer", () => {
   it.live("does not hang the command: it gives up with a message and exit 1", () =>
     Effect.gen(function*() {
@@ -239,10 +266,44 @@ describe("no daemon", () => {
     Effect.gen(function*() {
       let err = ""
       const code = yield* Effect.promise(() =>
-        runRemote(["mute"], { env: { DECKCORD_CONTROL_SOCKET: "/nonexistent/deckcord/control.sock" }, out: () => {}, err: (t) => void (err += t) })
+        runRemote(["mute"], {
+          env: { DECKCORD_CONTROL_SOCKET: "/nonexistent/deckcord/control.sock" },
+          out: () => {},
+          err: (t) => void (err += t),
+          command: "deckcord"
+        })
       )
       expect(code).toBe(3)
       expect(err).toBe("deckcord is not running — start it with `deckcord` or `systemctl --user start deckcord`\n")
+    }))
+
+  it.live("names the command as it was started: `node dist/main.js`, not a `deckcord` that is not installed", () =>
+    Effect.gen(function*() {
+      const run = (args: ReadonlyArray<string>) =>
+        Effect.promise(async () => {
+          let out = ""
+          let err = ""
+          const code = await runRemote(args, {
+            env: { DECKCORD_CONTROL_SOCKET: "/nonexistent/deckcord/control.sock" },
+            out: (t) => void (out += t),
+            err: (t) => void (err += t),
+            command: "node dist/main.js"
+          })
+          return { code, out, err }
+        })
+      const notRunning = yield* run(["mute"])
+      expect(notRunning.code).toBe(3)
+      expect(notRunning.err).toBe(
+        "deckcord is not running — start it with `node dist/main.js` or `systemctl --user start deckcord`\n"
+      )
+      const waybar = yield* run(["watch", "--waybar"])
+      expect((JSON.parse(waybar.out.trim()) as { tooltip: string }).tooltip).toContain("start it with `node dist/main.js`")
+      const usage = yield* run(["mute", "--bogus"])
+      expect(usage.code).toBe(2)
+      expect(usage.err).toContain("(see `node dist/main.js mute --help`)")
+      const help = yield* run(["status", "--help"])
+      expect(help.out).toMatch(/^ {2}node dist\/main\.js mute \[toggle\|on\|off\] +mute your microphone/m)
+      expect(help.out).not.toMatch(/^ {2}deckcord /m)
     }))
 
   it.live("watch --waybar still gives the bar a line it can show: offline, with the reason", () =>

@@ -3,7 +3,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { parseDuration, parseRemote, runRemote } from "../../src/cli/remote.ts"
+import { runRemote } from "../../src/cli/remote.ts"
+import { parseDuration, parseRemote } from "../../src/cli/remoteArgs.ts"
 
 const usage = (...args: Array<string>) =>
   Effect.promise(async () => {
