@@ -26,7 +26,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Deferred, Effect, Equal, Layer, Option, Schema, Scope, Stream } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
-import { randomBytes } from "node:crypto"
+import { makeToken } from "./token.ts"
 import { createServer } from "node:http"
 import { Controller } from "./Controller.ts"
 import { Deck, type DeckInfo } from "../deck/Deck.ts"
@@ -275,7 +275,7 @@ export interface ControlServerOptions {
   readonly routes?: ReadonlyArray<RouteLayer>
 }
 
-export const makeToken = (): string => randomBytes(24).toString("base64url")
+export { makeToken } from "./token.ts"
 
 /**
  * Serve the control application on the socket and, unless `web: false`, on HTTP. A port that
