@@ -7,7 +7,6 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
 import { FAKE_DECKS_ENV } from "../layers/FakeDecksFromEnv.ts"
 import { controlledDaemonLayer } from "../layers/ControlledDaemon.ts"
-import { webUiRoutes } from "../web/index.ts"
 import { LogTail } from "../web/LogTail.ts"
 import type { DaemonArgs } from "./daemonArgs.ts"
 import { commandName, localizeCommands } from "./invocation.ts"
@@ -15,9 +14,12 @@ import { type LogFormat, loggingLayer } from "./logging.ts"
 
 const NAME = commandName()
 
+/** The web UI's pages, loaded with the control server once the daemon runs. */
+const loadWebUi = () => import("../web/index.ts").then((web) => [web.webUiRoutes])
+
 /** Run until SIGINT/SIGTERM; the layers' finalizers clear the decks and close the socket. */
 export const runDaemon = (flags: { readonly config: Option.Option<string>; readonly logFormat: LogFormat }) =>
-  Layer.launch(controlledDaemonLayer({ configPath: Option.getOrUndefined(flags.config), routes: [webUiRoutes] })).pipe(
+  Layer.launch(controlledDaemonLayer({ configPath: Option.getOrUndefined(flags.config), routes: loadWebUi })).pipe(
     // a broken config is the user's to fix: say what and where, without a stack trace
     Effect.catchTags({
       ConfigError: (e) => refuseToStart(flags.logFormat, e.message, "fix the config file, then start deckcord again"),

@@ -2,6 +2,9 @@
  * The daemon with its control server: the control socket is bound first (it is the
  * single-instance lock, so a second daemon stops before it touches a deck or Discord), then
  * the daemon with virtual decks beside the USB ones, then the API on the socket and on HTTP.
+ * The server's code (the typed API, its handlers, the web UI) is loaded once the daemon runs,
+ * so the decks and the Discord connection do not wait for it; requests that reach the socket
+ * meanwhile wait in its backlog.
  *
  * @since 0.2.0
  */
@@ -12,7 +15,9 @@ import { type DaemonOptions, daemonLayer } from "./Daemon.ts"
 import { tokenFilePath } from "../config/Config.ts"
 import { SECRET_FILE_MODE, Settings, writeFileAtomic } from "../config/Settings.ts"
 import { controlSocketPath } from "../control/paths.ts"
-import { controlServerLayer, makeToken, type RouteLayer, unixServer } from "../control/Server.ts"
+import { unixServer } from "../control/ControlSocket.ts"
+import type { RouteLayer } from "../control/Server.ts"
+import { makeToken } from "../control/token.ts"
 import { VirtualDecks } from "../control/VirtualDecks.ts"
 
 export interface ControlledDaemonOptions extends Omit<DaemonOptions, "surfaces"> {
@@ -20,8 +25,8 @@ export interface ControlledDaemonOptions extends Omit<DaemonOptions, "surfaces">
   readonly socketPath?: string
   /** The HTTP token (default: the one kept beside the OAuth tokens, made on first start). */
   readonly token?: string
-  /** Routes served beside the control API (the web UI's pages). */
-  readonly routes?: ReadonlyArray<RouteLayer>
+  /** Routes served beside the control API (the web UI's pages), or how to load them. */
+  readonly routes?: ReadonlyArray<RouteLayer> | (() => Promise<ReadonlyArray<RouteLayer>>)
 }
 
 /**
@@ -47,12 +52,9 @@ export const controlledDaemonLayer = (options: ControlledDaemonOptions = {}) =>
     const daemon = daemonLayer({ ...options, surfaces: Context.get(virtual, VirtualDecks).surface })
     const server = Layer.unwrap(Effect.gen(function*() {
       const config = yield* (yield* Settings).config
-      return controlServerLayer({
-        socket,
-        web: config.web,
-        token,
-        ...(options.routes === undefined ? {} : { routes: options.routes })
-      })
+      const { controlServerLayer } = yield* Effect.promise(() => import("../control/Server.ts"))
+      const routes = typeof options.routes === "function" ? yield* Effect.promise(options.routes) : options.routes
+      return controlServerLayer({ socket, web: config.web, token, ...(routes === undefined ? {} : { routes }) })
     }))
     return server.pipe(Layer.provideMerge(daemon), Layer.provideMerge(Layer.succeedContext(virtual)))
   }))

@@ -101,6 +101,28 @@ describe("the deckcord command", { timeout: 30_000 }, () => {
     })
   }
 
+  it("the daemon serves the web UI and the control API once it runs (loaded after the decks and Discord)", async () => {
+    const { env, cleanup } = sandbox()
+    try {
+      configure(env, { clientId: "112233445566778899", clientSecret: "s", web: { host: "127.0.0.1", port: 0 } })
+      const run = start([], { ...env, DECKCORD_FAKE_DECKS: "none" })
+      await run.printed(/web UI: http:\/\/\S+/)
+      const url = new URL(/web UI: (http:\/\/\S+)/.exec(run.output().stdout + run.output().stderr)![1]!)
+      const token = url.searchParams.get("token")!
+      const headers = { "x-deckcord-token": token }
+      const page = await fetch(new URL("/", url), { headers })
+      assert.strictEqual(page.status, 200)
+      assert.include(await page.text(), "<html")
+      const status = await fetch(new URL("/api/status", url), { headers })
+      assert.strictEqual(status.status, 200)
+      assert.property((await status.json()) as object, "connection")
+      run.child.kill("SIGTERM")
+      assert.strictEqual(await run.exited, 0)
+    } finally {
+      cleanup()
+    }
+  })
+
   it("with --log-format json, refusing to start is a JSON line too", async () => {
     const { env, cleanup } = sandbox()
     try {
