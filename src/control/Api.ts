@@ -29,6 +29,7 @@
 import { Effect, Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "effect/http-api"
 import { ICON_NAMES } from "../face/Face.ts"
+import { Invalid, NotConnected, NotFound, Refused } from "./ControlErrors.ts"
 
 // ---------------------------------------------------------------------------------------------
 // faces
@@ -237,26 +238,7 @@ export const WebInfo = Schema.Struct({
 // errors
 // ---------------------------------------------------------------------------------------------
 
-/** Discord is not connected (or not live) and the command's deadline passed. */
-export class NotConnected extends Schema.TaggedError<NotConnected>()("NotConnected", {
-  message: Schema.String,
-  fix: Schema.optionalKey(Schema.String)
-}, { httpApiStatus: 503 }) {}
-
-/** Discord answered with an error. */
-export class Refused extends Schema.TaggedError<Refused>()("Refused", {
-  message: Schema.String
-}, { httpApiStatus: 409 }) {}
-
-/** No such channel, sound, deck or control. */
-export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
-  message: Schema.String
-}, { httpApiStatus: 404 }) {}
-
-/** The request cannot be done as asked. */
-export class Invalid extends Schema.TaggedError<Invalid>()("Invalid", {
-  message: Schema.String
-}, { httpApiStatus: 400 }) {}
+export { Invalid, NotConnected, NotFound, Refused } from "./ControlErrors.ts"
 
 export type ControlFailure = NotConnected | Refused | NotFound | Invalid
 

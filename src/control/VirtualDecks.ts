@@ -10,7 +10,7 @@ import { Context, Effect, Layer, PubSub, Stream } from "effect"
 import type { DeckCandidate, DeckProviderShape } from "../deck/DeckProvider.ts"
 import { DeckProvider } from "../deck/DeckProvider.ts"
 import { makeVirtualDevice, type VirtualDevice, virtualModels } from "../deck/VirtualHid.ts"
-import { Invalid } from "./Api.ts"
+import { Invalid } from "./ControlErrors.ts"
 
 /** Every virtual deck's path starts with this (never a real hidraw path). */
 const PATH_PREFIX = "virtual:"
