@@ -75,7 +75,7 @@ describe("the daemon layer", () => {
         const rpc = yield* DiscordRpc
         // three failed attempts, so the retries had their chance to repeat the line
         yield* rpc.stateChanges.pipe(
-          Stream.filter((s) => s._tag === "Disconnected" && s.reason.kind === "NoDiscord"),
+          Stream.filter((s) => s._tag === "Disconnected" && s.reason._tag === "NoDiscord"),
           Stream.take(3),
           Stream.runDrain
         )

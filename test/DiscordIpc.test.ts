@@ -36,7 +36,7 @@ describe("DiscordIpc", () => {
       const connection = yield* connectTo(fake.socketPath, () => {})
       yield* fake.injectRaw(header(1, 0))
       const reason = yield* connection.closed
-      expect(reason.kind).toBe("ProtocolError")
+      expect(reason._tag).toBe("ProtocolError")
       expect(reason.message).toContain("not valid JSON")
     }))
 
@@ -48,7 +48,7 @@ describe("DiscordIpc", () => {
       })
       assert(connection.send({ cmd: "GET_VOICE_SETTINGS", args: {}, nonce: "n1" }))
       const reason = yield* connection.closed
-      expect(reason.kind).toBe("ProtocolError")
+      expect(reason._tag).toBe("ProtocolError")
       expect(reason.message).toContain("handler bug")
     }))
 

@@ -95,7 +95,7 @@ describe("DiscordRpc supervisor", () => {
         scopeRejected: () => Effect.succeed(false)
       })
       const rpc = yield* client([fake.socketPath], {}, buggy)
-      const broken = yield* nextState(rpc, (s) => s._tag === "Disconnected" && s.reason.kind === "InternalError")
+      const broken = yield* nextState(rpc, (s) => s._tag === "Disconnected" && s.reason._tag === "InternalError")
       assert(broken._tag === "Disconnected")
       expect(broken.reason.message).toMatch(/boom in authenticate/)
       yield* nextState(rpc, (s) => s._tag === "Ready")

@@ -106,7 +106,7 @@ describe("DiscordRpc against FakeDiscord", () => {
       const fake = yield* fakeWith()
       const bad = "bad-token-that-must-never-be-logged-xyz"
       const rpc = yield* client([fake.socketPath], {}, Authenticator.accessToken(Redacted.make(bad)))
-      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
+      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed")
       assert(state._tag === "Disconnected")
       expect(state.reason.message).toMatch(/4009/)
       expect(state.reason.message).not.toContain(bad)
@@ -117,7 +117,7 @@ describe("DiscordRpc against FakeDiscord", () => {
     Effect.gen(function*() {
       const fake = yield* fakeWith({ clientIds: ["111111111111111111"] })
       const rpc = yield* client([fake.socketPath])
-      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason.kind === "HandshakeFailed")
+      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason._tag === "HandshakeFailed")
       assert(state._tag === "Disconnected")
       expect(state.reason.closeCode).toBe(4000)
       expect(state.reason.message).toMatch(/Invalid Client ID/)
@@ -138,7 +138,7 @@ describe("DiscordRpc against FakeDiscord", () => {
     Effect.gen(function*() {
       const arrpc = yield* fakeWith({ flavor: "arrpc" })
       const rpc = yield* client([arrpc.socketPath])
-      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason.kind === "ArRpcOnly")
+      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason._tag === "ArRpcOnly")
       assert(state._tag === "Disconnected")
       expect(state.reason.message).toMatch(/official Discord/)
     }))
@@ -148,7 +148,7 @@ describe("DiscordRpc against FakeDiscord", () => {
       const fake = yield* fakeWith()
       yield* fake.stop
       const rpc = yield* client([fake.socketPath])
-      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason.kind === "NoDiscord")
+      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason._tag === "NoDiscord")
       assert(state._tag === "Disconnected")
       expect(state.reason.message).toMatch(/Discord is not running/)
       yield* fake.start
@@ -188,7 +188,7 @@ describe("DiscordRpc against FakeDiscord", () => {
       yield* ready(rpc)
       const seen = yield* Ref.make<ReadonlyArray<string>>([])
       yield* rpc.stateChanges.pipe(
-        Stream.runForEach((s) => Ref.update(seen, (xs) => [...xs, s._tag === "Disconnected" ? s.reason.kind : s._tag])),
+        Stream.runForEach((s) => Ref.update(seen, (xs) => [...xs, s._tag === "Disconnected" ? s.reason._tag : s._tag])),
         Effect.forkScoped
       )
       yield* fake.injectRaw(Buffer.from([1, 0, 0, 0, 5, 0, 0, 0, 0x7b, 0x6e, 0x6f, 0x70, 0x65])) // `{nope`
@@ -393,7 +393,7 @@ describe("DiscordRpc against FakeDiscord", () => {
       const fake = yield* fakeWith()
       const id = yield* Ref.make<string | undefined>(undefined)
       const rpc = yield* client([fake.socketPath], { clientId: Ref.get(id) })
-      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason.kind === "NotConfigured")
+      const state = yield* waitFor(rpc, (s) => s._tag === "Disconnected" && s.reason._tag === "NotConfigured")
       assert(state._tag === "Disconnected")
       expect(state.reason.hint).toMatch(/deckcord auth/)
       expect(yield* fake.connections).toBe(0)

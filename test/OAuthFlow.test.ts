@@ -633,7 +633,7 @@ describe("OAuthFlow end to end (DiscordRpc, FakeDiscord, FakeOAuth)", () => {
       const dir = yield* tempDir
       const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
       const discord = yield* FakeDiscord.make({ authority: oauth, grantableScopes: ["rpc", "identify"] })
-      const state = yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
+      const state = yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed")
         .pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))
       assert.strictEqual(state._tag, "Disconnected")
       if (state._tag === "Disconnected") {
@@ -943,7 +943,7 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
         oauth.setOutage({ _tag: "Unreachable" })
         yield* discord.revokeToken()
         yield* untilRequests(oauth, "authorization_code", 1 + 8) // several failed tries
-        const failed = states.filter((s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
+        const failed = states.filter((s) => s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed")
         assert.isNotEmpty(failed)
         for (const s of failed) {
           if (s._tag !== "Disconnected") continue
@@ -979,7 +979,7 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
         )
       )
       yield* Effect.gen(function*() {
-        const failed = yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
+        const failed = yield* nextState("Disconnected", (s) => s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed")
         if (failed._tag !== "Disconnected") return assert.fail("expected a failure")
         assert.include(failed.reason.message, "AUTHENTICATE")
         assert.notInclude(failed.reason.hint ?? "", "deckcord auth")
@@ -1015,7 +1015,7 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
           assert.notInclude(text, "OWN")
         }
         assert.strictEqual(oauth.consentPrompts(), 2, "first run, then the camera scopes once")
-        assert.isFalse(states.some((s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed" &&
+        assert.isFalse(states.some((s) => s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed" &&
           (s.reason.hint ?? "").includes("deckcord auth")))
       }).pipe(
         Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))),
@@ -1212,7 +1212,7 @@ describe("OAuthFlow: a code exchange that fails, under any interleaving", () => 
         const from = states.length
         yield* nextState("Ready")
         const failed = states.slice(from).flatMap((s) =>
-          s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed" ? [s] : []
+          s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed" ? [s] : []
         )
         return { oauth, failed, authorizes: (yield* authorizeFrames(discord)).length - 1 }
       }).pipe(Effect.provide(rpcLayer(discord, oauth, NodePath.join(dir, "tokens.json"))), Effect.provide(quietLogs))

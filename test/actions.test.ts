@@ -315,10 +315,10 @@ describe("faces", () => {
       face(status, inLounge({ voiceConnection: { state: "VOICE_CONNECTED", averagePing: 31.4 } })),
       { icon: "signal", tone: "active", label: "31 ms", sublabel: "Lounge" }
     )
-    const down = model({ connection: { _tag: "Disconnected", reason: { kind: "NoDiscord", message: "no socket" } } })
+    const down = model({ connection: { _tag: "Disconnected", reason: { _tag: "NoDiscord", message: "no socket" } } })
     assert.strictEqual(face(status, down).label, "No Discord")
     const unauthorized = model({
-      connection: { _tag: "Disconnected", reason: { kind: "AuthenticationFailed", message: "revoked" } }
+      connection: { _tag: "Disconnected", reason: { _tag: "AuthenticationFailed", message: "revoked" } }
     })
     assert.strictEqual(face(status, unauthorized).icon, "unauthorized")
   })
@@ -335,7 +335,7 @@ describe("faces before Discord is there", () => {
   })
 
   it("while Discord is away, keys keep their own icon and say why in a word", () => {
-    const down = model({ connection: { _tag: "Disconnected", reason: { kind: "NoDiscord", message: "no socket" } } })
+    const down = model({ connection: { _tag: "Disconnected", reason: { _tag: "NoDiscord", message: "no socket" } } })
     const why = unavailability(down, true)
     assert(why !== undefined)
     assert.deepStrictEqual(unavailableFace(why, deafen.title, deafen.icon), { icon: "headphones", tone: "offline", label: "Deafen", sublabel: "offline" })

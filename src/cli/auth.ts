@@ -86,7 +86,7 @@ export interface AuthOptions {
 
 const explainDisconnect = (state: Extract<ConnectionState, { _tag: "Disconnected" }>, clientId: string) => {
   const { reason } = state
-  switch (reason.kind) {
+  switch (reason._tag) {
     case "NoDiscord":
       return failWith(
         AuthExitCode.DiscordUnavailable,
@@ -150,7 +150,7 @@ const connectAndAuthorize = (clientId: string, socketPath: string | undefined) =
     return yield* rpc.stateChanges.pipe(
       Stream.tap((s) => (retrying(s) && s._tag === "Disconnected" ? Console.log(`  ${s.reason.message}`) : Effect.void)),
       Stream.filter((s) =>
-        s._tag === "Ready" || (s._tag === "Disconnected" && s.reason.kind !== "NotStarted" && !retrying(s))
+        s._tag === "Ready" || (s._tag === "Disconnected" && s.reason._tag !== "NotStarted" && !retrying(s))
       ),
       Stream.runHead
     )

@@ -19,7 +19,7 @@ export const connectionStatus = (model: VoiceModel): ConnectionStatus => {
   return {
     state: c._tag,
     live,
-    reason: c.reason.kind,
+    reason: c.reason._tag,
     message: c.reason.message,
     ...(c.reason.hint === undefined ? {} : { fix: c.reason.hint })
   }

@@ -55,7 +55,7 @@ export const connectionView = (state: ConnectionState): ConnectionView => {
         state: state._tag,
         summary: state.reason.message,
         reason: {
-          kind: state.reason.kind,
+          kind: state.reason._tag,
           message: state.reason.message,
           ...(state.reason.hint !== undefined ? { hint: state.reason.hint } : {}),
           ...(state.reason.closeCode !== undefined ? { closeCode: state.reason.closeCode } : {})

@@ -9,7 +9,7 @@ import type { AuthenticateResult, User } from "../protocol/Message.ts"
 
 /** Why deckcord is not connected, phrased for the user, with the fix where there is one. */
 export interface DisconnectReason {
-  readonly kind:
+  readonly _tag:
     | "NotStarted"
     | "NotConfigured" // no application (client) id yet: run `deckcord auth`
     | "NoDiscord" // no socket accepts: Discord is not running (or not visible from a sandbox)

@@ -221,7 +221,7 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
           case Opcode.Frame: {
             const decoded = decodeInbound(frame.payload)
             if (decoded._tag === "Failure") {
-              failure = { kind: "ProtocolError", message: decoded.failure.message }
+              failure = { _tag: "ProtocolError", message: decoded.failure.message }
               socket.destroy()
               return
             }
@@ -244,13 +244,13 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
           const { error, frames } = decoder.push(chunk)
           for (const frame of frames) onFrame(frame)
           if (error) {
-            failure = { kind: "ProtocolError", message: `undecodable bytes from Discord: ${error.message}` }
+            failure = { _tag: "ProtocolError", message: `undecodable bytes from Discord: ${error.message}` }
             socket.destroy()
           }
         } catch (defect) {
           // A bug of ours must not escape a socket callback (that kills the process):
           // it ends this connection with the stack in the reason, and the supervisor reconnects.
-          failure = { kind: "ProtocolError", message: `internal error on bytes from Discord: ${String((defect as Error)?.stack ?? defect)}` }
+          failure = { _tag: "ProtocolError", message: `internal error on bytes from Discord: ${String((defect as Error)?.stack ?? defect)}` }
           socket.destroy()
         }
       })
@@ -258,7 +258,7 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
         if (!open && (error.code === "ENOENT" || error.code === "ECONNREFUSED" || error.code === "ENOTSOCK")) {
           absentDetail = `${path}: ${error.code}`
         } else {
-          failure ??= { kind: "Closed", message: `socket error: ${error.message}` }
+          failure ??= { _tag: "Closed", message: `socket error: ${error.message}` }
         }
       })
       socket.on("close", () => {
@@ -276,13 +276,13 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
         const reason: DisconnectReason = failure ??
           (closePayload
             ? {
-              kind: "Closed",
+              _tag: "Closed",
               closeCode: closePayload.code,
               message: `Discord closed the connection: ${closePayload.code} ${closeName(closePayload.code)} ` +
                 `"${closePayload.message}"`,
               ...hintOf(closePayload.code, closePayload.message)
             }
-            : { kind: "Closed", message: "Discord closed the connection (it quit, restarted or reloaded)" })
+            : { _tag: "Closed", message: "Discord closed the connection (it quit, restarted or reloaded)" })
         Deferred.doneUnsafe(closed, Exit.succeed(reason))
       })
 

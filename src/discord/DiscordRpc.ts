@@ -176,25 +176,25 @@ const reasonOf = (error: SessionError): DisconnectReason => {
   switch (error._tag) {
     case "DiscordNotFoundError":
       return {
-        kind: "NoDiscord",
+        _tag: "NoDiscord",
         message: error.message,
         hint: "start Discord; for Flatpak/Snap Discord see Troubleshooting in the README"
       }
     case "ArRpcOnlyError":
-      return { kind: "ArRpcOnly", message: error.message }
+      return { _tag: "ArRpcOnly", message: error.message }
     case "HandshakeClosedError": {
       const hint = closeHint(error.code, error.detail)
-      return { kind: "HandshakeFailed", message: error.message, closeCode: error.code, ...(hint ? { hint } : {}) }
+      return { _tag: "HandshakeFailed", message: error.message, closeCode: error.code, ...(hint ? { hint } : {}) }
     }
     case "HandshakeTimeoutError":
-      return { kind: "HandshakeFailed", message: error.message }
+      return { _tag: "HandshakeFailed", message: error.message }
     case "AuthenticationError":
-      return { kind: "AuthenticationFailed", message: error.message, hint: authenticationHint(error), retrying: error.retry }
+      return { _tag: "AuthenticationFailed", message: error.message, hint: authenticationHint(error), retrying: error.retry }
     case "SetupInterruptedError":
       return error.reason as DisconnectReason
     case "NotConfiguredError":
       return {
-        kind: "NotConfigured",
+        _tag: "NotConfigured",
         message: "no Discord application is configured",
         hint: "run `deckcord auth` to set one up"
       }
@@ -214,7 +214,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
 
   const notStarted: ConnectionState = {
     _tag: "Disconnected",
-    reason: { kind: "NotStarted", message: "not connected yet" }
+    reason: { _tag: "NotStarted", message: "not connected yet" }
   }
   const state = yield* SubscriptionRef.make<ConnectionState>(notStarted)
   const setState = (next: ConnectionState) => SubscriptionRef.set(state, next)
@@ -384,7 +384,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
           yield* setState({
             _tag: "Disconnected",
             reason: {
-              kind: "InternalError",
+              _tag: "InternalError",
               message: `internal error: ${describeCause(exit.cause)}`,
               hint: "deckcord reconnects by itself; please report this with the log"
             },

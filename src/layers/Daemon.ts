@@ -109,8 +109,8 @@ export const describeConnectionState = (
       return { key: `Ready ${state.socketPath}`, level: "Debug", message: `Discord: ready at ${state.socketPath}` }
     case "Disconnected": {
       const { reason } = state
-      const key = `Disconnected ${reason.kind} ${reason.message}`
-      if (reason.kind === "NoDiscord") {
+      const key = `Disconnected ${reason._tag} ${reason.message}`
+      if (reason._tag === "NoDiscord") {
         // "Discord is not running (no IPC socket answered; looked in …)": keep where it looked
         const looked = /looked in ([^)]*)/.exec(reason.message)?.[1]
         const what = looked === undefined ? reason.message : `no socket in ${looked}`
@@ -123,7 +123,7 @@ export const describeConnectionState = (
       return {
         key,
         level: "Debug",
-        message: `Discord: disconnected (${reason.kind}): ${reason.message}${reason.hint ? `; ${reason.hint}` : ""}`
+        message: `Discord: disconnected (${reason._tag}): ${reason.message}${reason.hint ? `; ${reason.hint}` : ""}`
       }
     }
   }
@@ -141,7 +141,7 @@ const logConnectionStates = Layer.effectDiscard(
     yield* rpc.stateChanges.pipe(
       Stream.runForEach((state) =>
         Effect.gen(function*() {
-          if (state._tag === "Disconnected" && state.reason.kind === "NotStarted") return
+          if (state._tag === "Disconnected" && state.reason._tag === "NotStarted") return
           const described = describeConnectionState(state)
           const previous = yield* Ref.get(lastLogged)
           if (previous === described.key) return

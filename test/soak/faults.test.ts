@@ -68,7 +68,7 @@ const soakFault = (fake: FakeDiscordShape, rpc: DiscordRpc["Service"], fault: Fa
     let recovered = 0
     for (let i = 0; i < REPEATS; i++) {
       const readyBefore = states.count("Ready")
-      const disconnectsBefore = states.states.filter((s) => s._tag === "Disconnected" && s.reason.kind === fault.kind).length
+      const disconnectsBefore = states.states.filter((s) => s._tag === "Disconnected" && s.reason._tag === fault.kind).length
       // a request in flight when the fault hits: it must fail typed, never hang
       yield* fake.withholdReplies(CMD)
       const seen = yield* requestsSeen(fake)
@@ -82,7 +82,7 @@ const soakFault = (fake: FakeDiscordShape, rpc: DiscordRpc["Service"], fault: Fa
       assert.strictEqual(tag, "ConnectionLostError", `${fault.name}: the in-flight request`)
       yield* fake.withholdReplies(undefined)
       yield* states.awaitCount("Ready", readyBefore, `reconnect after ${fault.name}`)
-      const disconnects = states.states.filter((s) => s._tag === "Disconnected" && s.reason.kind === fault.kind).length
+      const disconnects = states.states.filter((s) => s._tag === "Disconnected" && s.reason._tag === fault.kind).length
       assert.isAbove(disconnects, disconnectsBefore, `${fault.name}: reported as ${fault.kind}`)
       // and the client works again
       const settings = yield* rpc.request(CMD)

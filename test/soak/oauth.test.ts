@@ -72,7 +72,7 @@ describe("soak: token endpoint failing and recovering", () => {
           assert.isObject(yield* rpc.getVoiceSettings)
           recovered++
         }
-        const failed = states.states.filter((s) => s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed")
+        const failed = states.states.filter((s) => s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed")
         const authorizes = (yield* discord.framesReceived()).filter((f) => (f.payload as { cmd?: string } | null)?.cmd === "AUTHORIZE")
         assert.strictEqual(authorizes.length, 0, "a token-endpoint outage never prompts the user")
         const stored = yield* TokenStore.use((s) => s.get(ID))
@@ -137,7 +137,7 @@ describe("soak: token endpoint failing and recovering", () => {
           assert.isObject(yield* rpc.getVoiceSettings)
           recovered++
         }
-        const hints = states.states.flatMap((s) => (s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed" ? [s.reason.hint ?? ""] : []))
+        const hints = states.states.flatMap((s) => (s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed" ? [s.reason.hint ?? ""] : []))
         assert.isFalse(hints.some((h) => h.includes("deckcord auth")), "a failing token endpoint never sends the user to `deckcord auth`")
         assert.strictEqual(oauth.abandonedCodes(), 0)
         recordSoak("oauth-consent", {

@@ -197,7 +197,7 @@ const mayWaitForUser = (faults: ReadonlyArray<ScheduledFault>) =>
   faults.some((f) => WAITS_FOR_USER.includes(f.name)) || faults.filter((f) => f.name === CODE_REJECTED).length >= 2
 
 const waitingForUser = (s: ConnectionState) =>
-  s._tag === "Disconnected" && s.reason.kind === "AuthenticationFailed" && s.retryInMillis === undefined
+  s._tag === "Disconnected" && s.reason._tag === "AuthenticationFailed" && s.retryInMillis === undefined
 
 /** What one cell did, for the record. */
 export interface CellOutcome {
@@ -327,7 +327,7 @@ export const runSchedule = (world: World, faults: ReadonlyArray<ScheduledFault>,
     // reconnects within the backoff bound, with a bounded number of attempts
     for (const s of world.states.slice(statesBefore)) {
       // the supervisor survives a bug, but a fault of Discord's must never reach one
-      if (s._tag === "Disconnected" && s.reason.kind === "InternalError") fail(`${label}: ${s.reason.message}`)
+      if (s._tag === "Disconnected" && s.reason._tag === "InternalError") fail(`${label}: ${s.reason.message}`)
       if (s._tag === "Disconnected" && (s.retryInMillis ?? 0) > BACKOFF.failureCapMillis) {
         fail(`${label}: waited ${s.retryInMillis} ms to reconnect, past the ${BACKOFF.failureCapMillis} ms cap`)
       }

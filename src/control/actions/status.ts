@@ -33,7 +33,7 @@ export const unavailability = (model: VoiceModel, configured: boolean): Unavaila
     case "Authenticating":
       return { icon: "unauthorized", label: "Signing in", short: "signing in" }
     case "Disconnected":
-      switch (c.reason.kind) {
+      switch (c.reason._tag) {
         case "AuthenticationFailed":
           // a token endpoint that is down for a while needs nobody to sign in again
           return c.reason.retrying === true
