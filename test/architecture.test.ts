@@ -233,6 +233,30 @@ describe("the rule table", () => {
   })
 })
 
+describe("the folder map", () => {
+  // each folder is explained in one line of docs/ARCHITECTURE.md rather than in a folder
+  // index: an index.ts per folder would be a barrel, and importing one loads the whole folder
+  it("docs/ARCHITECTURE.md has one row for each folder of src/, and its imports as MAY_IMPORT has them", () => {
+    const doc = Fs.readFileSync(Path.join(ROOT, "docs", "ARCHITECTURE.md"), "utf8")
+    const rows = new Map(
+      [...doc.matchAll(/^\| `([a-z]+)\/` \| (.+) \| (.+) \|$/gm)].map((m) => [m[1]!, { what: m[2]!, imports: m[3]! }])
+    )
+    const folders = Fs.readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+    assert.deepStrictEqual([...rows.keys()].sort(), folders)
+    for (const [folder, row] of rows) {
+      const allowed = MAY_IMPORT[folder]
+      if (allowed === undefined || allowed === ANY) continue
+      const named = [...row.imports.matchAll(/`([a-z]+)\/`/g)].map((m) => m[1]!)
+      // "everything but …" rows name what they may not import
+      if (/everything but/.test(row.imports)) {
+        for (const f of named) assert.notInclude(allowed, f, `${folder}/ may not import ${f}/`)
+      } else {
+        assert.deepStrictEqual(named.sort(), allowed.filter((f) => f !== folder).sort(), `${folder}/'s row`)
+      }
+    }
+  })
+})
+
 describe("the import scanner", () => {
   it("reads multi-line, type-only, re-export, side-effect and dynamic imports, not comments", () => {
     const source = [
