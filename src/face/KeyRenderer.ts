@@ -12,8 +12,8 @@ import type { Resvg, ResvgRenderOptions } from "@resvg/resvg-js"
 import { Context, Effect, Layer } from "effect"
 import { createRequire } from "node:module"
 import { type Face, MAX_FACE_AVATARS, type PixelSize } from "./Face.ts"
-import { type FaceLayout, faceLayout, type PlacedAvatar, VALUE_STEPS } from "./FaceLayout.ts"
-import { ImageFiles, withImage } from "./FacePictures.ts"
+import { type FaceLayout, VALUE_STEPS } from "./FaceLayout.ts"
+import { facePictures } from "./FacePictures.ts"
 import { faceSvg, layoutSvg } from "./FaceSvg.ts"
 import { fontconfigLookup, type SystemFontLookup } from "./SystemFonts.ts"
 import { FONT_FAMILY, FONT_FILES, type FontFiles, type FontLoadError, loadFonts } from "./TextLayout.ts"
@@ -160,47 +160,16 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
       logLevel: "off"
     })
     const cache = new RenderCache()
-    const images = new ImageFiles()
-    /** The layout of a face, its picture in place when the file is good; else why not, to log. */
-    /** People's pictures in place where their files can be read; the others keep their initials, unlogged. */
-    const withPictures = (layout: FaceLayout): FaceLayout => {
-      const glyph = layout.glyph
-      if (glyph?._tag !== "Avatars" || glyph.people.every((p) => p.image === undefined)) return layout
-      const people = glyph.people.map((person): PlacedAvatar => {
-        if (person.image === undefined) return person
-        const href = images.load(person.image)
-        return typeof href === "string" ? { ...person, href } : person
-      })
-      return { ...layout, glyph: { ...glyph, people } }
-    }
-    const layoutOf = (face: Face, size: PixelSize): { layout: FaceLayout; imageProblem?: string } => {
-      const checked = checkSize(size)
-      if (face.image === undefined) return { layout: withPictures(faceLayout(fonts, face, checked)) }
-      const loaded = images.load(face.image)
-      const { image: _, ...own } = face
-      const layout = faceLayout(fonts, own, checked)
-      if (typeof loaded !== "string") return { layout, imageProblem: loaded.problem }
-      return { layout: withImage(layout, loaded) }
-    }
+    const pictures = facePictures(fonts)
+    const layoutOf = (face: Face, size: PixelSize) => pictures.layoutOf(face, checkSize(size))
     const rasterize = (layout: FaceLayout) => new (loadResvg())(layoutSvg(layout), optionsFor(layout)).render()
-    /** Each bad file is told once per problem, not on every render. */
-    const told = new Set<string>()
-    const tell = (problem: string | undefined) =>
-      problem === undefined || told.has(problem)
-        ? Effect.void
-        : Effect.suspend(() => {
-          told.add(problem)
-          return Effect.logWarning(`${problem}; the key shows its own face instead`)
-        })
+    const tell = pictures.warnOnce
 
     return KeyRenderer.of({
       render: (face, size) =>
         Effect.suspend(() => {
           // a picture's file may change under the same path (an avatar's may appear or be evicted): its stamp is part of the key
-          let key = face.image === undefined ? faceKey(face, size) : `${faceKey(face, size)}${images.stamp(face.image)}`
-          for (const person of face.avatars?.slice(0, MAX_FACE_AVATARS) ?? []) {
-            if (person.image !== undefined) key += `|${images.stamp(person.image)}`
-          }
+          const key = faceKey(face, size) + pictures.stamps(face)
           const hit = cache.get(key)
           if (hit !== undefined) return Effect.succeed(hit)
           const { imageProblem, layout } = layoutOf(face, size)
