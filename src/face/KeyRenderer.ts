@@ -10,15 +10,16 @@
  */
 import type { Resvg, ResvgRenderOptions } from "@resvg/resvg-js"
 import { Context, Effect, Layer } from "effect"
-import { readFileSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
 import { type Face, MAX_FACE_AVATARS, type PixelSize } from "./Face.ts"
-import { type FaceLayout, faceLayout, type PlacedAvatar, VALUE_STEPS } from "./FaceLayout.ts"
+import { type FaceLayout, VALUE_STEPS } from "./FaceLayout.ts"
+import { facePictures } from "./FacePictures.ts"
 import { faceSvg, layoutSvg } from "./FaceSvg.ts"
 import { fontconfigLookup, type SystemFontLookup } from "./SystemFonts.ts"
 import { FONT_FAMILY, FONT_FILES, type FontFiles, type FontLoadError, loadFonts } from "./TextLayout.ts"
 
 // the renderer's parts, where callers have always found them
+export { IMAGE_CACHE_MAX_ENTRIES, MAX_IMAGE_BYTES } from "./FacePictures.ts"
 export { type Box, type FaceLayout, faceLayout, intersects, type PlacedLine } from "./FaceLayout.ts"
 export { faceSvg, layoutSvg } from "./FaceSvg.ts"
 export {
@@ -120,83 +121,6 @@ class RenderCache {
 }
 
 // ---------------------------------------------------------------------------------------------
-// pictures from the user's files
-// ---------------------------------------------------------------------------------------------
-
-/** Pictures kept read (as data URLs): the layout's own and the avatars on show, with room to spare. */
-export const IMAGE_CACHE_MAX_ENTRIES = 256
-
-/** A picture larger than this is refused: a key is at most a few hundred pixels wide. */
-export const MAX_IMAGE_BYTES = 4 * 1024 * 1024
-
-const sniffImage = (bytes: Uint8Array): "image/png" | "image/jpeg" | "image/svg+xml" | undefined => {
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return "image/png"
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg"
-  const head = new TextDecoder().decode(bytes.subarray(0, 1024)).trimStart()
-  if (/^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?<svg[\s>]/i.test(head)) return "image/svg+xml"
-  return undefined
-}
-
-/**
- * Picture files as data URLs, read when first drawn and again when the file changed (its
- * size or modification time), so an edited picture shows without a restart.
- */
-class ImageFiles {
-  /** Least recently used first; bounded, since avatars bring a new file for every new face seen. */
-  private readonly entries = new Map<string, { readonly stamp: string; readonly href: string }>()
-  /** What changes when the file does (for cache keys): its size and modification time. */
-  stamp(path: string): string {
-    try {
-      const stat = statSync(path)
-      return `${stat.size}/${stat.mtimeMs}`
-    } catch {
-      return "unreadable"
-    }
-  }
-  load(path: string): string | { readonly problem: string } {
-    let stamp: string
-    try {
-      const stat = statSync(path)
-      if (!stat.isFile()) return { problem: `image ${path}: not a file` }
-      if (stat.size > MAX_IMAGE_BYTES) return { problem: `image ${path}: ${stat.size} bytes is too large (at most ${MAX_IMAGE_BYTES})` }
-      stamp = `${stat.size}/${stat.mtimeMs}`
-    } catch (error) {
-      const code = (error as { readonly code?: string }).code
-      return { problem: code === "ENOENT" ? `image ${path}: no such file` : `image ${path}: cannot be read (${code ?? String(error)})` }
-    }
-    const known = this.entries.get(path)
-    if (known !== undefined && known.stamp === stamp) {
-      this.entries.delete(path)
-      this.entries.set(path, known)
-      return known.href
-    }
-    let bytes: Uint8Array
-    try {
-      bytes = readFileSync(path)
-    } catch (error) {
-      return { problem: `image ${path}: cannot be read (${(error as { readonly code?: string }).code ?? String(error)})` }
-    }
-    const type = sniffImage(bytes)
-    if (type === undefined) return { problem: `image ${path}: not a PNG, JPEG or SVG file` }
-    const href = `data:${type};base64,${Buffer.from(bytes).toString("base64")}`
-    this.entries.delete(path)
-    this.entries.set(path, { stamp, href })
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= IMAGE_CACHE_MAX_ENTRIES) break
-      this.entries.delete(oldest)
-    }
-    return href
-  }
-}
-
-/** The layout of a face with a picture: the picture fills it, only the overlays stay on top. */
-const withImage = (layout: FaceLayout, href: string): FaceLayout => {
-  const { badge: _badge, bar: _bar, glyph: _glyph, ...rest } = layout
-  // the whole control, whatever the overlay: a ring coming and going must not resize it
-  return { ...rest, lines: [], fontFiles: [], image: { box: { x: 0, y: 0, width: layout.width, height: layout.height }, href } }
-}
-
-// ---------------------------------------------------------------------------------------------
 // constructors
 // ---------------------------------------------------------------------------------------------
 
@@ -236,47 +160,16 @@ export const makeKeyRenderer = (files: FontFiles, lookup: SystemFontLookup = fon
       logLevel: "off"
     })
     const cache = new RenderCache()
-    const images = new ImageFiles()
-    /** The layout of a face, its picture in place when the file is good; else why not, to log. */
-    /** People's pictures in place where their files can be read; the others keep their initials, unlogged. */
-    const withPictures = (layout: FaceLayout): FaceLayout => {
-      const glyph = layout.glyph
-      if (glyph?._tag !== "Avatars" || glyph.people.every((p) => p.image === undefined)) return layout
-      const people = glyph.people.map((person): PlacedAvatar => {
-        if (person.image === undefined) return person
-        const href = images.load(person.image)
-        return typeof href === "string" ? { ...person, href } : person
-      })
-      return { ...layout, glyph: { ...glyph, people } }
-    }
-    const layoutOf = (face: Face, size: PixelSize): { layout: FaceLayout; imageProblem?: string } => {
-      const checked = checkSize(size)
-      if (face.image === undefined) return { layout: withPictures(faceLayout(fonts, face, checked)) }
-      const loaded = images.load(face.image)
-      const { image: _, ...own } = face
-      const layout = faceLayout(fonts, own, checked)
-      if (typeof loaded !== "string") return { layout, imageProblem: loaded.problem }
-      return { layout: withImage(layout, loaded) }
-    }
+    const pictures = facePictures(fonts)
+    const layoutOf = (face: Face, size: PixelSize) => pictures.layoutOf(face, checkSize(size))
     const rasterize = (layout: FaceLayout) => new (loadResvg())(layoutSvg(layout), optionsFor(layout)).render()
-    /** Each bad file is told once per problem, not on every render. */
-    const told = new Set<string>()
-    const tell = (problem: string | undefined) =>
-      problem === undefined || told.has(problem)
-        ? Effect.void
-        : Effect.suspend(() => {
-          told.add(problem)
-          return Effect.logWarning(`${problem}; the key shows its own face instead`)
-        })
+    const tell = pictures.warnOnce
 
     return KeyRenderer.of({
       render: (face, size) =>
         Effect.suspend(() => {
           // a picture's file may change under the same path (an avatar's may appear or be evicted): its stamp is part of the key
-          let key = face.image === undefined ? faceKey(face, size) : `${faceKey(face, size)}${images.stamp(face.image)}`
-          for (const person of face.avatars?.slice(0, MAX_FACE_AVATARS) ?? []) {
-            if (person.image !== undefined) key += `|${images.stamp(person.image)}`
-          }
+          const key = faceKey(face, size) + pictures.stamps(face)
           const hit = cache.get(key)
           if (hit !== undefined) return Effect.succeed(hit)
           const { imageProblem, layout } = layoutOf(face, size)

@@ -11,6 +11,7 @@ import { Effect, Layer, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import type { Face, PixelSize } from "../face/Face.ts"
+import { facePictures } from "../face/FacePictures.ts"
 import {
   FONT_FAMILY,
   faceLayout,
@@ -112,16 +113,18 @@ export const wasmRendererLayer = (files: WasmRendererFiles): Layer.Layer<KeyRend
         }
         return buffer
       }
+      // custom images and people's avatars, as the native renderer draws them
+      const pictures = facePictures(fonts)
       /** WebAssembly memory is not garbage-collected: free every object once read. */
-      const rasterize = <A>(face: Face, size: PixelSize, read: (image: ReturnType<InstanceType<typeof Resvg>["render"]>) => A): A => {
-        const layout = faceLayout(fonts, face, size)
+      const rasterize = <A>(face: Face, size: PixelSize, read: (image: ReturnType<InstanceType<typeof Resvg>["render"]>) => A) => {
+        const { imageProblem, layout } = pictures.layoutOf(face, size)
         const resvg = new Resvg(layoutSvg(layout), {
           font: { fontBuffers: layout.fontFiles.map(bufferOf), defaultFontFamily: FONT_FAMILY }
         })
         try {
           const image = resvg.render()
           try {
-            return read(image)
+            return Effect.as(pictures.warnOnce(imageProblem), read(image))
           } finally {
             image.free()
           }
@@ -131,14 +134,14 @@ export const wasmRendererLayer = (files: WasmRendererFiles): Layer.Layer<KeyRend
       }
       return KeyRenderer.of({
         render: (face, size) =>
-          Effect.sync(() =>
+          Effect.suspend(() =>
             rasterize(face, size, (image): RenderedFace => ({
               width: image.width,
               height: image.height,
               rgba: Uint8Array.from(image.pixels)
             }))
           ),
-        renderPng: (face, size) => Effect.sync(() => Uint8Array.from(rasterize(face, size, (image) => image.asPng()))),
+        renderPng: (face, size) => Effect.suspend(() => rasterize(face, size, (image) => Uint8Array.from(image.asPng()))),
         svg: (face, size) => Effect.sync(() => layoutSvg(faceLayout(fonts, face, size)))
       })
     })
