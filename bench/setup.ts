@@ -13,7 +13,7 @@ export const BENCH_TOKEN = "bench-access-token-0123456789"
 export const BENCH_SCOPES = BASE_SCOPES
 
 /** Reconnect fast: the fake is local, nothing to be polite to. */
-export const FAST_RECONNECT = { absentBaseMillis: 10, absentCapMillis: 50, failureBaseMillis: 10, failureCapMillis: 50 }
+export const FAST_RECONNECT = { absentBase: "10 millis", absentCap: "50 millis", failureBase: "10 millis", failureCap: "50 millis" } as const
 
 export const startBenchFake = (): Promise<FakeDiscordServer> =>
   startFakeDiscord({ authority: simpleAuthority({ [BENCH_TOKEN]: BENCH_SCOPES }) })

@@ -23,7 +23,7 @@ export {
 } from "./discord/Authenticator.ts"
 export {
   ArRpcOnlyError,
-  DEFAULT_HANDSHAKE_TIMEOUT_MILLIS,
+  DEFAULT_HANDSHAKE_TIMEOUT,
   DiscordIpc,
   type DiscordIpcOptions,
   DiscordNotFoundError,
@@ -33,16 +33,16 @@ export {
   type IpcConnection
 } from "./discord/DiscordIpc.ts"
 export {
-  AUTHORIZE_TIMEOUT_MILLIS,
+  AUTHORIZE_TIMEOUT,
   backoffDelay,
   CommandDeadline,
   type ConnectionState,
   type Deadline,
   deadlineFrom,
-  DEFAULT_COMMAND_DEADLINE_MILLIS,
+  DEFAULT_COMMAND_DEADLINE,
   DEFAULT_QUEUE_CAPACITY,
   DEFAULT_RECONNECT,
-  DEFAULT_REQUEST_TIMEOUT_MILLIS,
+  DEFAULT_REQUEST_TIMEOUT,
   type DisconnectReason,
   DiscordRpc,
   type DiscordRpcOptions,
@@ -51,7 +51,7 @@ export {
   type RequestOptions,
   type RpcStats,
   type SelectVoiceChannelOptions,
-  STABLE_CONNECTION_MILLIS,
+  STABLE_CONNECTION,
   subscriptionKey,
   type UserVoiceSettingsPatch
 } from "./discord/DiscordRpc.ts"
@@ -67,7 +67,7 @@ export {
 } from "./config/Settings.ts"
 export { type StoredToken, TokenStore } from "./auth/TokenStore.ts"
 export * from "./auth/OAuth.ts"
-export { AUTHORIZE_TIMEOUT, INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from "./auth/OAuthFlow.ts"
+export { INVALID_SCOPE_HELP, OAuthFlow, REFRESH_MARGIN } from "./auth/OAuthFlow.ts"
 export { configScopes, ScopePolicy, type ScopePolicyShape } from "./auth/ScopePolicy.ts"
 export { oauthScopes, SCOPE_EXTRAS } from "./protocol/Scopes.ts"
 
@@ -119,15 +119,15 @@ export {
 
 // the live model keys derive from
 export {
-  AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS,
+  AMBIGUOUS_REFETCH_DEBOUNCE,
   CHANNEL_FETCH_RETRIES,
-  CHANNEL_FETCH_RETRY_MILLIS,
+  CHANNEL_FETCH_RETRY,
   type ChannelView,
   makeVoiceState,
   type Member,
-  SYNC_READ_TIMEOUT_MILLIS,
-  SYNC_RETRY_BASE_MILLIS,
-  SYNC_RETRY_CAP_MILLIS,
+  SYNC_READ_TIMEOUT,
+  SYNC_RETRY_BASE,
+  SYNC_RETRY_CAP,
   SyncTiming,
   type VoiceModel,
   VoiceState

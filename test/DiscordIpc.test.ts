@@ -26,7 +26,7 @@ const rawServer = (onConnection: (socket: Net.Socket) => void) =>
 
 const connectTo = (socketPath: string, onMessage: Parameters<DiscordIpc["Service"]["connect"]>[1]) =>
   DiscordIpc.use((ipc) => ipc.connect(FIXTURE_CLIENT_ID, onMessage)).pipe(
-    Effect.provide(DiscordIpc.layerWith({ socketPaths: [socketPath], handshakeTimeoutMillis: 2_000 }))
+    Effect.provide(DiscordIpc.layerWith({ socketPaths: [socketPath], handshakeTimeout: 2_000 }))
   )
 
 describe("DiscordIpc", () => {

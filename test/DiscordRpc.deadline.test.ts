@@ -21,9 +21,9 @@ const client = (socketPaths: ReadonlyArray<string>) =>
   Layer.build(
     DiscordRpc.layer({
       clientId: FIXTURE_CLIENT_ID,
-      reconnect: { absentBaseMillis: 10, absentCapMillis: 50, failureBaseMillis: 20, failureCapMillis: 100 }
+      reconnect: { absentBase: 10, absentCap: 50, failureBase: 20, failureCap: 100 }
     }).pipe(
-      Layer.provide(DiscordIpc.layerWith({ socketPaths, handshakeTimeoutMillis: 2_000 })),
+      Layer.provide(DiscordIpc.layerWith({ socketPaths, handshakeTimeout: 2_000 })),
       Layer.provide(Authenticator.accessToken(Redacted.make(TOKEN)))
     )
   ).pipe(Effect.map((context) => context.mapUnsafe.get(DiscordRpc.key) as DiscordRpc["Service"]))

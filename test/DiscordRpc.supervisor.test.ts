@@ -18,12 +18,12 @@ import { captureLogs, eventually } from "./support/effects.ts"
 
 const TOKEN = "test-access-token-0123456789abcdef"
 const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]
-const FAST: DiscordRpcOptions["reconnect"] = {
-  absentBaseMillis: 10,
-  absentCapMillis: 50,
-  failureBaseMillis: 20,
-  failureCapMillis: 100
-}
+const FAST = {
+  absentBase: 10,
+  absentCap: 50,
+  failureBase: 20,
+  failureCap: 100
+} as const satisfies NonNullable<DiscordRpcOptions["reconnect"]>
 
 const client = (
   socketPaths: ReadonlyArray<string>,
@@ -32,7 +32,7 @@ const client = (
 ) =>
   Layer.build(
     DiscordRpc.layer({ clientId: FIXTURE_CLIENT_ID, reconnect: FAST, ...options }).pipe(
-      Layer.provide(DiscordIpc.layerWith({ socketPaths, handshakeTimeoutMillis: 2_000 })),
+      Layer.provide(DiscordIpc.layerWith({ socketPaths, handshakeTimeout: 2_000 })),
       Layer.provide(auth)
     )
   ).pipe(Effect.map((context) => context.mapUnsafe.get(DiscordRpc.key) as DiscordRpc["Service"]))
@@ -108,7 +108,7 @@ describe("DiscordRpc supervisor", () => {
     const logs = captureLogs()
     return Effect.gen(function*() {
       const fake = yield* FakeDiscord.make({ authority: simpleAuthority({ [TOKEN]: SCOPES }) })
-      const rpc = yield* client([fake.socketPath], { stableMillis: 60_000 })
+      const rpc = yield* client([fake.socketPath], { stable: "1 minute" })
       // Discord's updater, over and over: every connection is dropped as soon as it is Ready
       yield* rpc.stateChanges.pipe(
         Stream.filter((s) => s._tag === "Ready"),
@@ -123,9 +123,9 @@ describe("DiscordRpc supervisor", () => {
       yield* eventually(Effect.sync(delays), (d) => d.length >= 6, "six short-lived connections")
       const seen = delays().slice(0, 6)
       seen.forEach((delay, attempt) => {
-        const { failureBaseMillis, failureCapMillis } = FAST!
-        expect(delay).toBeGreaterThanOrEqual(Math.floor(Math.min(failureCapMillis!, failureBaseMillis! * 2 ** attempt * 0.8)))
-        expect(delay).toBeLessThanOrEqual(failureCapMillis!)
+        const { failureBase, failureCap } = FAST
+        expect(delay).toBeGreaterThanOrEqual(Math.floor(Math.min(failureCap, failureBase * 2 ** attempt * 0.8)))
+        expect(delay).toBeLessThanOrEqual(failureCap)
       })
     }).pipe(Effect.provide(logs.layer))
   })
@@ -135,7 +135,7 @@ describe("DiscordRpc supervisor", () => {
     return Effect.gen(function*() {
       const fake = yield* FakeDiscord.make({ authority: simpleAuthority({ [TOKEN]: SCOPES }) })
       // every connection counts as stable: a drop reconnects without waiting
-      const rpc = yield* client([fake.socketPath], { stableMillis: 0 })
+      const rpc = yield* client([fake.socketPath], { stable: 0 })
       const first = yield* nextState(rpc, (s) => s._tag === "Ready")
       yield* fake.drop
       yield* nextState(rpc, (s) => s._tag === "Ready" && s !== first)

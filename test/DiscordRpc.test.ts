@@ -25,10 +25,10 @@ const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]
 
 /** Fast reconnects: these tests use real sockets and real time. */
 const FAST: DiscordRpcOptions["reconnect"] = {
-  absentBaseMillis: 10,
-  absentCapMillis: 50,
-  failureBaseMillis: 20,
-  failureCapMillis: 100
+  absentBase: 10,
+  absentCap: 50,
+  failureBase: 20,
+  failureCap: 100
 }
 
 const fakeWith = (options: FakeDiscordOptions = {}) =>
@@ -42,7 +42,7 @@ const client = (
 ) =>
   Layer.build(
     DiscordRpc.layer({ clientId: FIXTURE_CLIENT_ID, reconnect: FAST, ...options }).pipe(
-      Layer.provide(DiscordIpc.layerWith({ socketPaths, handshakeTimeoutMillis: 2_000 })),
+      Layer.provide(DiscordIpc.layerWith({ socketPaths, handshakeTimeout: 2_000 })),
       Layer.provide(auth)
     )
   ).pipe(Effect.map((context) => context.mapUnsafe.get(DiscordRpc.key) as DiscordRpc["Service"]))
@@ -161,7 +161,7 @@ describe("DiscordRpc against FakeDiscord", () => {
       const rpc = yield* client([fake.socketPath])
       yield* ready(rpc)
       yield* fake.withholdReplies("GET_GUILDS")
-      const error = yield* rpc.request("GET_GUILDS", {}, { timeoutMillis: 100 }).pipe(Effect.flip)
+      const error = yield* rpc.request("GET_GUILDS", {}, { timeout: "100 millis" }).pipe(Effect.flip)
       assert(error._tag === "RpcTimeoutError")
       expect(error.message).toMatch(/did not answer within 100 ms/)
       expect((yield* rpc.stats).pendingRequests).toBe(0)
@@ -213,7 +213,7 @@ describe("DiscordRpc against FakeDiscord", () => {
   it.live("commands issued during an outage are delivered exactly once, in order, after reconnect", () =>
     Effect.gen(function*() {
       const fake = yield* fakeWith()
-      const rpc = yield* client([fake.socketPath], { commandDeadlineMillis: 5_000 })
+      const rpc = yield* client([fake.socketPath], { commandDeadline: "5 seconds" })
       yield* ready(rpc)
       yield* fake.stop
       yield* disconnected(rpc)
@@ -235,7 +235,7 @@ describe("DiscordRpc against FakeDiscord", () => {
       yield* ready(rpc)
       yield* fake.stop
       yield* disconnected(rpc)
-      const error = yield* rpc.setVoiceSettings({ mute: true }, { deadlineMillis: 50 }).pipe(Effect.flip)
+      const error = yield* rpc.setVoiceSettings({ mute: true }, { deadlineIn: "50 millis" }).pipe(Effect.flip)
       assert(error._tag === "CommandExpiredError")
       expect(error.message).toMatch(/not connected within \d+ ms/)
       expect(error.waitedMillis).toBeGreaterThanOrEqual(50)
@@ -252,14 +252,14 @@ describe("DiscordRpc against FakeDiscord", () => {
       const rpc = yield* client([fake.socketPath], { queueCapacity: 3 })
       yield* disconnected(rpc)
       const waiting = yield* Effect.forEach([1, 2, 3], () =>
-        rpc.request("GET_GUILDS", {}, { deadlineMillis: 60_000 }).pipe(Effect.exit, Effect.forkChild))
+        rpc.request("GET_GUILDS", {}, { deadlineIn: 60_000 }).pipe(Effect.exit, Effect.forkChild))
       yield* eventually(rpc.stats, (s) => s.queuedCommands === 3, "three queued")
       const full = yield* rpc.request("GET_GUILDS").pipe(Effect.flip)
       assert(full._tag === "QueueFullError")
       expect(full.message).toMatch(/3 commands already wait/)
       yield* Effect.forEach(waiting, Fiber.interrupt)
       yield* eventually(rpc.stats, (s) => s.queuedCommands === 0, "interrupted commands leave the queue")
-      const again = yield* rpc.request("GET_GUILDS", {}, { deadlineMillis: 20 }).pipe(Effect.flip)
+      const again = yield* rpc.request("GET_GUILDS", {}, { deadlineIn: 20 }).pipe(Effect.flip)
       expect(again._tag).toBe("CommandExpiredError")
     }))
 

@@ -1,6 +1,6 @@
 import { NodeFileSystem, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
@@ -65,7 +65,11 @@ const scriptedSession = (fake: FakeOAuthServer, authorize: Array<AuthorizeBehavi
     clientId: ID,
     request: (cmd, args, options) =>
       Effect.suspend((): Effect.Effect<unknown, RpcRequestError> => {
-        calls.push({ cmd, args, timeoutMillis: options?.timeoutMillis })
+        calls.push({
+          cmd,
+          args,
+          timeoutMillis: options?.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(options.timeout))
+        })
         if (cmd === "AUTHORIZE") {
           const behavior = authorize.shift() ?? { _tag: "Approve" }
           const oauthError = (detail: string) => Effect.fail(new RpcCommandError({ cmd, code: 5000, detail }))
@@ -83,7 +87,7 @@ const scriptedSession = (fake: FakeOAuthServer, authorize: Array<AuthorizeBehavi
             case "NoRedirect":
               return oauthError("OAuth2 Error: invalid_request: Missing \"redirect_uri\" in request.")
             case "Timeout":
-              return Effect.fail(new RpcTimeoutError({ cmd, timeoutMillis: options?.timeoutMillis ?? 0 }))
+              return Effect.fail(new RpcTimeoutError({ cmd, timeoutMillis: calls.at(-1)?.timeoutMillis ?? 0 }))
           }
         }
         if (cmd === "AUTHENTICATE") {
@@ -517,7 +521,7 @@ describe("OAuthFlow", () => {
 // end to end: DiscordRpc + OAuthFlow against FakeDiscord + FakeOAuth, over real sockets
 // ---------------------------------------------------------------------------------------------
 
-const FAST_RECONNECT = { absentBaseMillis: 20, absentCapMillis: 100, failureBaseMillis: 50, failureCapMillis: 200 }
+const FAST_RECONNECT = { absentBase: 20, absentCap: 100, failureBase: 50, failureCap: 200 }
 
 const tempDir = Effect.acquireRelease(
   Effect.sync(() => Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "deckcord-flow-"))),
@@ -967,7 +971,7 @@ describe("OAuthFlow end to end: one consent prompt per attempt, hints that name 
       const oauth = yield* FakeOAuth.make({ clients: { [ID]: SECRET } })
       const discord = yield* FakeDiscord.make({ authority: oauth })
       yield* discord.withholdReplies("AUTHENTICATE")
-      const layer = DiscordRpc.layer({ clientId: ID, reconnect: FAST_RECONNECT, requestTimeoutMillis: 200 }).pipe(
+      const layer = DiscordRpc.layer({ clientId: ID, reconnect: FAST_RECONNECT, requestTimeout: 200 }).pipe(
         Layer.provide(DiscordIpc.layerWith({ socketPaths: [discord.socketPath] })),
         Layer.provide(OAuthFlow.layer),
         Layer.provideMerge(

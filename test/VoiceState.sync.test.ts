@@ -4,7 +4,7 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream } from "effect"
-import { DiscordRpc, SYNC_READ_TIMEOUT_MILLIS, type VoiceModel, VoiceState } from "../src/index.ts"
+import { DiscordRpc, SYNC_READ_TIMEOUT, type VoiceModel, VoiceState } from "../src/index.ts"
 import { FakeDiscord, fakeDiscordClient, fixtures, simpleAuthority } from "../src/testing/index.ts"
 import { captureLogs, eventually } from "./support/effects.ts"
 
@@ -47,7 +47,7 @@ describe("VoiceState sync after connecting", () => {
         yield* eventually(asked, (n) => n === 2, `${cmd} asked again`)
         yield* eventually(rpc.stats, (s) => s.pendingRequests === 0, "no request left in flight")
         if (cmd !== "GET_CHANNEL") {
-          expect(logs.lines.some((l) => l.includes(`within ${SYNC_READ_TIMEOUT_MILLIS} ms`) && l.includes("asking again")))
+          expect(logs.lines.some((l) => l.includes(`within ${Duration.toMillis(SYNC_READ_TIMEOUT)} ms`) && l.includes("asking again")))
             .toBe(true)
         }
       }).pipe(Effect.provide(logs.layer))

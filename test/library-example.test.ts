@@ -21,7 +21,7 @@ describe("the README library example", () => {
       const muteMe = Effect.gen(function*() {
         const discord = yield* DiscordRpc
         // waits in the command queue until connected and authenticated
-        const settings = yield* discord.setVoiceSettings({ mute: true }, { deadlineMillis: 30_000 })
+        const settings = yield* discord.setVoiceSettings({ mute: true }, { deadlineIn: "30 seconds" })
         return settings.mute
       })
       // ---

@@ -38,7 +38,7 @@ import {
   Authenticator
 } from "../discord/Authenticator.ts"
 import { oauthScopes, type ScopeExtra, scopeExtraFor } from "../protocol/Scopes.ts"
-import { AUTHORIZE_TIMEOUT_MILLIS } from "../discord/DiscordRpc.ts"
+import { AUTHORIZE_TIMEOUT } from "../discord/DiscordRpc.ts"
 import { isTransientOAuthError, OAuth, type OAuthCredentials, type OAuthError, type TokenGrant } from "./OAuth.ts"
 import type { RpcRequestError } from "../discord/RpcErrors.ts"
 import { Settings } from "../config/Settings.ts"
@@ -64,9 +64,9 @@ export { INVALID_SCOPE_HELP, SCOPE_OUTAGE_HELP } from "./authFailures.ts"
 
 /**
  * AUTHORIZE waits for a person to switch to Discord and click (docs/discord-rpc.md#authorize: minutes): the
- * client's own timeout for that command, as a Duration.
+ * client's own timeout for that command.
  */
-export const AUTHORIZE_TIMEOUT = Duration.millis(AUTHORIZE_TIMEOUT_MILLIS)
+export { AUTHORIZE_TIMEOUT }
 
 /**
  * Refresh a stored token this long before it expires. Tokens live 7 days (docs/discord-rpc.md#token-exchange, docs/discord-rpc.md#authorization-pitfalls);
@@ -388,7 +388,7 @@ function makeOAuthFlow(options: OAuthFlowOptions) {
         const reply = yield* session.request(
           "AUTHORIZE",
           { client_id: creds.clientId, scopes, prompt },
-          { timeoutMillis: Duration.toMillis(authorizeTimeout) }
+          { timeout: authorizeTimeout }
         ).pipe(
           Effect.catch((e): Effect.Effect<never, AuthenticationError | ScopeOutage> =>
             isInvalidScope(e) && scopes.every((s) => grantedBefore.has(s))

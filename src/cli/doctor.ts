@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Console, Effect, FileSystem, Option, type PlatformError, Result, Schema } from "effect"
+import { Console, Duration, Effect, FileSystem, Option, type PlatformError, Result, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -33,7 +33,7 @@ export interface DoctorOptions {
   readonly environment?: SocketPathEnvironment
   readonly homedir?: string
   /** How long one socket may take to answer the handshake (Discord may throttle it, docs/discord-rpc.md#connection-throttle). */
-  readonly handshakeTimeoutMillis?: number
+  readonly handshakeTimeout?: Duration.Input
 }
 
 /**
@@ -43,7 +43,7 @@ export interface DoctorOptions {
 export const PROBE_CLIENT_ID = "100000000000000000"
 
 /** Generous, but a doctor must not hang: Discord's throttle can hold READY ~30 s (docs/discord-rpc.md#connection-throttle). */
-const DOCTOR_HANDSHAKE_TIMEOUT_MILLIS = 10_000
+const DOCTOR_HANDSHAKE_TIMEOUT = Duration.seconds(10)
 
 const ok = (name: string, detail: string): Check => ({ name, status: "ok", detail })
 const warn = (name: string, detail: string, fix?: string): Check =>
@@ -173,7 +173,7 @@ const socketChecks = (
   candidates: ReadonlyArray<string>,
   environment: SocketPathEnvironment,
   clientId: string | undefined,
-  timeoutMillis: number
+  timeout: Duration.Input
 ) =>
   Effect.gen(function*() {
     const existing = yield* DiscordIpc.use((ipc) => ipc.existingCandidates).pipe(
@@ -190,7 +190,7 @@ const socketChecks = (
     const probeId = clientId ?? PROBE_CLIENT_ID
     return yield* Effect.forEach(existing, (path) =>
       DiscordIpc.use((ipc) => Effect.scoped(ipc.connect(probeId, () => {}))).pipe(
-        Effect.provide(DiscordIpc.layerWith({ socketPaths: [path], handshakeTimeoutMillis: timeoutMillis })),
+        Effect.provide(DiscordIpc.layerWith({ socketPaths: [path], handshakeTimeout: timeout })),
         Effect.map((connection) =>
           ok("discord", `${path}: Discord answered (logged in as ${connection.ready.user?.username ?? "?"})`)
         ),
@@ -261,7 +261,7 @@ export const runChecks = (options: DoctorOptions = {}) =>
       decoded?.socketPath !== undefined ? [decoded.socketPath] : socketCandidates(environment).map((c) => c.path),
       environment,
       decoded?.clientId,
-      options.handshakeTimeoutMillis ?? DOCTOR_HANDSHAKE_TIMEOUT_MILLIS
+      options.handshakeTimeout ?? DOCTOR_HANDSHAKE_TIMEOUT
     )
     const decks = yield* deckChecks(environment.platform)
     return [...config, ...tokens, ...sockets, ...decks]

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { Context, type Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { AuthenticateResult } from "../protocol/Message.ts"
 import { ReplyDecodeError, type RpcRequestError } from "./RpcErrors.ts"
 
@@ -18,7 +18,7 @@ export interface AuthSession {
   readonly request: (
     cmd: string,
     args: Readonly<Record<string, unknown>>,
-    options?: { readonly timeoutMillis?: number }
+    options?: { readonly timeout?: Duration.Input }
   ) => Effect.Effect<unknown, RpcRequestError>
 }
 

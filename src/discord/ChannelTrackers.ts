@@ -51,13 +51,13 @@ export interface ChannelView {
  */
 export const CHANNEL_FETCH_RETRIES = 2
 /** Pause between those retries: long enough for the client to settle, short enough to feel live. */
-export const CHANNEL_FETCH_RETRY_MILLIS = 250
+export const CHANNEL_FETCH_RETRY = Duration.millis(250)
 /**
  * While several channels are subscribed, VOICE_STATE_CREATE/DELETE cannot be attributed (the
  * payload names no channel, docs/discord-rpc.md#get_channel-and-the-channel-object), so each channel is re-fetched; a burst of joins
  * within this window costs one GET_CHANNEL per channel.
  */
-export const AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS = 50
+export const AMBIGUOUS_REFETCH_DEBOUNCE = Duration.millis(50)
 
 export interface ChannelInfo {
   readonly guildId: string | null
@@ -213,7 +213,7 @@ export const makeChannelTrackers = (host: TrackerHost) => {
       Effect.gen(function*() {
         const startSeq = s.seq
         const channel = yield* withReadTimeout(rpc.getChannel(t.id), "GET_CHANNEL").pipe(
-          Effect.retry({ times: CHANNEL_FETCH_RETRIES, schedule: Schedule.spaced(Duration.millis(CHANNEL_FETCH_RETRY_MILLIS)) })
+          Effect.retry({ times: CHANNEL_FETCH_RETRIES, schedule: Schedule.spaced(CHANNEL_FETCH_RETRY) })
         )
         yield* reconcile(t, channel, startSeq)
         return channel.guild_id
@@ -245,7 +245,7 @@ export const makeChannelTrackers = (host: TrackerHost) => {
     Effect.suspend(() => {
       if (t.refetchPending || t.closed) return Effect.void
       t.refetchPending = true
-      return Effect.sleep(Duration.millis(AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS)).pipe(
+      return Effect.sleep(AMBIGUOUS_REFETCH_DEBOUNCE).pipe(
         Effect.andThen(Effect.sync(() => {
           t.refetchPending = false
         })),

@@ -29,10 +29,17 @@ export interface Deadline {
   readonly expiresAt: number
 }
 
-/** The deadline of something that entered at `enteredAt` and may wait `budgetMillis`. */
-export const deadlineFrom = (enteredAt: number, budgetMillis: number = DEFAULT_COMMAND_DEADLINE_MILLIS): Deadline => ({
+/**
+ * Milliseconds of a `Duration.Input`; a number already is milliseconds, so a key press that
+ * passes one pays no conversion.
+ */
+export const millisOf = (input: Duration.Input): number =>
+  typeof input === "number" ? input : Duration.toMillis(Duration.fromInputUnsafe(input))
+
+/** The deadline of something that entered at `enteredAt` (epoch milliseconds) and may wait `budget`. */
+export const deadlineFrom = (enteredAt: number, budget?: Duration.Input): Deadline => ({
   enteredAt,
-  expiresAt: enteredAt + budgetMillis
+  expiresAt: enteredAt + (budget === undefined ? DEFAULT_COMMAND_DEADLINE_MILLIS : millisOf(budget))
 })
 
 /**
@@ -52,27 +59,32 @@ export const CommandDeadline = Context.Reference<Deadline | undefined>("deckcord
 /** @category models */
 export interface RequestOptions {
   /** How long to wait for the reply once sent (default per command, docs/discord-rpc.md#matching-replies, docs/discord-rpc.md#how-deckcord-is-built-on-this). */
-  readonly timeoutMillis?: number
-  /** The command's own deadline (default: `CommandDeadline`, else `deadlineMillis` from now). */
+  readonly timeout?: Duration.Input
+  /** The command's own deadline (default: `CommandDeadline`, else `deadlineIn` from now). */
   readonly deadline?: Deadline
   /**
    * How long the command may wait for a connection before it fails with
    * `CommandExpiredError` instead of firing late (default: the layer's `commandDeadline`).
    * Used only when there is no `deadline`.
    */
-  readonly deadlineMillis?: number
+  readonly deadlineIn?: Duration.Input
 }
 
 /** A key press may wait this long for Discord; later it would surprise the user. */
-export const DEFAULT_COMMAND_DEADLINE_MILLIS = 5_000
+export const DEFAULT_COMMAND_DEADLINE = Duration.seconds(5)
 /** Enough for a burst of presses during a restart; more means something is stuck. */
 export const DEFAULT_QUEUE_CAPACITY = 64
 /** Ordinary replies come in milliseconds; 15 s is what working clients use (docs/discord-rpc.md#how-deckcord-is-built-on-this). */
-export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 15_000
+export const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(15)
 /** AUTHORIZE waits for a person to click in Discord (docs/discord-rpc.md#authorize). */
-export const AUTHORIZE_TIMEOUT_MILLIS = 5 * 60_000
+export const AUTHORIZE_TIMEOUT = Duration.minutes(5)
 /** SELECT_*_CHANNEL and GET_GUILD may wait their own `timeout` argument first (docs/discord-rpc.md#matching-replies). */
-export const SERVER_WAIT_MARGIN_MILLIS = 10_000
+export const SERVER_WAIT_MARGIN = Duration.seconds(10)
+
+// the same in the milliseconds the per-request timers take, converted once
+const DEFAULT_COMMAND_DEADLINE_MILLIS = Duration.toMillis(DEFAULT_COMMAND_DEADLINE)
+const AUTHORIZE_TIMEOUT_MILLIS = Duration.toMillis(AUTHORIZE_TIMEOUT)
+const SERVER_WAIT_MARGIN_MILLIS = Duration.toMillis(SERVER_WAIT_MARGIN)
 
 /** One live socket and what belongs to it. */
 export interface Connection {
@@ -132,7 +144,7 @@ export interface CommandQueueOptions {
   /** How long a command may wait when it brings no deadline of its own. */
   readonly deadlineMillis: number
   /** Reply timeout for ordinary commands once sent. */
-  readonly requestTimeout: number
+  readonly requestTimeoutMillis: number
   /** The connection in use now, if any (a command goes out at once only on an authenticated one). */
   readonly current: () => Connection | undefined
 }
@@ -143,7 +155,7 @@ export interface CommandQueueOptions {
  * (plain maps, timers, status flags) because this is the hot path of every command.
  */
 export const makeCommandQueue = Effect.fnUntraced(function*(options: CommandQueueOptions) {
-  const { capacity, deadlineMillis, requestTimeout, current } = options
+  const { capacity, current, deadlineMillis, requestTimeoutMillis } = options
   const waiting = yield* Queue.dropping<Queued>(capacity)
   let liveWaiting = 0
 
@@ -193,7 +205,7 @@ export const makeCommandQueue = Effect.fnUntraced(function*(options: CommandQueu
   ): Effect.Effect<unknown, RpcRequestError> =>
     Effect.suspend(() => {
       const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
-      const nonce = write(connection, cmd, args, reply, replyTimeoutMillis(cmd, args, requestTimeout, timeoutMillis), evt)
+      const nonce = write(connection, cmd, args, reply, replyTimeoutMillis(cmd, args, requestTimeoutMillis, timeoutMillis), evt)
       return awaitReply(connection, nonce, reply)
     })
 
@@ -212,7 +224,7 @@ export const makeCommandQueue = Effect.fnUntraced(function*(options: CommandQueu
   const enqueue = (
     cmd: string,
     args: Readonly<Record<string, unknown>>,
-    options: RequestOptions,
+    timeoutMillis: number | undefined,
     deadline: Deadline,
     now: number
   ): Effect.Effect<unknown, RpcRequestError> =>
@@ -220,7 +232,7 @@ export const makeCommandQueue = Effect.fnUntraced(function*(options: CommandQueu
       const item: Queued = {
         cmd,
         args,
-        timeoutMillis: replyTimeoutMillis(cmd, args, requestTimeout, options.timeoutMillis),
+        timeoutMillis: replyTimeoutMillis(cmd, args, requestTimeoutMillis, timeoutMillis),
         deadline,
         status: "waiting",
         sent: Deferred.makeUnsafe<Connection, CommandExpiredError>(),
@@ -264,15 +276,16 @@ export const makeCommandQueue = Effect.fnUntraced(function*(options: CommandQueu
     Effect.contextWith((context: Context.Context<never>) => {
       const now = Context.get(context, Clock.Clock).currentTimeMillisUnsafe()
       const deadline = options.deadline ?? Context.get(context, CommandDeadline) ??
-        deadlineFrom(now, options.deadlineMillis ?? deadlineMillis)
+        deadlineFrom(now, options.deadlineIn ?? deadlineMillis)
       // late is worse than never: a mute pressed long ago must not land now
       if (now >= deadline.expiresAt) return Effect.fail(expired(cmd, deadline, now))
+      const timeoutMillis = options.timeout === undefined ? undefined : millisOf(options.timeout)
       const connection = current()
       // the fast path keeps order: only when nothing queued could be overtaken
       if (connection?.authenticated && liveWaiting === 0) {
-        return sendNow(connection, cmd, args, options.timeoutMillis)
+        return sendNow(connection, cmd, args, timeoutMillis)
       }
-      return enqueue(cmd, args, options, deadline, now)
+      return enqueue(cmd, args, timeoutMillis, deadline, now)
     })
 
   /**

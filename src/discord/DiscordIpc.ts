@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Effect, Exit, Layer, Schema, type Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Layer, Schema, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
@@ -104,11 +104,11 @@ export interface DiscordIpcOptions {
    * How long to wait for READY after HANDSHAKE. Discord queues handshakes beyond two a
    * minute per client id and may hold READY ~30 s (docs/discord-rpc.md#connection-throttle), so the default is generous.
    */
-  readonly handshakeTimeoutMillis?: number
+  readonly handshakeTimeout?: Duration.Input
 }
 
 /** Discord's own throttle can hold READY ~30 s (docs/discord-rpc.md#connection-throttle): wait a good deal longer. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 70_000
+export const DEFAULT_HANDSHAKE_TIMEOUT = Duration.seconds(70)
 
 export class DiscordIpc extends Context.Service<DiscordIpc, {
   /**
@@ -173,7 +173,8 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
   const allCandidates = (): ReadonlyArray<string> =>
     options.socketPaths ?? socketCandidates(environment).map((c) => c.path)
   const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
-  const handshakeTimeoutMillis = options.handshakeTimeoutMillis ?? DEFAULT_HANDSHAKE_TIMEOUT_MILLIS
+  const handshakeTimeout = Duration.fromInputUnsafe(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT)
+  const handshakeTimeoutMillis = Duration.toMillis(handshakeTimeout)
 
   const attempt = (
     path: string,
@@ -305,7 +306,7 @@ const makeDiscordIpc = (options: DiscordIpcOptions): DiscordIpc["Service"] => {
 
       return Deferred.await(ready).pipe(
         Effect.timeoutOrElse({
-          duration: handshakeTimeoutMillis,
+          duration: handshakeTimeout,
           orElse: () => Effect.fail(new HandshakeTimeoutError({ path, timeoutMillis: handshakeTimeoutMillis }))
         }),
         Effect.map((readyData): Attempt => {

@@ -15,29 +15,30 @@ import { closeHint, CloseCode, isMissingScope } from "../protocol/RpcError.ts"
 import { type AuthenticationError, authenticationHint, Authenticator } from "./Authenticator.ts"
 import {
   type Connection,
-  DEFAULT_COMMAND_DEADLINE_MILLIS,
+  DEFAULT_COMMAND_DEADLINE,
   DEFAULT_QUEUE_CAPACITY,
-  DEFAULT_REQUEST_TIMEOUT_MILLIS,
+  DEFAULT_REQUEST_TIMEOUT,
   makeCommandQueue,
+  millisOf,
   type RequestOptions
 } from "./CommandQueue.ts"
 import { type DiscordCommands, makeCommands } from "./commands.ts"
 import type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
 import { DiscordIpc, type IpcConnectError } from "./DiscordIpc.ts"
-import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions, STABLE_CONNECTION_MILLIS } from "./Reconnect.ts"
+import { backoffDelay, type ReconnectOptions, reconnectMillis, STABLE_CONNECTION } from "./Reconnect.ts"
 import { redactTokens, RpcCommandError, type RpcRequestError } from "./RpcErrors.ts"
 import { DEFAULT_SUBSCRIBER_BUFFER, makeSubscriptions } from "./Subscriptions.ts"
 
 // the client's vocabulary, where its users have always found it
 export type { ConnectionState, DisconnectReason } from "./ConnectionState.ts"
 export {
-  AUTHORIZE_TIMEOUT_MILLIS,
+  AUTHORIZE_TIMEOUT,
   CommandDeadline,
   type Deadline,
   deadlineFrom,
-  DEFAULT_COMMAND_DEADLINE_MILLIS,
+  DEFAULT_COMMAND_DEADLINE,
   DEFAULT_QUEUE_CAPACITY,
-  DEFAULT_REQUEST_TIMEOUT_MILLIS,
+  DEFAULT_REQUEST_TIMEOUT,
   type RequestOptions
 } from "./CommandQueue.ts"
 export type { DiscordCommands, SelectVoiceChannelOptions, UserVoiceSettingsPatch } from "./commands.ts"
@@ -46,7 +47,7 @@ export {
   DEFAULT_RECONNECT,
   reconnectSchedules,
   type ReconnectOptions,
-  STABLE_CONNECTION_MILLIS
+  STABLE_CONNECTION
 } from "./Reconnect.ts"
 export { DEFAULT_SUBSCRIBER_BUFFER, subscriptionKey } from "./Subscriptions.ts"
 
@@ -123,9 +124,9 @@ export interface DiscordRpcOptions {
   /** Commands that may wait for a connection at once (a full queue rejects new ones). */
   readonly queueCapacity?: number
   /** How long a command may wait for a connection before it expires. */
-  readonly commandDeadlineMillis?: number
+  readonly commandDeadline?: Duration.Input
   /** Reply timeout for ordinary commands once sent. */
-  readonly requestTimeoutMillis?: number
+  readonly requestTimeout?: Duration.Input
   /**
    * Events one subscriber may have waiting. A subscriber that stops reading loses its
    * oldest events past this (counted in `stats`, warned once) instead of growing memory.
@@ -134,9 +135,9 @@ export interface DiscordRpcOptions {
   readonly reconnect?: ReconnectOptions
   /**
    * How long a connection must stay Ready before the backoff starts over (default
-   * `STABLE_CONNECTION_MILLIS`). Shorter-lived connections count as failures.
+   * `STABLE_CONNECTION`). Shorter-lived connections count as failures.
    */
-  readonly stableMillis?: number
+  readonly stable?: Duration.Input
   /**
    * Called if the supervisor itself dies (a bug outside any one connection). The default
    * logs the cause and exits the process non-zero, so a service manager restarts it: a
@@ -207,8 +208,9 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
   const authenticator = yield* Authenticator
   const run = yield* FiberSet.makeRuntime<never>()
   const capacity = options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY
-  const deadlineMillis = options.commandDeadlineMillis ?? DEFAULT_COMMAND_DEADLINE_MILLIS
-  const requestTimeout = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS
+  // the options' durations in the milliseconds the request path counts in, converted once here
+  const deadlineMillis = millisOf(options.commandDeadline ?? DEFAULT_COMMAND_DEADLINE)
+  const requestTimeoutMillis = millisOf(options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT)
   const subscriberBuffer = options.subscriberBuffer ?? DEFAULT_SUBSCRIBER_BUFFER
   const onFatal = options.onFatal ?? defaultOnFatal
 
@@ -221,11 +223,11 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
 
   const reconnectRequests = yield* Queue.sliding<void>(1)
   let current: Connection | undefined
-  const queue = yield* makeCommandQueue({ capacity, deadlineMillis, requestTimeout, current: () => current })
+  const queue = yield* makeCommandQueue({ capacity, deadlineMillis, requestTimeoutMillis, current: () => current })
   const { failPending, release, request, sendNow } = queue
   const subscriptions = makeSubscriptions({
     subscriberBuffer,
-    requestTimeout,
+    requestTimeoutMillis,
     run,
     queue,
     current: () => current
@@ -288,7 +290,8 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     yield* setState({ _tag: "Authenticating", user: ipcConnection.ready.user })
     const authenticated = yield* authenticator.authenticate({
       clientId,
-      request: (cmd, args, requestOptions) => sendNow(live, cmd, args, requestOptions?.timeoutMillis)
+      request: (cmd, args, requestOptions) =>
+        sendNow(live, cmd, args, requestOptions?.timeout === undefined ? undefined : millisOf(requestOptions.timeout))
     }).pipe(
       Effect.raceFirst(
         ipcConnection.closed.pipe(Effect.flatMap((reason) => Effect.fail(new SetupInterruptedError({ reason }))))
@@ -317,8 +320,8 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
     return readyFor
   }).pipe(Effect.scoped)
 
-  const backoff = { ...DEFAULT_RECONNECT, ...options.reconnect }
-  const stableMillis = options.stableMillis ?? STABLE_CONNECTION_MILLIS
+  const backoff = reconnectMillis(options.reconnect)
+  const stableMillis = millisOf(options.stable ?? STABLE_CONNECTION)
   const isAbsent = (e: SessionError) => e._tag === "DiscordNotFoundError"
   const isPermanent = (e: SessionError): e is AuthenticationError | NotConfiguredError =>
     e._tag === "NotConfiguredError" || (e._tag === "AuthenticationError" && !e.retry)
@@ -331,7 +334,7 @@ export const makeDiscordRpc = Effect.fn("DiscordRpc.make")(function*(options: Di
 
   /**
    * Connect, and reconnect with backoff, for ever. The backoff resets only after a connection
-   * stayed Ready for `stableMillis`: a Discord that drops every connection right after READY
+   * stayed Ready for `stable`: a Discord that drops every connection right after READY
    * is retried at the failure backoff, not in a tight loop. A defect in a session (a bug here)
    * is logged with its cause, shown in the state, and retried like any failure: the loop
    * itself must not die, or deckcord would sit "Ready" on a dead socket.

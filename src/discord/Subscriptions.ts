@@ -16,8 +16,10 @@ import type { RpcRequestError } from "./RpcErrors.ts"
  */
 export const DEFAULT_SUBSCRIBER_BUFFER = 4_096
 /** An unanswered SUBSCRIBE is sent again after this, doubling up to the cap. */
-export const SUBSCRIBE_RETRY_BASE_MILLIS = 250
-export const SUBSCRIBE_RETRY_CAP_MILLIS = 10_000
+export const SUBSCRIBE_RETRY_BASE = Duration.millis(250)
+export const SUBSCRIBE_RETRY_CAP = Duration.seconds(10)
+const SUBSCRIBE_RETRY_BASE_MILLIS = Duration.toMillis(SUBSCRIBE_RETRY_BASE)
+const SUBSCRIBE_RETRY_CAP_MILLIS = Duration.toMillis(SUBSCRIBE_RETRY_CAP)
 
 export interface RemoteSubscription {
   readonly key: string
@@ -53,7 +55,7 @@ export interface SubscriptionsOptions {
   /** Events one subscriber may have waiting before its oldest are dropped. */
   readonly subscriberBuffer: number
   /** How long a (UN)SUBSCRIBE may wait for its reply. */
-  readonly requestTimeout: number
+  readonly requestTimeoutMillis: number
   /** Runs background work (reply watchers, warnings) for as long as the client lives. */
   readonly run: (effect: Effect.Effect<void>) => unknown
   /** Where (UN)SUBSCRIBE goes out. */
@@ -67,7 +69,7 @@ export interface SubscriptionsOptions {
  * a fresh one, `dispatch` hands each event to the subscribers of its kind.
  */
 export const makeSubscriptions = (options: SubscriptionsOptions) => {
-  const { current, queue: { awaitReply, write }, requestTimeout, run, subscriberBuffer } = options
+  const { current, queue: { awaitReply, write }, requestTimeoutMillis, run, subscriberBuffer } = options
   const subscriptions = new Map<string, RemoteSubscription>()
   const subscriptionsByEvent = new Map<string, Set<RemoteSubscription>>()
   let droppedEvents = 0
@@ -83,7 +85,7 @@ export const makeSubscriptions = (options: SubscriptionsOptions) => {
     attempt = 0
   ): void => {
     const reply = Deferred.makeUnsafe<unknown, RpcRequestError>()
-    const nonce = write(connection, cmd, sub.args, reply, requestTimeout, sub.evt)
+    const nonce = write(connection, cmd, sub.args, reply, requestTimeoutMillis, sub.evt)
     run(
       awaitReply(connection, nonce, reply).pipe(
         Effect.catch((e) => {

@@ -22,9 +22,9 @@ import { type ConnectionState, DiscordRpc } from "./DiscordRpc.ts"
 import { RpcTimeoutError } from "./RpcErrors.ts"
 
 export {
-  AMBIGUOUS_REFETCH_DEBOUNCE_MILLIS,
+  AMBIGUOUS_REFETCH_DEBOUNCE,
   CHANNEL_FETCH_RETRIES,
-  CHANNEL_FETCH_RETRY_MILLIS,
+  CHANNEL_FETCH_RETRY,
   type ChannelView,
   type Member
 } from "./ChannelTrackers.ts"
@@ -80,11 +80,11 @@ const NO_NOTIFICATIONS: Notifications = { unread: 0, latest: null }
  * waits this long for its reply. Discord answers them in milliseconds; one that takes longer
  * is lost or stuck, and keys wait for these reads, so it is asked again instead of awaited.
  */
-export const SYNC_READ_TIMEOUT_MILLIS = 3_000
+export const SYNC_READ_TIMEOUT = Duration.seconds(3)
 /** A failed or slow read is asked again on the same connection after this, doubling ... */
-export const SYNC_RETRY_BASE_MILLIS = 250
+export const SYNC_RETRY_BASE = Duration.millis(250)
 /** ... up to this, for as long as the connection lives. */
-export const SYNC_RETRY_CAP_MILLIS = 10_000
+export const SYNC_RETRY_CAP = Duration.seconds(10)
 
 /** Subscriptions some tokens lack scopes for (docs/discord-rpc.md#scopes-per-command): skipped or failing, never fatal. */
 const OPTIONAL_SUBSCRIPTIONS = [
@@ -126,17 +126,17 @@ const messageOf = (e: { readonly message: string }) => e.message
 
 /** How the reads after connecting time out and retry (a Reference: tests shorten them). */
 export interface SyncTiming {
-  readonly readTimeoutMillis: number
-  readonly retryBaseMillis: number
-  readonly retryCapMillis: number
+  readonly readTimeout: Duration.Input
+  readonly retryBase: Duration.Input
+  readonly retryCap: Duration.Input
 }
 
 /** @category references */
 export const SyncTiming = Context.Reference<SyncTiming>("deckcord/VoiceState/SyncTiming", {
   defaultValue: () => ({
-    readTimeoutMillis: SYNC_READ_TIMEOUT_MILLIS,
-    retryBaseMillis: SYNC_RETRY_BASE_MILLIS,
-    retryCapMillis: SYNC_RETRY_CAP_MILLIS
+    readTimeout: SYNC_READ_TIMEOUT,
+    retryBase: SYNC_RETRY_BASE,
+    retryCap: SYNC_RETRY_CAP
   })
 })
 
@@ -144,19 +144,22 @@ export const SyncTiming = Context.Reference<SyncTiming>("deckcord/VoiceState/Syn
 export const makeVoiceState = Effect.gen(function*() {
   const rpc = yield* DiscordRpc
   const layerScope = yield* Effect.scope
-  const timing = yield* SyncTiming
+  const syncTiming = yield* SyncTiming
+  const readTimeout = Duration.fromInputUnsafe(syncTiming.readTimeout)
+  const readTimeoutMillis = Duration.toMillis(readTimeout)
 
-  /** A read that fails with RpcTimeoutError once `readTimeoutMillis` pass without a reply. */
+  /** A read that fails with RpcTimeoutError once `readTimeout` passes without a reply. */
   const withReadTimeout = <A, E>(read: Effect.Effect<A, E>, cmd: string): Effect.Effect<A, E | RpcTimeoutError> =>
     read.pipe(
       Effect.timeoutOrElse({
-        duration: Duration.millis(timing.readTimeoutMillis),
-        orElse: () => Effect.fail(new RpcTimeoutError({ cmd, timeoutMillis: timing.readTimeoutMillis }))
+        duration: readTimeout,
+        orElse: () => Effect.fail(new RpcTimeoutError({ cmd, timeoutMillis: readTimeoutMillis }))
       })
     )
-  const syncRetry = Schedule.exponential(Duration.millis(timing.retryBaseMillis)).pipe(
+  const retryCap = Duration.fromInputUnsafe(syncTiming.retryCap)
+  const syncRetry = Schedule.exponential(syncTiming.retryBase).pipe(
     Schedule.jittered,
-    Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(timing.retryCapMillis))))
+    Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, retryCap)))
   )
 
   const s: Internal = {
@@ -404,7 +407,7 @@ export const makeVoiceState = Effect.gen(function*() {
       }
       // member lists are shown, not acted on: keys wait for them only so long, then they
       // arrive in the background
-      yield* Fiber.awaitAll(fetches).pipe(Effect.timeoutOption(Duration.millis(timing.readTimeoutMillis)))
+      yield* Fiber.awaitAll(fetches).pipe(Effect.timeoutOption(readTimeout))
       yield* commit(() => {
         if (s.generation === generation) s.synced = true
       })

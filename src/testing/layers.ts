@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Layer, Redacted } from "effect"
+import { Duration, Layer, Redacted } from "effect"
 import { Authenticator } from "../discord/Authenticator.ts"
 import { DiscordIpc } from "../discord/DiscordIpc.ts"
 import { DiscordRpc, type ReconnectOptions } from "../discord/DiscordRpc.ts"
@@ -12,10 +12,10 @@ import { FIXTURE_CLIENT_ID } from "./fakeDiscord/fixtures.ts"
 
 /** Reconnect within tens of milliseconds: tests restart the fake and should not wait seconds. */
 export const FAST_RECONNECT: ReconnectOptions = {
-  absentBaseMillis: 20,
-  absentCapMillis: 100,
-  failureBaseMillis: 50,
-  failureCapMillis: 200
+  absentBase: Duration.millis(20),
+  absentCap: Duration.millis(100),
+  failureBase: Duration.millis(50),
+  failureCap: Duration.millis(200)
 }
 
 export interface FakeDiscordClientOptions {

@@ -150,7 +150,7 @@ describe("soak: PING storms, withheld and late replies", () => {
       yield* states.awaitCount("Ready", 0)
       yield* fake.withholdReplies(CMD)
       const exits = yield* Effect.forEach(
-        Array.from({ length: REQUESTS }, () => rpc.request(CMD, {}, { timeoutMillis: 150 })),
+        Array.from({ length: REQUESTS }, () => rpc.request(CMD, {}, { timeout: 150 })),
         Effect.exit,
         { concurrency: "unbounded" }
       )
@@ -164,7 +164,7 @@ describe("soak: PING storms, withheld and late replies", () => {
       // late replies (after their timeout) are ignored, not misrouted
       yield* fake.delayReplies(300, CMD)
       const late = yield* Effect.forEach(
-        Array.from({ length: 50 }, () => rpc.request(CMD, {}, { timeoutMillis: 100 })),
+        Array.from({ length: 50 }, () => rpc.request(CMD, {}, { timeout: 100 })),
         Effect.exit,
         { concurrency: "unbounded" }
       )

@@ -18,10 +18,10 @@ export const SCOPES = ["rpc", "identify", "rpc.voice.read", "rpc.voice.write"]
 
 /** Reconnect fast: the fake is local and the soak wants many cycles per minute. */
 export const FAST: ReconnectOptions = {
-  absentBaseMillis: 10,
-  absentCapMillis: 50,
-  failureBaseMillis: 20,
-  failureCapMillis: 100
+  absentBase: 10,
+  absentCap: 50,
+  failureBase: 20,
+  failureCap: 100
 }
 
 export const fakeWith = (options: FakeDiscordOptions = {}) =>
@@ -35,7 +35,7 @@ export const client = (
 ) =>
   Layer.build(
     DiscordRpc.layer({ clientId: FIXTURE_CLIENT_ID, reconnect: FAST, ...options }).pipe(
-      Layer.provide(DiscordIpc.layerWith({ socketPaths: [socketPath], handshakeTimeoutMillis: 2_000 })),
+      Layer.provide(DiscordIpc.layerWith({ socketPaths: [socketPath], handshakeTimeout: 2_000 })),
       Layer.provide(auth),
       // thousands of injected faults would log thousands of warnings; the records say what happened
       Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))

@@ -32,7 +32,7 @@ describe("soak: Discord restarting while keys are pressed", () => {
     Effect.gen(function*() {
       const fake = yield* fakeWith()
       yield* fake.delayReplies(REPLY_DELAY_MILLIS, "SET_VOICE_SETTINGS")
-      const rpc = yield* client(fake.socketPath, { commandDeadlineMillis: DEADLINE_MILLIS })
+      const rpc = yield* client(fake.socketPath, { commandDeadline: DEADLINE_MILLIS })
       const states = yield* recordStates(rpc)
       yield* states.awaitCount("Ready", 0)
 

@@ -42,12 +42,12 @@ const SECRET = "fault-client-secret-value"
 
 /** Short timeouts so a withheld reply costs a few hundred milliseconds, not 15 s. */
 export const TIMEOUT_MILLIS = 250
-export const BACKOFF: Required<ReconnectOptions> = {
-  absentBaseMillis: 10,
-  absentCapMillis: 50,
-  failureBaseMillis: 20,
-  failureCapMillis: 120
-}
+export const BACKOFF = {
+  absentBase: 10,
+  absentCap: 50,
+  failureBase: 20,
+  failureCap: 120
+} as const satisfies Required<ReconnectOptions>
 /** How long a command in flight may wait (its deadline, from when it was issued). */
 export const COMMAND_DEADLINE_MILLIS = 2_000
 
@@ -118,15 +118,15 @@ export const makeWorld = Effect.gen(function*() {
       DiscordRpc.layer({
         clientId: CLIENT_ID,
         reconnect: BACKOFF,
-        requestTimeoutMillis: TIMEOUT_MILLIS,
-        commandDeadlineMillis: COMMAND_DEADLINE_MILLIS,
+        requestTimeout: TIMEOUT_MILLIS,
+        commandDeadline: COMMAND_DEADLINE_MILLIS,
         // a defect must fail the test, not exit the test runner
         onFatal: () => {
           throw new Error("the supervisor died")
         }
       })
     ),
-    Layer.provide(DiscordIpc.layerWith({ socketPaths: [fake.socketPath], handshakeTimeoutMillis: TIMEOUT_MILLIS })),
+    Layer.provide(DiscordIpc.layerWith({ socketPaths: [fake.socketPath], handshakeTimeout: TIMEOUT_MILLIS })),
     Layer.provide(OAuthFlow.layerWith({ authorizeTimeout: TIMEOUT_MILLIS })),
     Layer.provideMerge(
       Layer.mergeAll(
@@ -135,7 +135,7 @@ export const makeWorld = Effect.gen(function*() {
         OAuth.layerWith({ baseUrl: oauth.baseUrl })
       )
     ),
-    Layer.provide(Layer.succeed(SyncTiming, { readTimeoutMillis: TIMEOUT_MILLIS, retryBaseMillis: 20, retryCapMillis: 120 })),
+    Layer.provide(Layer.succeed(SyncTiming, { readTimeout: TIMEOUT_MILLIS, retryBase: 20, retryCap: 120 })),
     // thousands of injected faults would log thousands of warnings; the invariants say what happened
     Layer.provide(Layer.succeed(References.MinimumLogLevel, "None"))
   )
@@ -328,8 +328,8 @@ export const runSchedule = (world: World, faults: ReadonlyArray<ScheduledFault>,
     for (const s of world.states.slice(statesBefore)) {
       // the supervisor survives a bug, but a fault of Discord's must never reach one
       if (s._tag === "Disconnected" && s.reason._tag === "InternalError") fail(`${label}: ${s.reason.message}`)
-      if (s._tag === "Disconnected" && (s.retryInMillis ?? 0) > BACKOFF.failureCapMillis) {
-        fail(`${label}: waited ${s.retryInMillis} ms to reconnect, past the ${BACKOFF.failureCapMillis} ms cap`)
+      if (s._tag === "Disconnected" && (s.retryInMillis ?? 0) > BACKOFF.failureCap) {
+        fail(`${label}: waited ${s.retryInMillis} ms to reconnect, past the ${BACKOFF.failureCap} ms cap`)
       }
     }
     const handshakes = (yield* fake.handshakes).length - handshakesBefore

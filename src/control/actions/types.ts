@@ -100,7 +100,7 @@ export const isLive = (model: VoiceModel): boolean => model.connection._tag === 
 
 /**
  * A stateful press (a toggle) waits at most this long for Discord to be connected and synced,
- * then gives up like a queued command does (DiscordRpc's `DEFAULT_COMMAND_DEADLINE_MILLIS`):
+ * then gives up like a queued command does (DiscordRpc's `DEFAULT_COMMAND_DEADLINE`):
  * a mute pressed long ago must not land now.
  */
 export const LIVE_WAIT_MILLIS = 5_000
