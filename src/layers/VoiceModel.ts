@@ -13,6 +13,9 @@ import { avatarCacheDir, type AvatarOptions, Avatars, withAvatars } from "../dis
 import type { DiscordRpc } from "../discord/DiscordRpc.ts"
 import { VoiceState } from "../discord/VoiceState.ts"
 
+/** Another CDN for avatars (a mirror, a caching proxy, a fake in tests); the daemon's and the plugin's. */
+export const AVATAR_CDN_ENV = "DECKCORD_AVATAR_CDN"
+
 /** Where avatars come from and go; every field has a default. */
 export type AvatarSettings = Partial<AvatarOptions>
 
@@ -22,7 +25,12 @@ export const voiceModelLayer = (
   settings: AvatarSettings = {}
 ): Layer.Layer<VoiceState, never, DiscordRpc | FileSystem.FileSystem | Path.Path> => {
   if (config.avatars === false) return VoiceState.layer
-  const avatars = Avatars.layer({ cacheDir: avatarCacheDir(process.env, Os.homedir()), ...settings }).pipe(
+  const mirror = process.env[AVATAR_CDN_ENV]
+  const avatars = Avatars.layer({
+    cacheDir: avatarCacheDir(process.env, Os.homedir()),
+    ...(mirror === undefined || mirror === "" ? {} : { baseUrl: mirror }),
+    ...settings
+  }).pipe(
     // its own agent: a few pictures at once over kept-alive connections, apart from OAuth's
     // one; built with the first fetch, so a run that shows no avatar never starts TLS
     Layer.provide(httpClientOnFirstUse(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true, maxSockets: settings.concurrency ?? 4 })))

@@ -168,8 +168,7 @@ export const inspectorLayer: Layer.Layer<never, never, HostConnection | PluginSu
         Effect.forkScoped
       )
 
-      const events = yield* surface.subscribeUi
-      yield* events.pipe(
+      yield* surface.uiEvents.pipe(
         Stream.runForEach((event) => {
           if (event.event === "propertyInspectorDidDisappear") return Effect.sync(() => void shown.delete(event.context))
           if (event.event === "propertyInspectorDidAppear") {

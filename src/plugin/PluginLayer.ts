@@ -13,7 +13,7 @@ import { OAuth } from "../auth/OAuth.ts"
 import { OAuthFlow } from "../auth/OAuthFlow.ts"
 import { Settings } from "../config/Settings.ts"
 import { TokenStore } from "../auth/TokenStore.ts"
-import { VoiceState } from "../discord/VoiceState.ts"
+import { voiceModelLayer } from "../layers/VoiceModel.ts"
 import { discordClientLayer } from "../layers/DiscordClient.ts"
 import { HostConnection } from "./HostConnection.ts"
 import type { LaunchArgs, RegistrationInfo } from "./HostProtocol.ts"
@@ -74,7 +74,8 @@ export const pluginLayer = (options: PluginOptions) =>
       const config = yield* settings.config
       const rpc = discordClientLayer(config, settings, OAuthFlow.layer.pipe(Layer.provide(OAuth.layer), Layer.provide(layoutScopePolicy())))
       return Layer.mergeAll(Controller.layer, reconnectOnCredentialChange, inspectorLayer).pipe(
-        Layer.provideMerge(VoiceState.layer),
+        // members' avatars from Discord's CDN, as the daemon shows them (`avatars: false` turns them off)
+        Layer.provideMerge(voiceModelLayer(config)),
         Layer.provideMerge(rpc)
       )
     })

@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, PubSub, type Scope, Stream, SubscriptionRef } from "effect"
+import { Clock, Context, Effect, Layer, PubSub, Queue, Stream, SubscriptionRef } from "effect"
 import { Deck, type DeckControl, type DeckInfo, type DeckInput } from "../deck/Deck.ts"
 import type { Face, PixelSize } from "../face/Face.ts"
 import { KeyRenderer } from "../face/KeyRenderer.ts"
@@ -60,8 +60,13 @@ export interface PluginSurfaceShape {
   readonly layout: Effect.Effect<ReturnType<typeof decksFor>>
   /** The instances shown now, by context. */
   readonly instances: Effect.Effect<ReadonlyMap<string, Instance>>
-  /** Property-inspector and system events from when this runs on, for the plugin's other parts. */
-  readonly subscribeUi: Effect.Effect<Stream.Stream<HostEvent>, never, Scope.Scope>
+  /**
+   * Property-inspector and system events, for the one part that answers them (the inspector).
+   * Held until read: the host sends them as soon as the plugin registers, and the reader may
+   * start after the first ones (a slower layer built before it); a subscription from then on
+   * lost them, and the inspector never answered.
+   */
+  readonly uiEvents: Stream.Stream<HostEvent>
 }
 
 export class PluginSurface extends Context.Service<PluginSurface, PluginSurfaceShape>()("deckcord/PluginSurface") {}
@@ -80,6 +85,9 @@ interface Sent {
  * The surface and the `Deck` it backs, from one reader of the host's events. `info` is the
  * `-info` of the launch, whose device list fills in a device the host never announced.
  */
+/** Inspector events held for their reader; past this the oldest go (an inspector asks again when opened). */
+const UI_EVENTS_HELD = 256
+
 export const makePluginSurface = (info: RegistrationInfo) =>
   Effect.gen(function*() {
     const host = yield* HostConnection
@@ -93,7 +101,7 @@ export const makePluginSurface = (info: RegistrationInfo) =>
     const decksRef = yield* SubscriptionRef.make<ReadonlyMap<string, DeckInfo>>(new Map())
     const layoutRef = yield* SubscriptionRef.make<ReturnType<typeof decksFor>>({})
     const inputs = yield* PubSub.unbounded<DeckInput>()
-    const ui = yield* PubSub.unbounded<HostEvent>()
+    const ui = yield* Queue.sliding<HostEvent>(UI_EVENTS_HELD)
     /** serial → control → latest face, kept for when an instance (re)appears there. */
     const faces = new Map<string, Map<string, Face>>()
     const sent = new Map<string, Sent>()
@@ -293,11 +301,12 @@ export const makePluginSurface = (info: RegistrationInfo) =>
           case "systemDidWakeUp":
             // after sleep the host may show stale images: draw everything again
             for (const instance of instances.values()) yield* redraw(instance)
-            return yield* PubSub.publish(ui, event)
+            yield* Queue.offer(ui, event)
+            return
           case "propertyInspectorDidAppear":
           case "propertyInspectorDidDisappear":
           case "sendToPlugin":
-            return yield* PubSub.publish(ui, event).pipe(Effect.asVoid)
+            return yield* Queue.offer(ui, event).pipe(Effect.asVoid)
         }
       })
 
@@ -320,7 +329,7 @@ export const makePluginSurface = (info: RegistrationInfo) =>
       layout: SubscriptionRef.get(layoutRef),
       layoutChanges: SubscriptionRef.changes(layoutRef),
       instances: Effect.sync(() => new Map(instances)),
-      subscribeUi: Effect.map(PubSub.subscribe(ui), Stream.fromSubscription)
+      uiEvents: Stream.fromQueue(ui)
     }
     return { deck, surface }
   })

@@ -3,23 +3,28 @@
  * FakeStreamDeckHost the way a host starts it (child process, launch arguments, WebSocket),
  * talking to a FakeDiscord through deckcord's own config and token files.
  */
+import { Effect, Exit, Scope } from "effect"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { requiredScopes } from "../../src/index.ts"
+import { countPixels, decodePng } from "../support/png.ts"
 import { buildPlugin } from "../../src/plugin/Build.ts"
 import { actionUuid } from "../../src/plugin/PluginSurface.ts"
 import {
   FAKE_HOST_DEVICES,
+  type FakeAvatarCdn,
   type FakeDiscordServer,
   type FakeHostProfile,
   FakeStreamDeckHost,
   type FakeStreamDeckHostOptions,
   FIXTURE_CLIENT_ID,
   fixtures,
+  makeFakeAvatarCdn,
   simpleAuthority,
+  solidPng,
   startFakeDiscord
 } from "../../src/testing/index.ts"
 
@@ -35,11 +40,19 @@ const PLUS = FAKE_HOST_DEVICES.plus()
 
 let buildDir: string
 let pluginDir: string
+/** Members' pictures come from here, never from Discord's CDN: Blair has one, solid magenta. */
+let cdn: FakeAvatarCdn
+const cdnScope = Effect.runSync(Scope.make())
 beforeAll(async () => {
   buildDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-plugin-build-"))
   pluginDir = (await buildPlugin({ root, outDir: buildDir, pack: false })).pluginDir
+  cdn = await Effect.runPromise(Scope.provide(makeFakeAvatarCdn, cdnScope))
+  cdn.add(fixtures.users.blair.id, fixtures.users.blair.avatar!, solidPng([255, 0, 255], 64))
 }, 60_000)
-afterAll(() => Fs.rmSync(buildDir, { recursive: true, force: true }))
+afterAll(async () => {
+  Fs.rmSync(buildDir, { recursive: true, force: true })
+  await Effect.runPromise(Scope.close(cdnScope, Exit.void))
+})
 
 /** Cleanups of the running test, last first. */
 const cleanups: Array<() => Promise<void> | void> = []
@@ -100,7 +113,9 @@ const setup = async (
       HOME: dir,
       DECKCORD_CONFIG: configPath,
       XDG_STATE_HOME: Path.join(dir, "state"),
-      XDG_RUNTIME_DIR: fake.runtimeDir
+      XDG_CACHE_HOME: Path.join(dir, "cache"),
+      XDG_RUNTIME_DIR: fake.runtimeDir,
+      DECKCORD_AVATAR_CDN: cdn.baseUrl
     },
     ...(PLUGIN_NODE === undefined ? {} : { node: PLUGIN_NODE }),
     ...options.host
@@ -200,6 +215,26 @@ describe("deckcord as a Stream Deck plugin", () => {
     host.rotate(dial.context, 2)
     await until(() => fake.state().userSettings[alex]?.volume, (v) => v === 110, "alex's volume up by 2 × 5")
     await imageWhere(host, dial.context, (b) => !sameBytes(b, segment.bytes), "the dial's face showing the new volume")
+    expect(host.violations).toEqual([])
+  })
+
+  it("a voice-channel key shows its members' pictures from the CDN (initials for the others)", async () => {
+    const { blair } = fixtures.users
+    const { dir, host } = await setup({ fake: { initialVoiceChannelId: fixtures.channels.lounge.id } })
+    await live(host)
+    const key = host.addInstance({
+      action: actionUuid("voice-channel"),
+      device: PLUS.id,
+      column: 0,
+      row: 0,
+      settings: { channel: fixtures.channels.lounge.id }
+    })
+    // a colour no initials disc has
+    const magenta = (r: number, g: number, b: number) => r > 230 && g < 30 && b > 230
+    const drawn = await imageWhere(host, key.context, (b) => countPixels(decodePng(b), magenta) > 50, "Blair's picture on the key")
+    expect(countPixels(decodePng(drawn.bytes), magenta)).toBeLessThan((144 * 144) / 4) // in a disc, not over the key
+    expect(cdn.requestCount(blair.id, blair.avatar!)).toBeGreaterThan(0)
+    expect(Fs.readdirSync(Path.join(dir, "cache", "deckcord", "avatars"))).toContain(`${blair.id}-${blair.avatar}.png`)
     expect(host.violations).toEqual([])
   })
 
