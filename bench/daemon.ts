@@ -84,6 +84,28 @@ const cpuMillis = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+/**
+ * A live process's resident memory by what backs it (/proc/<pid>/smaps), in MiB: node's own
+ * executable (its code and ICU data, paged in as used), anonymous memory (V8's heap, malloc,
+ * stacks) and the other mapped files (native addons and system libraries).
+ */
+const residentParts = (pid: number, executable: string) => {
+  const parts = { executable: 0, anonymous: 0, libraries: 0 }
+  let current: keyof typeof parts = "anonymous"
+  const binary = Fs.realpathSync(executable)
+  for (const line of Fs.readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+    if (mapping !== null) {
+      const name = mapping[1] ?? ""
+      current = name === binary ? "executable" : name === "" || name.startsWith("[") ? "anonymous" : "libraries"
+      continue
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)
+    if (rss !== null) parts[current] += Number(rss[1]) / 1024
+  }
+  return parts
+}
+
 /** Voluntary context switches of a process's main thread: each is one sleep it woke from. */
 const mainThreadWakeups = (pid: number): number => {
   const status = Fs.readFileSync(`/proc/${pid}/task/${pid}/status`, "utf8")
@@ -386,38 +408,54 @@ const idleRun = async (node: string, decks: string): Promise<{ readonly rows: ()
   )
   const pid = idle.child.pid!
   // the floor beside it: a bare node process that only waits, measured at the same age
-  const bareScript = `setTimeout(() => console.log(JSON.stringify(process.memoryUsage())), ${IDLE_AFTER_MILLIS})`
-  const bare = new Promise<NodeJS.MemoryUsage>((resolve, reject) =>
-    ChildProcess.execFile(node, ["-e", bareScript], (error, stdout) =>
-      error ? reject(error) : resolve(JSON.parse(stdout) as NodeJS.MemoryUsage))
-  )
+  // it prints its memory and stays a moment, so its mappings can be read as they were
+  const bareScript = `setTimeout(() => { console.log(JSON.stringify(process.memoryUsage())); setTimeout(() => {}, 5000) }, ${IDLE_AFTER_MILLIS})`
+  const bare = new Promise<{ readonly memory: NodeJS.MemoryUsage; readonly parts: ReturnType<typeof residentParts> }>((resolve, reject) => {
+    const child = ChildProcess.spawn(node, ["-e", bareScript], { stdio: ["ignore", "pipe", "inherit"] })
+    child.stdout.once("data", (line: Buffer) => {
+      try {
+        resolve({ memory: JSON.parse(line.toString("utf8")) as NodeJS.MemoryUsage, parts: residentParts(child.pid!, node) })
+      } catch (error) {
+        reject(error)
+      } finally {
+        child.kill()
+      }
+    })
+    child.once("error", reject)
+  })
   const until = (ms: number) => sleep(Math.max(0, ms - (performance.now() - startedAt)))
   const measured = (async () => {
     await until(IDLE_AFTER_MILLIS)
     idle.child.kill("SIGUSR2")
     const [atTen] = await readProbe(probeFile, 1)
+    const parts = residentParts(pid, node)
     await sleep(100)
     const before = mainThreadWakeups(pid)
     await until(IDLE_AFTER_MILLIS + 100 + IDLE_WINDOW_MILLIS)
     const after = mainThreadWakeups(pid)
     idle.child.kill("SIGUSR2")
     const reports = await readProbe(probeFile, 2)
-    return { atTen: atTen!, window: reports[1]!, wakeups: after - before }
+    return { atTen: atTen!, parts, window: reports[1]!, wakeups: after - before }
   })()
   return {
     rows: async () => {
       try {
-        const { atTen, wakeups, window } = await measured
+        const { atTen, parts, wakeups, window } = await measured
         const floor = await bare
         const deckSeen = idle.output().includes("connected at")
         return [
-          single(GROUP, "floor: bare node process 10 s after start, resident memory", "MiB", floor.rss / MiB, {
-            note: `node -e with one pending timer; V8 heap used ${(floor.heapUsed / MiB).toFixed(1)} MiB`
+          single(GROUP, "floor: bare node process 10 s after start, resident memory", "MiB", floor.memory.rss / MiB, {
+            note: `node -e with one pending timer; V8 heap used ${(floor.memory.heapUsed / MiB).toFixed(1)} MiB; node's own executable ` +
+              `${floor.parts.executable.toFixed(1)} MiB, anonymous memory ${floor.parts.anonymous.toFixed(1)} MiB, other mapped files ` +
+              `${floor.parts.libraries.toFixed(1)} MiB`
           }),
           single(GROUP, "idle: resident memory 10 s after start, one fake deck", "MiB", atTen.rss / MiB, {
             target: "≤ 60 MiB",
             met: atTen.rss / MiB <= 60,
-            note: `process.memoryUsage().rss (the whole process: V8 heap, code, native modules); deck connected: ${deckSeen ? "yes" : "NO"}`
+            note: `process.memoryUsage().rss (the whole process); by what backs it: node's own executable ` +
+              `${parts.executable.toFixed(1)} MiB (its code and ICU data as far as paged in), anonymous memory ` +
+              `${parts.anonymous.toFixed(1)} MiB (V8's heap, malloc, stacks), other mapped files ${parts.libraries.toFixed(1)} MiB ` +
+              `(resvg, system libraries); deck connected: ${deckSeen ? "yes" : "NO"}`
           }),
           single(GROUP, "idle: V8 heap used 10 s after start (live, after a full GC)", "MiB", atTen.heapUsedAfterGc / MiB, {
             target: "≤ 15 MiB",

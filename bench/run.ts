@@ -156,7 +156,9 @@ const startAnalysis = (rows: ReadonlyArray<Row>): Array<string> => {
       `Resident memory: a bare node process that only waits sits at ${bareRss.median.toFixed(1)} MiB; the daemon at ` +
         `${rss.median.toFixed(1)} MiB, ${(rss.median - bareRss.median).toFixed(1)} MiB more for V8's heap (used and reserved), ` +
         "compiled code, native libraries (resvg), the deck's image buffers and the servers the daemon runs (control API, web UI); " +
-        "the row without a deck shows the deck's share."
+        "the row without a deck shows the deck's share. The rows' notes split both by what backs the memory: node's own " +
+        "executable is the largest part of each, and grows as the daemon runs code a bare node never does (V8's optimising " +
+        "compilers, Intl), which no JavaScript can give back."
     )
   }
   return out
