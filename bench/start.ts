@@ -6,7 +6,8 @@
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import { fileURLToPath } from "node:url"
-import { startBenchFake } from "./setup.ts"
+import { FIXTURE_CLIENT_ID } from "../src/testing/index.ts"
+import { BENCH_TOKEN, startBenchFake } from "./setup.ts"
 import { pending, type Row, summarize } from "./stats.ts"
 
 const GROUP = "start"
@@ -32,7 +33,7 @@ export async function benchStart(): Promise<Array<Row>> {
     const wall: Array<number> = []
     const inProcess: Array<number> = []
     for (let i = 0; i < RUNS; i++) {
-      const { stdout, wallMillis } = await run([child, fake.socketPath])
+      const { stdout, wallMillis } = await run([child, fake.socketPath, BENCH_TOKEN, FIXTURE_CLIENT_ID])
       const last = stdout.trim().split("\n").pop() ?? "{}"
       const { readyMillis } = JSON.parse(last) as { readyMillis: number }
       wall.push(wallMillis)
@@ -40,7 +41,7 @@ export async function benchStart(): Promise<Array<Row>> {
     }
     rows.push(
       summarize(GROUP, "library client: spawn → Ready and authenticated (parent's clock)", "ms", wall, {
-        note: "node start + module load + connect + handshake + AUTHENTICATE + subscriptions replayed"
+        note: "node start + loading dist/ through the deep entry points (deckcord/discord/…) + connect + handshake + AUTHENTICATE"
       }),
       summarize(GROUP, "library client: process start → Ready and authenticated (child's clock)", "ms", inProcess, {
         note: "the same, from the child's time origin (excludes the spawn itself)"
