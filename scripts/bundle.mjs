@@ -34,7 +34,8 @@ const checkRelativeUrls = (files) => {
  *   compression and terminal, which deckcord uses without TLS, compression or prompts.
  */
 const ON_FIRST_USE = ["node:http", "node:https", "node:tls", "node:zlib", "node:readline", "ws"]
-const ON_FIRST_USE_FILTER = /^((node:)?(http|https|tls|zlib|readline)|ws)$/
+/** Each of them, and the built-ins also without their `node:` prefix. */
+const onFirstUseName = (specifier) => ON_FIRST_USE.find((m) => m === specifier || m === `node:${specifier}`)
 
 const modulesOnFirstUse = (resolveDir) => {
   const requireHere = createRequire(Path.join(resolveDir, "package.json"))
@@ -42,9 +43,9 @@ const modulesOnFirstUse = (resolveDir) => {
     name: "modules-on-first-use",
     setup(build) {
       // the shim's own require of the real module resolves normally
-      build.onResolve({ filter: ON_FIRST_USE_FILTER }, (args) => {
-        if (args.namespace === "on-first-use") return undefined
-        const name = ON_FIRST_USE.find((m) => m === args.path || m === `node:${args.path}`)
+      build.onResolve({ filter: /^(node:)?[a-z]+$/ }, (args) => {
+        const name = onFirstUseName(args.path)
+        if (name === undefined || args.namespace === "on-first-use") return undefined
         return { path: name, namespace: "on-first-use" }
       })
       build.onLoad({ filter: /.*/, namespace: "on-first-use" }, (args) => {

@@ -132,26 +132,19 @@ const placeGlyph = (region: Box, maxSize: number, keepOut: ReadonlyArray<Box>, g
   })
   const grown = keepOut.map((k) => ({ x: k.x - gap, y: k.y - gap, width: k.width + 2 * gap, height: k.height + 2 * gap }))
   const clear = (b: Box) => grown.every((k) => !intersects(b, k))
-  // in place, shrinking until clear
-  let inPlace: Box | undefined
-  for (let g = Math.min(maxSize, region.width / aspect, region.height); g > 0; g -= 0.5) {
-    const b = centred(region, g)
-    if (clear(b)) {
-      inPlace = b
-      break
+  /** The largest box centred in `r` that is clear, shrinking half a pixel at a time. */
+  const largestClear = (r: Box): Box | undefined => {
+    for (let g = Math.min(maxSize, r.width / aspect, r.height); g > 0; g -= 0.5) {
+      const b = centred(r, g)
+      if (clear(b)) return b
     }
+    return undefined
   }
+  // in place, shrinking until clear
+  const inPlace = largestClear(region)
   // or moved down below whatever it would touch
   const below = Math.max(region.y, ...grown.map((k) => k.y + k.height))
-  const lower: Box = { x: region.x, y: below, width: region.width, height: region.y + region.height - below }
-  let moved: Box | undefined
-  for (let g = Math.min(maxSize, lower.width / aspect, lower.height); g > 0; g -= 0.5) {
-    const b = centred(lower, g)
-    if (clear(b)) {
-      moved = b
-      break
-    }
-  }
+  const moved = largestClear({ x: region.x, y: below, width: region.width, height: region.y + region.height - below })
   if (inPlace === undefined) return moved
   if (moved === undefined) return inPlace
   return moved.height > inPlace.height ? moved : inPlace
