@@ -3,7 +3,8 @@
  * SIGINT/SIGTERM, with the logging the command line chose.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
 import { FAKE_DECKS_ENV } from "../layers/FakeDecksFromEnv.ts"
 import { controlledDaemonLayer } from "../layers/ControlledDaemon.ts"
@@ -60,6 +61,7 @@ export const stopsCleanlyOnInterrupt = (
 /** The daemon started by `main.ts` for its own command lines, without the CLI framework. */
 export const main = (args: DaemonArgs): void =>
   runDaemon({ config: Option.fromUndefinedOr(args.config), logFormat: args.logFormat }).pipe(
-    Effect.provide(NodeServices.layer),
+    // the daemon needs files and paths only: no child processes, terminal or stdio services
+    Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)),
     NodeRuntime.runMain({ teardown: stopsCleanlyOnInterrupt })
   )
