@@ -5,7 +5,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
-import { httpClientOnFirstUse } from "../src/index.ts"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import { httpClientOnFirstUse, nodeHttpClientOnFirstUse } from "../src/index.ts"
 
 describe("httpClientOnFirstUse", () => {
   it.effect("builds the real client on the first request only, and releases it with the scope", () =>
@@ -41,4 +43,21 @@ describe("httpClientOnFirstUse", () => {
       }))
       assert.strictEqual(released, 1, "released with the layer's scope")
     }))
+})
+
+describe("nodeHttpClientOnFirstUse", () => {
+  it.effect("loads node:http's client on the first request and talks to a real server with it", () =>
+    Effect.gen(function*() {
+      const server = Http.createServer((request, response) => response.end(`got ${request.url}`))
+      yield* Effect.acquireRelease(
+        Effect.promise(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))),
+        () => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+      )
+      const { port } = server.address() as AddressInfo
+      const http = yield* HttpClient.HttpClient.pipe(
+        Effect.provide(nodeHttpClientOnFirstUse({ keepAlive: true, maxSockets: 1 }))
+      )
+      const reply = yield* http.execute(HttpClientRequest.get(`http://127.0.0.1:${port}/avatar.png`))
+      assert.strictEqual(yield* reply.text, "got /avatar.png")
+    }).pipe(Effect.scoped))
 })

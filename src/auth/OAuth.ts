@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Clock, Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
 
@@ -224,7 +223,16 @@ export class OAuth extends Context.Service<OAuth, {
  * (~5 MiB, milliseconds of start-up), and most runs of the daemon never refresh a token.
  */
 export function keepAliveHttpClient(): Layer.Layer<HttpClient.HttpClient> {
-  return httpClientOnFirstUse(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true, maxSockets: 1 }))
+  return nodeHttpClientOnFirstUse({ keepAlive: true, maxSockets: 1 })
+}
+
+/** node:http's client with an agent of these options, its code loaded and built on the first request. */
+export function nodeHttpClientOnFirstUse(agent: { readonly keepAlive: boolean; readonly maxSockets: number }): Layer.Layer<HttpClient.HttpClient> {
+  return httpClientOnFirstUse(Layer.unwrap(
+    Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(
+      Effect.map((NodeHttpClient) => NodeHttpClient.layerNodeHttpOptions(agent))
+    )
+  ))
 }
 
 /** An `HttpClient` that builds `layer` (in its own scope) when the first request is made. */

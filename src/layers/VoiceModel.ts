@@ -5,10 +5,9 @@
  *
  * @since 0.3.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { type FileSystem, Layer, type Path } from "effect"
 import * as Os from "node:os"
-import { httpClientOnFirstUse } from "../auth/OAuth.ts"
+import { nodeHttpClientOnFirstUse } from "../auth/OAuth.ts"
 import { avatarCacheDir, type AvatarOptions, Avatars, withAvatars } from "../discord/Avatars.ts"
 import type { DiscordRpc } from "../discord/DiscordRpc.ts"
 import { VoiceState } from "../discord/VoiceState.ts"
@@ -33,7 +32,7 @@ export const voiceModelLayer = (
   }).pipe(
     // its own agent: a few pictures at once over kept-alive connections, apart from OAuth's
     // one; built with the first fetch, so a run that shows no avatar never starts TLS
-    Layer.provide(httpClientOnFirstUse(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true, maxSockets: settings.concurrency ?? 4 })))
+    Layer.provide(nodeHttpClientOnFirstUse({ keepAlive: true, maxSockets: settings.concurrency ?? 4 }))
   )
   return withAvatars.pipe(Layer.provide(VoiceState.layer), Layer.provide(avatars))
 }
