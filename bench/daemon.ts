@@ -8,7 +8,7 @@
  *   "connected to Discord" once Discord accepted the token), with one fake deck and with
  *   none; CPU used by then. Beside them a minimal Effect CLI bundled the same way
  *   (bench/reference/effectCli.ts): what the framework alone costs.
- * - idle (`startIdleDaemon`, started before the other sections so its 20 s overlap them): a
+ * - idle (`startIdleDaemon`, run before the other sections, on a quiet machine): a
  *   run with bench/daemonProbe.ts preloaded: memory 10 s after start, then the main thread's
  *   wake-ups (voluntary context switches, from /proc) over the next 10 s, and which timers
  *   fired in that window.
@@ -47,7 +47,8 @@ const prepareHome = (socketPath: string, fakeDecks: string = FAKE_DECK) => {
   const home = Fs.mkdtempSync(Path.join(Os.tmpdir(), "deckcord-bench-"))
   const dirs = { config: Path.join(home, "config"), state: Path.join(home, "state"), runtime: Path.join(home, "run") }
   for (const dir of Object.values(dirs)) Fs.mkdirSync(Path.join(dir, "deckcord"), { recursive: true, mode: 0o700 })
-  const config = { clientId: FIXTURE_CLIENT_ID, clientSecret: "bench-client-secret", socketPath }
+  // a port of the system's choosing: the two idle daemons run at once, and neither may lose the web UI
+  const config = { clientId: FIXTURE_CLIENT_ID, clientSecret: "bench-client-secret", socketPath, web: { port: 0 } }
   const configFile = Path.join(dirs.config, "deckcord", "config.json")
   Fs.writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 })
   const token = {
