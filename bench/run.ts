@@ -110,7 +110,7 @@ const startAnalysis = (rows: ReadonlyArray<Row>): Array<string> => {
   const bareRss = find("daemon", "floor: bare node process 10 s")
   const library = find("start", 'import("deckcord")')
   const schema = find("start", 'import("effect/Schema")')
-  const cached = rows.find((r) => r.group === "start" && r.name.includes("NODE_COMPILE_CACHE"))
+  const cached = find("start", 'import("deckcord") in a fresh process, app with NODE_COMPILE_CACHE')
   const missed = [first, ready, readyNoDeck, rss, library].some((r) => r?.met === false)
   if (!missed || floor === undefined || reference === undefined || first === undefined) return []
   const ms = (v: number) => `${v.toFixed(0)} ms`
